@@ -1,0 +1,28 @@
+// name: relations_out
+// Relations of the given types leaving the given nodes.
+UNWIND $ids AS i
+MATCH (a:Node {id: i})-[e]->(b:Node)
+WHERE label(e) IN $types
+RETURN a.id AS from_id, label(e) AS rel, b.id AS to_id, e AS props
+
+// name: relations_in
+// Relations of the given types reaching the given nodes.
+UNWIND $ids AS i
+MATCH (a:Node)-[e]->(b:Node {id: i})
+WHERE label(e) IN $types
+RETURN a.id AS from_id, label(e) AS rel, b.id AS to_id, e AS props
+
+// name: all_relations
+// Every relation of one type, in export order.
+MATCH (a:Node)-[e:{{REL}}]->(b:Node)
+RETURN a.id AS from_id, b.id AS to_id, e AS props
+ORDER BY from_id, to_id
+
+// name: upsert_relations
+// Create or overwrite relations of one type between existing nodes; the count
+// lets the adapter refuse a batch that names a missing node.
+UNWIND $rows AS r
+MATCH (a:Node {id: r.from}), (b:Node {id: r.to})
+MERGE (a)-[e:{{REL}}]->(b)
+SET {{REL_SET e r}}
+RETURN count(e) AS written

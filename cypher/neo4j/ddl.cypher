@@ -1,0 +1,9 @@
+// Constraints and indexes for Neo4j 5, derived from heritage_graph/schema.py.
+// `init` runs these in order; each is safe to run again.
+
+// name: ddl_node_id
+// Every node carries the Node label, so ids are unique across kinds.
+CREATE CONSTRAINT heritage_node_id IF NOT EXISTS FOR (n:Node) REQUIRE n.id IS UNIQUE
+
+// name: ddl_node_kind
+CREATE INDEX heritage_node_kind IF NOT EXISTS FOR (n:Node) ON (n.kind)

@@ -1,0 +1,76 @@
+// name: count_all
+// How many nodes the store holds (serve seeds an empty store).
+MATCH (n:Node) RETURN count(n) AS total
+
+// name: get_nodes
+// Nodes by id, each with the ids of its sources.
+UNWIND $ids AS i
+MATCH (n:Node {id: i})
+OPTIONAL MATCH (n)-[:DOCUMENTED_BY]->(s:Node)
+RETURN properties(n) AS n, collect(s.id) AS sources
+
+// name: list_nodes
+// A page of one kind, ordered by id; $after is the last id of the previous page
+// ("" for the first), and $domain "" means any domain (null parameters have no
+// type in Ladybug, so the empty string stands for "no filter").
+MATCH (n:Node)
+WHERE n.kind = $kind
+  AND ($domain = "" OR $domain IN n.domains)
+  AND n.id > $after
+WITH n ORDER BY n.id LIMIT $limit
+OPTIONAL MATCH (n)-[:DOCUMENTED_BY]->(s:Node)
+WITH n, collect(s.id) AS sources
+RETURN properties(n) AS n, sources ORDER BY n.id
+
+// name: list_nodes_within
+// As list_nodes, for nodes located directly in one of the places $within.
+UNWIND $within AS w
+MATCH (n:Node)-[:LOCATED_IN]->(p:Node {id: w})
+WHERE n.kind = $kind
+  AND ($domain = "" OR $domain IN n.domains)
+  AND n.id > $after
+WITH DISTINCT n
+WITH n ORDER BY n.id LIMIT $limit
+OPTIONAL MATCH (n)-[:DOCUMENTED_BY]->(s:Node)
+WITH n, collect(s.id) AS sources
+RETURN properties(n) AS n, sources ORDER BY n.id
+
+// name: count_kind
+MATCH (n:Node)
+WHERE n.kind = $kind AND ($domain = "" OR $domain IN n.domains)
+RETURN count(n) AS total
+
+// name: count_kind_within
+UNWIND $within AS w
+MATCH (n:Node)-[:LOCATED_IN]->(p:Node {id: w})
+WHERE n.kind = $kind AND ($domain = "" OR $domain IN n.domains)
+RETURN count(DISTINCT n) AS total
+
+// name: upsert_nodes
+// Create or overwrite nodes of one kind: `SET n = ...` drops absent properties.
+UNWIND $rows AS r
+MERGE (n:Node {id: r.id})
+SET n = r.props, n:{{KIND}}
+
+// name: clear_sources
+// Drop the DOCUMENTED_BY links of these nodes before they are written again.
+UNWIND $ids AS i
+MATCH (n:Node {id: i})-[e:DOCUMENTED_BY]->(:Node)
+DELETE e
+
+// name: add_sources
+UNWIND $rows AS r
+MATCH (n:Node {id: r.from}), (s:Node {id: r.to})
+CREATE (n)-[e:DOCUMENTED_BY]->(s)
+RETURN count(e) AS written
+
+// name: child_places
+// Places located directly in the given places (a region filter walks these down).
+UNWIND $ids AS i
+MATCH (c:Node)-[:LOCATED_IN]->(p:Node {id: i})
+WHERE c.kind = "Place"
+RETURN DISTINCT c.id AS id
+
+// name: delete_all
+// Empty the store: used by the test suite on stores it created, never by the API.
+MATCH (n:Node) DETACH DELETE n

@@ -1,0 +1,1 @@
+"""The GraphQL API: types generated from the schema module, loaders, root query."""

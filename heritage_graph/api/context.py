@@ -1,0 +1,56 @@
+"""Per-request context: the store, the settings and fresh DataLoaders.
+
+Loaders batch every lookup made while resolving one level of a query into one
+store call, so the number of store calls grows with the query's depth, not
+with the number of results. Store calls run in a worker thread so a slow store
+never blocks the event loop.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from anyio import to_thread
+from strawberry.dataloader import DataLoader
+
+from ..model import Node, Relation
+from ..settings import Settings
+from ..store.base import Direction, Store
+
+RelKey = tuple[str, Direction, tuple[str, ...]]
+R = TypeVar("R")
+
+
+@dataclass
+class Context:
+    store: Store
+    settings: Settings
+    request: Any = None
+    nodes: DataLoader[str, Node | None] = field(init=False)
+    relations: DataLoader[RelKey, list[Relation]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.nodes = DataLoader(load_fn=self._load_nodes)
+        self.relations = DataLoader(load_fn=self._load_relations)
+
+    async def call(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        return await to_thread.run_sync(lambda: fn(*args, **kwargs))
+
+    async def _load_nodes(self, ids: list[str]) -> list[Node | None]:
+        found = {n.id: n for n in await self.call(self.store.get_nodes, ids)}
+        return [found.get(i) for i in ids]
+
+    async def _load_relations(self, keys: list[RelKey]) -> list[list[Relation]]:
+        groups: dict[tuple[Direction, tuple[str, ...]], list[str]] = defaultdict(list)
+        for node_id, direction, types in keys:
+            groups[(direction, types)].append(node_id)
+        found: dict[RelKey, list[Relation]] = defaultdict(list)
+        for (direction, types), ids in groups.items():
+            rels = await self.call(self.store.relations, ids, direction, list(types))
+            for r in sorted(rels, key=lambda r: (r.rel, r.from_id, r.to_id)):
+                end = r.from_id if direction == "out" else r.to_id
+                found[(end, direction, types)].append(r)
+        return [found.get(k, []) for k in keys]

@@ -1,0 +1,186 @@
+"""The root Query type."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from .. import schema
+from ..errors import InvalidInput
+from ..services import catalog, graph
+from .context import Context
+from .enums import Domain, LineageDirection, LineageRelation, RelationType
+from .types import KIND_TYPES, Node, Relation, wrap
+
+DEFAULT_PAGE = 20
+CURSOR_PREFIX = "id:"
+
+
+def encode_cursor(node_id: str) -> str:
+    return base64.urlsafe_b64encode((CURSOR_PREFIX + node_id).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    if not text.startswith(CURSOR_PREFIX):
+        raise InvalidInput(f"after: {cursor!r} is not a cursor returned by this API", field="after")
+    return text[len(CURSOR_PREFIX):]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.input(description="Filters for heritage elements.")
+class ElementFilter:
+    region: strawberry.ID | None = strawberry.field(
+        default=None, description="A Place id: only elements located in it or in a place inside it.")
+    domain: Domain | None = strawberry.field(default=None, description="Only elements in this UNESCO domain.")  # type: ignore[valid-type]
+
+
+@strawberry.input(description="Filters for listings.")
+class RegionFilter:
+    region: strawberry.ID | None = strawberry.field(
+        default=None, description="A Place id: only records located in it or in a place inside it.")
+
+
+def _connection_types(kind: str) -> tuple[type, type]:
+    node_type = KIND_TYPES[kind]
+    edge = strawberry.type(type(f"{kind}Edge", (), {
+        "__annotations__": {"cursor": str, "node": node_type}, "__module__": __name__}))
+    conn = strawberry.type(type(f"{kind}Connection", (), {
+        "__annotations__": {"total_count": int, "page_info": PageInfo, "edges": list[edge]},  # type: ignore[valid-type]
+        "__module__": __name__}), description=f"A page of {schema.KINDS[kind].plural}.")
+    return edge, conn
+
+
+CONNECTIONS = {k: _connection_types(k) for k in schema.KINDS}
+
+
+def _listing(kind: str) -> Any:
+    edge_cls, conn_cls = CONNECTIONS[kind]
+    is_element = kind in schema.ELEMENT_KINDS
+    filter_type = ElementFilter if is_element else RegionFilter
+
+    async def resolve(info: Info[Context, None], filter: Any = None, first: int = DEFAULT_PAGE,
+                      after: str | None = None) -> Any:
+        ctx = info.context
+        flt = catalog.Filter(
+            region=str(filter.region) if filter and filter.region else None,
+            domain=filter.domain.value if is_element and filter and filter.domain else None,
+        )
+        page = await ctx.call(catalog.list_page, ctx.store, kind, flt, first=first,
+                              after=decode_cursor(after), cap=ctx.settings.max_page_size)
+        for n in page.items:
+            ctx.nodes.prime(n.id, n)
+        edges = [edge_cls(cursor=encode_cursor(n.id), node=wrap(n)) for n in page.items]
+        return conn_cls(total_count=page.total, edges=edges, page_info=PageInfo(
+            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
+
+    resolve.__annotations__ = {"info": Info[Context, None], "filter": filter_type | None,
+                               "first": int, "after": str | None, "return": conn_cls}
+    return strawberry.field(resolver=resolve, description=(
+        f"{schema.KINDS[kind].plural.capitalize()}, ordered by id; `first` between 0 and the page cap "
+        f"(HERITAGE_MAX_PAGE_SIZE, default 200)."))
+
+
+@strawberry.type
+class LineageNode:
+    depth: int
+    node: Node
+
+
+@strawberry.type
+class Lineage:
+    root: Node
+    nodes: list[LineageNode] = strawberry.field(description="Each node once, at its shortest depth.")
+    edges: list[Relation]
+
+
+@strawberry.type
+class Path:
+    length: int
+    nodes: list[Node]
+    edges: list[Relation]
+
+
+class _Root:
+    @strawberry.field(description="A node by id, or null if there is none.")
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+        return wrap(await info.context.nodes.load(str(id)))
+
+    @strawberry.field(description="Nodes by id, in the order asked; null where an id is unknown.")
+    async def nodes(self, info: Info[Context, None], ids: list[strawberry.ID]) -> list[Node | None]:
+        cap = info.context.settings.max_page_size
+        if len(ids) > cap:
+            raise InvalidInput(f"ids: at most {cap} ids per request, got {len(ids)}", field="ids")
+        found = await info.context.nodes.load_many([str(i) for i in ids])
+        return [wrap(n) for n in found]
+
+    @strawberry.field(description=(
+        "Teachers (ANCESTORS) or students (DESCENDANTS) along LEARNED_FROM, or origins and derivatives along "
+        "DERIVED_FROM, up to maxDepth (1 to HERITAGE_MAX_DEPTH, default cap 20). Null for an unknown id."))
+    async def lineage(
+        self,
+        info: Info[Context, None],
+        id: strawberry.ID,
+        direction: LineageDirection = LineageDirection.ANCESTORS,
+        relation: LineageRelation = LineageRelation.LEARNED_FROM,
+        max_depth: int = 10,
+    ) -> Lineage | None:
+        ctx = info.context
+        depth = graph.check_depth(max_depth, ctx.settings.max_depth)
+        found = await ctx.call(graph.lineage, ctx.store, str(id), ancestors=direction is LineageDirection.ANCESTORS,
+                               relation=relation.value, max_depth=depth)
+        if found is None:
+            return None
+        for n in found.nodes.values():
+            ctx.nodes.prime(n.id, n)
+        ordered = sorted(found.depths.items(), key=lambda kv: (kv[1], kv[0]))
+        return Lineage(
+            root=wrap(found.root),  # type: ignore[arg-type]
+            nodes=[LineageNode(depth=d, node=wrap(found.nodes[i])) for i, d in ordered if i in found.nodes],  # type: ignore[arg-type]
+            edges=[Relation.of(e) for e in found.edges],
+        )
+
+    @strawberry.field(description=(
+        "The shortest connection between two nodes, following relations in either direction; null when none "
+        "is found within maxDepth. DOCUMENTED_BY is left out unless listed in relationTypes."))
+    async def path(
+        self,
+        info: Info[Context, None],
+        from_: Annotated[strawberry.ID, strawberry.argument(name="from")],
+        to: strawberry.ID,
+        max_depth: int = 6,
+        relation_types: list[RelationType] | None = None,  # type: ignore[valid-type]
+    ) -> Path | None:
+        ctx = info.context
+        depth = graph.check_depth(max_depth, ctx.settings.max_depth)
+        types = [t.value for t in relation_types] if relation_types else None
+        found = await ctx.call(graph.path, ctx.store, str(from_), str(to), max_depth=depth, relation_types=types)
+        if found is None:
+            return None
+        return Path(length=found.length, nodes=[wrap(n) for n in found.nodes],  # type: ignore[misc]
+                    edges=[Relation.of(e) for e in found.edges])
+
+
+def _query_type() -> type:
+    ns: dict[str, Any] = {"__module__": __name__}
+    ns.update({k: v for k, v in _Root.__dict__.items() if not k.startswith("__")})
+    for k in schema.NODE_KINDS:
+        ns[k.plural] = _listing(k.name)
+    return strawberry.type(type("Query", (), ns), description="Read the heritage inventory.")
+
+
+Query = _query_type()

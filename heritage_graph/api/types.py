@@ -1,0 +1,249 @@
+"""GraphQL object types, generated from the schema module.
+
+``Node`` is the interface every kind implements; each kind's type gets one
+field per property and one per relation it can take part in (the names come
+from ``RelationType.out_field`` / ``in_field`` / ``both_field``). Instances
+wrap the stored record and resolve relations through the request's loaders.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any, cast
+
+import strawberry
+from strawberry.types import Info
+
+from .. import schema
+from ..model import Node as NodeRecord
+from ..model import Relation as RelationRecord
+from ..schema import T
+from .context import Context
+from .enums import ENUMS, Confidence, Direction, Kind, Kinship, RelationType, Sensitivity
+
+
+@strawberry.type(description="A text in one language.")
+class LocalizedText:
+    lang: str = strawberry.field(description="Language code: es, en, qu, ay, ...")
+    text: str
+
+
+def _texts(values: dict[str, str]) -> list[LocalizedText]:
+    return [LocalizedText(lang=k, text=v) for k, v in sorted(values.items())]
+
+
+def _enum(p: schema.Prop, value: Any) -> Any:
+    assert p.gql is not None
+    cls = ENUMS[p.gql]
+    return [cls(v) for v in value] if isinstance(value, list) else cls(value)
+
+
+# -- object types for STRUCT properties ---------------------------------------------
+STRUCTS: dict[str, type] = {}
+
+
+def _gql_type(p: schema.Prop) -> Any:
+    if p.allowed and p.gql:
+        e = ENUMS[p.gql]
+        return list[e] if p.type is T.STRING_LIST else e  # type: ignore[valid-type]
+    if p.type is T.STRUCT:
+        assert p.gql is not None
+        if p.gql not in STRUCTS:
+            ann = {f.name: _gql_type(f) | None for f in p.fields}
+            cls = type(p.gql, (), {"__annotations__": ann, "__module__": __name__,
+                                   **{f.name: strawberry.field(default=None, description=f.doc) for f in p.fields}})
+            STRUCTS[p.gql] = strawberry.type(cls, description=p.doc)
+        return STRUCTS[p.gql]
+    return {T.STRING: str, T.INT: int, T.FLOAT: float, T.STRING_LIST: list[str],
+            T.TEXT_MAP: list[LocalizedText]}[p.type]
+
+
+def _value(p: schema.Prop, value: Any) -> Any:
+    if value is None:
+        return None
+    if p.allowed and p.gql:
+        return _enum(p, value)
+    if p.type is T.STRUCT:
+        assert p.gql is not None
+        return STRUCTS[p.gql](**{f.name: _value(f, value.get(f.name)) for f in p.fields})
+    return value
+
+
+# -- the Node interface ----------------------------------------------------------
+@strawberry.interface(description="Any record of the inventory.")
+class Node:
+    id: strawberry.ID
+    kind: Kind  # type: ignore[valid-type]
+    name: str
+    names: list[LocalizedText] = strawberry.field(description="Names by language.")
+    summary: list[LocalizedText] = strawberry.field(description="Summaries by language.")
+    confidence: Confidence | None  # type: ignore[valid-type]
+    sensitivity: Sensitivity  # type: ignore[valid-type]
+    record: strawberry.Private[NodeRecord]
+
+    @strawberry.field(description="The sources that document this record.")
+    async def sources(self, info: Info[Context, None]) -> list[SourceNode]:
+        return await _source_nodes(info, self.record.sources)
+
+    @strawberry.field(description="Relations of the given types (all but DOCUMENTED_BY by default), "
+                      "in one or both directions.")
+    async def relations(
+        self,
+        info: Info[Context, None],
+        types: list[RelationType] | None = None,  # type: ignore[valid-type]
+        direction: Direction | None = None,
+    ) -> list[Relation]:
+        names = tuple(t.value for t in types) if types else tuple(
+            r for r in schema.RELATIONS if r not in schema.DERIVED_RELATIONS
+        )
+        dirs = ("out", "in") if direction is None else (direction.value,)
+        out: list[Relation] = []
+        for d in dirs:
+            recs = await info.context.relations.load((self.id, d, names))  # type: ignore[arg-type]
+            out.extend(Relation.of(r, viewer=str(self.id)) for r in recs)
+        return out
+
+
+async def _source_nodes(info: Info[Context, None], ids: tuple[str, ...] | list[str]) -> list[SourceNode]:
+    found = await info.context.nodes.load_many(list(ids))
+    return cast(list[SourceNode], [wrap(n) for n in found if n is not None and n.kind == "Source"])
+
+
+# -- relations ---------------------------------------------------------------------
+_REL_PROPS: dict[str, schema.Prop] = {}
+for _r in schema.RELATION_TYPES:
+    for _p in _r.props:
+        _REL_PROPS.setdefault(_p.name, _p)
+
+
+def _relation_class() -> type:
+    ann: dict[str, Any] = {
+        "type": RelationType,
+        "from_id": strawberry.ID,
+        "to_id": strawberry.ID,
+        "direction": Direction | None,
+        "confidence": Confidence | None,
+        "note": str | None,
+        "viewer": strawberry.Private[str | None],
+        "record": strawberry.Private[RelationRecord],
+    }
+    ns: dict[str, Any] = {
+        "from_id": strawberry.field(name="from", description="Id of the node the relation starts from."),
+        "to_id": strawberry.field(name="to", description="Id of the node it points to."),
+        "direction": strawberry.field(description="OUT when it leaves the node that listed it, IN when it arrives."),
+    }
+    for name, p in _REL_PROPS.items():
+        ann[name] = _gql_type(p) | None
+        ns[name] = strawberry.field(default=None, description=f"{p.doc} (only on {_owners(name)})")
+    methods = {k: v for k, v in _RelationMethods.__dict__.items() if not k.startswith("__")}
+    cls = type("Relation", (), {"__annotations__": ann, "__module__": __name__, **ns, **methods})
+    return strawberry.type(cls, description="A typed, sourced relation between two nodes.")
+
+
+def _owners(prop: str) -> str:
+    return ", ".join(r.name for r in schema.RELATION_TYPES if r.prop(prop))
+
+
+class _RelationMethods:
+    @classmethod
+    def of(cls, rec: RelationRecord, viewer: str | None = None) -> Relation:
+        direction = None
+        if viewer is not None:
+            direction = Direction.OUT if rec.from_id == viewer else Direction.IN
+        props = {name: _value(p, rec.properties.get(name)) for name, p in _REL_PROPS.items()}
+        return Relation(  # type: ignore[call-arg]
+            type=RelationType(rec.rel), from_id=strawberry.ID(rec.from_id), to_id=strawberry.ID(rec.to_id),
+            direction=direction, confidence=_enum_or_none("Confidence", rec.confidence), note=rec.note,
+            viewer=viewer, record=rec, **props,
+        )
+
+    @strawberry.field(description="The node at the other end, seen from the node that listed the relation "
+                      "(the `to` node when there is none).")
+    async def node(self, info: Info[Context, None]) -> Node | None:
+        rec: RelationRecord = self.record  # type: ignore[attr-defined]
+        other = rec.from_id if rec.to_id == self.viewer else rec.to_id  # type: ignore[attr-defined]
+        return wrap(await info.context.nodes.load(other))
+
+    @strawberry.field(name="fromNode", description="The node the relation starts from.")
+    async def from_node(self, info: Info[Context, None]) -> Node | None:
+        return wrap(await info.context.nodes.load(self.record.from_id))  # type: ignore[attr-defined]
+
+    @strawberry.field(name="toNode", description="The node it points to.")
+    async def to_node(self, info: Info[Context, None]) -> Node | None:
+        return wrap(await info.context.nodes.load(self.record.to_id))  # type: ignore[attr-defined]
+
+    @strawberry.field(description="For KIN_OF: what the other node is to the node that listed the relation.")
+    def node_kinship(self) -> Kinship | None:  # type: ignore[valid-type]
+        rec: RelationRecord = self.record  # type: ignore[attr-defined]
+        k = rec.properties.get("kinship")
+        if k is None or self.viewer is None:  # type: ignore[attr-defined]
+            return None
+        return Kinship(k if rec.to_id == self.viewer else schema.KINSHIP_INVERSE[k])  # type: ignore[attr-defined]
+
+    @strawberry.field(description="The sources that support this relation.")
+    async def sources(self, info: Info[Context, None]) -> list[SourceNode]:
+        return await _source_nodes(info, self.record.sources)  # type: ignore[attr-defined]
+
+
+def _enum_or_none(name: str, value: str | None) -> enum.Enum | None:
+    return None if value is None else ENUMS[name](value)
+
+
+Relation = _relation_class()
+
+
+# -- one type per kind -------------------------------------------------------------
+def _relation_field(rel: schema.RelationType, direction: str | None) -> Any:
+    dirs = ("out", "in") if direction is None else (direction,)
+    names = (rel.name,)
+    if rel.name == "DOCUMENTED_BY" and direction == "out":
+        return None  # the interface's `sources` field serves it
+
+    async def resolve(root: Any, info: Info[Context, None]) -> list[Relation]:  # type: ignore[valid-type]
+        out: list[Any] = []
+        for d in dirs:
+            recs = await info.context.relations.load((root.id, d, names))
+            out.extend(Relation.of(r, viewer=str(root.id)) for r in recs)
+        return out
+
+    resolve.__annotations__ = {"root": Any, "info": Info[Context, None], "return": list[Relation]}  # type: ignore[valid-type]
+    where = {"out": "leaving", "in": "reaching", None: "in either direction of"}[direction]
+    return strawberry.field(resolver=resolve, description=f"{rel.name} relations {where} this node: {rel.doc}")
+
+
+def _kind_type(kind: schema.NodeKind) -> type:
+    ann: dict[str, Any] = {}
+    ns: dict[str, Any] = {"__module__": __name__}
+    for p in kind.props:
+        ann[p.name] = _gql_type(p) | None
+        ns[p.name] = strawberry.field(default=None, description=p.doc)
+    for rel in schema.RELATION_TYPES:
+        can_from, can_to = kind.name in rel.from_kinds, kind.name in rel.to_kinds
+        if rel.both_field and (can_from or can_to):
+            ns[rel.both_field] = _relation_field(rel, None)
+            continue
+        if can_from and rel.out_field:
+            f = _relation_field(rel, "out")
+            if f is not None:
+                ns[rel.out_field] = f
+        if can_to and rel.in_field:
+            ns[rel.in_field] = _relation_field(rel, "in")
+    ns["__annotations__"] = ann
+    cls = type(kind.name, (Node,), ns)
+    return strawberry.type(cls, description=kind.doc)
+
+
+KIND_TYPES: dict[str, type] = {k.name: _kind_type(k) for k in schema.NODE_KINDS}
+SourceNode = KIND_TYPES["Source"]
+
+
+def wrap(rec: NodeRecord | None) -> Node | None:
+    if rec is None:
+        return None
+    kind = schema.KINDS[rec.kind]
+    props = {p.name: _value(p, rec.properties.get(p.name)) for p in kind.props}
+    return KIND_TYPES[rec.kind](  # type: ignore[no-any-return]
+        id=strawberry.ID(rec.id), kind=Kind(rec.kind), name=rec.name, names=_texts(rec.names),
+        summary=_texts(rec.summary), confidence=_enum_or_none("Confidence", rec.confidence),
+        sensitivity=Sensitivity(rec.sensitivity), record=rec, **props,
+    )

@@ -1,0 +1,59 @@
+"""The ASGI application: ``create_app(settings)`` is the one composition root.
+
+The store is opened in the lifespan, never at import, and reaches handlers
+through ``app.state``; a store handed in (tests) is used as is and not closed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from strawberry.asgi import GraphQL
+
+from .api.context import Context
+from .api.schema import build_schema
+from .settings import Settings
+from .store import open_store
+from .store.base import Store
+
+
+class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
+    async def get_context(self, request: Any, response: Any = None) -> Context:
+        state = request.app.state
+        return Context(store=state.store, settings=state.settings, request=request)
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        owned = store is None
+        app.state.store = store if store is not None else open_store(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.store.close()
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "store": request.app.state.store.dialect})
+
+    graphql = HeritageGraphQL(build_schema())
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if store is not None:
+        app.state.store = store
+    return app

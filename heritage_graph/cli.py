@@ -1,0 +1,164 @@
+"""The ``heritage-graph`` command: init, import, export, seed, serve.
+
+Exit status: 0 success, 1 invalid input (nothing written), 2 bad usage,
+3 the store failed or could not be opened.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from .errors import HeritageGraphError, InvalidInput, StoreError
+from .services.exporter import export_to
+from .services.importer import ImportReport, count_lines, run_import
+from .settings import Settings
+from .store import open_store
+from .store.base import Store
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+PROGRESS_MIN_LINES = 5000
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _fail(exc: HeritageGraphError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(3 if isinstance(exc, StoreError) else 1)
+
+
+@contextmanager
+def _store(ctx: click.Context) -> Iterator[Store]:
+    settings: Settings = ctx.obj
+    try:
+        store = open_store(settings)
+    except HeritageGraphError as exc:
+        _fail(exc)
+    try:
+        yield store
+    except HeritageGraphError as exc:
+        _fail(exc)
+    finally:
+        store.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", type=click.Path(file_okay=False, path_type=Path), envvar="HERITAGE_DB",
+              help="Folder of the embedded store [env HERITAGE_DB; default ./data/heritage]. "
+                   "Ignored when NEO4J_URI is set.")
+@click.pass_context
+def main(ctx: click.Context, db: Path | None) -> None:
+    """Heritage Graph: an inventory of intangible cultural heritage as a graph, served through GraphQL.
+
+    The store is the embedded LadybugDB folder (--db), or Neo4j when NEO4J_URI is set.
+    """
+    try:
+        ctx.obj = Settings.from_env().with_overrides(db_path=db)
+    except HeritageGraphError as exc:
+        _fail(exc)
+
+
+@main.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Create the store's tables, constraints and indexes (safe to run again)."""
+    with _store(ctx) as store:
+        click.echo(f"initialised the {store.dialect} store")
+
+
+def _import(store: Store, files: list[Path], dry_run: bool) -> ImportReport:
+    total = count_lines(files)
+    if total < PROGRESS_MIN_LINES or not sys.stderr.isatty():
+        return run_import(store, files, dry_run=dry_run)
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("validating", total=total)
+        report = run_import(store, files, dry_run=dry_run,
+                            progress=lambda n: bar.advance(task, n))
+    return report
+
+
+def _print_report(report: ImportReport, dry_run: bool) -> None:
+    prefix = "dry run, nothing written: " if dry_run else ""
+    click.echo(prefix + report.summary())
+
+
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate and count, write nothing.")
+@click.pass_context
+def import_cmd(ctx: click.Context, files: tuple[Path, ...], dry_run: bool) -> None:
+    """Import interchange files (JSON Lines) as one transaction.
+
+    Everything is validated first; any problem aborts the whole import, lists
+    every problem as file:line: message, and leaves the store unchanged.
+    """
+    with _store(ctx) as store:
+        _print_report(_import(store, list(files), dry_run), dry_run)
+
+
+@main.command()
+@click.argument("file", required=False, default="-", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True,
+              help="Output format.")
+@click.pass_context
+def export(ctx: click.Context, file: str, fmt: str) -> None:
+    """Write the whole store to FILE (or - for standard output) in a deterministic order."""
+    with _store(ctx) as store:
+        if file == "-":
+            count = export_to(store, sys.stdout)
+        else:
+            tmp = Path(file + ".tmp")
+            with tmp.open("w", encoding="utf-8", newline="\n") as out:
+                count = export_to(store, out)
+            tmp.replace(file)  # a reader never sees a half-written export
+        click.echo(f"exported {count} records", err=True)
+
+
+def seed_files(folder: Path = SEEDS) -> list[Path]:
+    return sorted(folder.glob("*.jsonl"))
+
+
+@main.command()
+@click.pass_context
+def seed(ctx: click.Context) -> None:
+    """Load the Peru demo inventory from seeds/ (idempotent)."""
+    with _store(ctx) as store:
+        _print_report(_import(store, seed_files(), False), False)
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on [env HERITAGE_HOST; default 127.0.0.1].")
+@click.option("--port", default=None, type=int, help="Port [env HERITAGE_PORT; default 8000].")
+@click.option("--seed-if-empty", is_flag=True, help="Load seeds/ first when the store holds no node.")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, seed_if_empty: bool) -> None:
+    """Serve the GraphQL API at http://HOST:PORT/graphql."""
+    import uvicorn
+
+    from .app import create_app
+
+    settings: Settings = ctx.obj.with_overrides(host=host, port=port)
+    if seed_if_empty:
+        with _store(ctx) as store:
+            if store.count_nodes() == 0:
+                click.echo("the store is empty: loading the Peru seeds")
+                _print_report(_import(store, seed_files(), False), False)
+    click.echo(f"serving the {settings.store_kind} store at http://{settings.host}:{settings.port}/graphql")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def run() -> None:
+    try:
+        main(standalone_mode=True)
+    except InvalidInput as exc:  # pragma: no cover - commands handle their own
+        _fail(exc)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,80 @@
+"""Heritage Graph's error tree.
+
+Every error the project raises on purpose derives from ``HeritageGraphError``;
+store adapters translate driver exceptions into ``StoreError`` subclasses so
+that services and the API never see a driver type::
+
+    HeritageGraphError
+    ├── ConfigError            bad settings (environment, CLI options)
+    ├── InvalidInput           an argument or record breaks the schema
+    │   └── ImportRejected     an import failed validation; carries every problem
+    ├── NotFound               no record with that id
+    └── StoreError             the store failed; ``retryable`` says if trying again may help
+        ├── StoreUnavailable   cannot reach or open the store (retryable)
+        ├── StoreLocked        another process holds the embedded store (retryable)
+        └── StoreQueryError    the store refused a query (a bug, not retryable)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class HeritageGraphError(Exception):
+    """Base of every error the project raises on purpose."""
+
+    code = "INTERNAL"
+
+
+class ConfigError(HeritageGraphError):
+    code = "CONFIG"
+
+
+class InvalidInput(HeritageGraphError):
+    code = "BAD_USER_INPUT"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in an input file, located as ``file:line``."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class ImportRejected(InvalidInput):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.message))
+        n = len(self.problems)
+        head = f"import rejected: {n} problem{'s' if n != 1 else ''}; the store is unchanged"
+        super().__init__("\n".join([head, *map(str, self.problems)]))
+
+
+class NotFound(HeritageGraphError):
+    code = "NOT_FOUND"
+
+
+class StoreError(HeritageGraphError):
+    code = "STORE_ERROR"
+    retryable = False
+
+
+class StoreUnavailable(StoreError):
+    code = "STORE_UNAVAILABLE"
+    retryable = True
+
+
+class StoreLocked(StoreUnavailable):
+    code = "STORE_LOCKED"
+
+
+class StoreQueryError(StoreError):
+    code = "STORE_QUERY_ERROR"

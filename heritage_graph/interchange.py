@@ -1,0 +1,321 @@
+"""The interchange format: JSON Lines, one node or relation per line.
+
+``parse_record`` checks one decoded line against the schema and returns the
+record or the problems found; ``dump_node``/``dump_relation`` write the
+canonical line that ``export`` emits (keys in a fixed order, maps sorted), so
+export → import → export is byte-identical.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from . import schema
+from .model import Node, Relation
+from .schema import Prop, T
+
+Record = Node | Relation
+NODE_KEYS = schema.COMMON_FIELDS
+RELATION_KEYS = schema.RELATION_FIELDS
+
+
+@dataclass(frozen=True)
+class Located:
+    """A record with the place it was read from."""
+
+    record: Record
+    file: str
+    line: int
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    return "object"
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_value(p: Prop, value: Any, path: str, errors: list[str]) -> Any:
+    """The value normalised, or None with a message appended to ``errors``."""
+    if p.type is T.STRING:
+        if not isinstance(value, str):
+            errors.append(f"{path}: expected a string, got {_type_name(value)} {_show(value)}")
+            return None
+        if p.allowed and value not in p.allowed:
+            errors.append(f"{path}: {_show(value)} is not allowed; allowed values: {', '.join(p.allowed)}")
+            return None
+        return value
+    if p.type is T.INT:
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors.append(f"{path}: expected a whole number, got {_type_name(value)} {_show(value)}")
+            return None
+        return _in_range(p, value, path, errors)
+    if p.type is T.FLOAT:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            errors.append(f"{path}: expected a number, got {_type_name(value)} {_show(value)}")
+            return None
+        return _in_range(p, float(value), path, errors)
+    if p.type is T.STRING_LIST:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            errors.append(f"{path}: expected a list of strings, got {_show(value)}")
+            return None
+        if p.allowed:
+            bad = [v for v in value if v not in p.allowed]
+            if bad:
+                errors.append(
+                    f"{path}: {', '.join(map(_show, bad))} not allowed; allowed values: {', '.join(p.allowed)}"
+                )
+                return None
+        return list(value) or None
+    if p.type is T.STRUCT:
+        if not isinstance(value, dict):
+            errors.append(f"{path}: expected an object with {', '.join(f.name for f in p.fields)}, "
+                          f"got {_type_name(value)} {_show(value)}")
+            return None
+        known = {f.name: f for f in p.fields}
+        out: dict[str, Any] = {}
+        for key, v in value.items():
+            f = known.get(key)
+            if f is None:
+                errors.append(f"{path}.{key}: unknown field; allowed: {', '.join(known)}")
+            elif v is not None:
+                checked = check_value(f, v, f"{path}.{key}", errors)
+                if checked is not None:
+                    out[key] = checked
+        return {f.name: out[f.name] for f in p.fields if f.name in out} or None
+    if p.type is T.TEXT_MAP:
+        if not isinstance(value, dict):
+            errors.append(f"{path}: expected an object of language code to text, got {_type_name(value)}")
+            return None
+        texts: dict[str, str] = {}
+        for lang, text in value.items():
+            if not schema.LANG_PATTERN.match(lang):
+                errors.append(f"{path}: {_show(lang)} is not a language code (like es, en, qu, ay)")
+            elif not isinstance(text, str) or not text.strip():
+                errors.append(f"{path}.{lang}: expected non-empty text, got {_show(text)}")
+            else:
+                texts[lang] = text
+        return dict(sorted(texts.items()))
+    raise AssertionError(p.type)
+
+
+def _in_range(p: Prop, value: float, path: str, errors: list[str]) -> Any:
+    if (p.minimum is not None and value < p.minimum) or (p.maximum is not None and value > p.maximum):
+        errors.append(f"{path}: {_show(value)} is out of range; allowed: {p.minimum:g} to {p.maximum:g}")
+        return None
+    return value
+
+
+def _check_id(value: Any, path: str, errors: list[str]) -> str | None:
+    if not isinstance(value, str) or not schema.ID_PATTERN.match(value):
+        errors.append(f"{path}: {_show(value)} is not a valid id (lowercase letters, digits, '.', '_' or '-', "
+                      "starting with a letter or digit, at most 128 characters)")
+        return None
+    return value
+
+
+def _check_sources(value: Any, errors: list[str]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        errors.append(f"sources: expected a list of Source ids, got {_type_name(value)} {_show(value)}")
+        return ()
+    out = [s for i, v in enumerate(value) if (s := _check_id(v, f"sources[{i}]", errors))]
+    return tuple(sorted(set(out)))
+
+
+def _check_enum(value: Any, name: str, allowed: tuple[str, ...], errors: list[str]) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in allowed:
+        errors.append(f"{name}: {_show(value)} is not allowed; allowed values: {', '.join(allowed)}")
+        return None
+    return value
+
+
+def _check_properties(value: Any, props: tuple[Prop, ...], owner: str, errors: list[str]) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        errors.append(f"properties: expected an object, got {_type_name(value)}")
+        return {}
+    known = {p.name: p for p in props}
+    out: dict[str, Any] = {}
+    for key, v in value.items():
+        p = known.get(key)
+        if p is None:
+            allowed = ", ".join(known) or "none"
+            errors.append(f"properties.{key}: unknown property for {owner}; allowed: {allowed}")
+        elif v is not None:
+            checked = check_value(p, v, f"properties.{key}", errors)
+            if checked is not None:
+                out[key] = checked
+    return {p.name: out[p.name] for p in props if p.name in out}
+
+
+def parse_record(obj: Any) -> tuple[Record | None, list[str]]:
+    """Check one decoded line; returns the record, or None and the problems."""
+    errors: list[str] = []
+    if not isinstance(obj, dict):
+        return None, [f"expected a JSON object, got {_type_name(obj)}"]
+    if ("kind" in obj) == ("rel" in obj):
+        return None, ['a line must have either "kind" (a node) or "rel" (a relation)']
+    if "kind" in obj:
+        return _parse_node(obj, errors)
+    return _parse_relation(obj, errors)
+
+
+def _unknown_keys(obj: dict[str, Any], allowed: tuple[str, ...], errors: list[str]) -> None:
+    for key in obj:
+        if key not in allowed:
+            errors.append(f"{key}: unknown field; allowed: {', '.join(allowed)}")
+
+
+def _parse_node(obj: dict[str, Any], errors: list[str]) -> tuple[Node | None, list[str]]:
+    kind = schema.KINDS.get(obj["kind"]) if isinstance(obj["kind"], str) else None
+    if kind is None:
+        errors.append(f"kind: {_show(obj['kind'])} is not a node kind; allowed values: {', '.join(schema.KINDS)}")
+        return None, errors
+    _unknown_keys(obj, NODE_KEYS, errors)
+    node_id = _check_id(obj.get("id"), "id", errors)
+    name = obj.get("name")
+    if not isinstance(name, str) or not name.strip():
+        errors.append(f"name: required, a non-empty string; got {_show(name)}")
+    text_map = next(p for p in schema.NODE_COMMON_PROPS if p.name == "names")
+    names = check_value(text_map, obj["names"], "names", errors) if obj.get("names") is not None else {}
+    summary = check_value(text_map, obj["summary"], "summary", errors) if obj.get("summary") is not None else {}
+    props = _check_properties(obj.get("properties"), kind.props, kind.name, errors)
+    sources = _check_sources(obj.get("sources"), errors)
+    if sources and kind.name == "Source":
+        errors.append("sources: a Source cannot cite sources (DOCUMENTED_BY goes from any node but a Source)")
+    confidence = _check_enum(obj.get("confidence"), "confidence", schema.CONFIDENCE, errors)
+    sensitivity = _check_enum(obj.get("sensitivity"), "sensitivity", schema.SENSITIVITY, errors)
+    if errors:
+        return None, errors
+    assert node_id is not None and isinstance(name, str)
+    return Node(
+        kind=kind.name,
+        id=node_id,
+        name=name,
+        names=names or {},
+        summary=summary or {},
+        properties=props,
+        sources=sources,
+        confidence=confidence,
+        sensitivity=sensitivity or "public",
+    ), []
+
+
+def _parse_relation(obj: dict[str, Any], errors: list[str]) -> tuple[Relation | None, list[str]]:
+    rel_name = obj["rel"]
+    if rel_name in schema.DERIVED_RELATIONS:
+        return None, [f"rel: {rel_name} is written from a node's \"sources\" list; list the Source id there"]
+    rtype = schema.RELATIONS.get(rel_name) if isinstance(rel_name, str) else None
+    if rtype is None:
+        allowed = [r for r in schema.RELATIONS if r not in schema.DERIVED_RELATIONS]
+        return None, [f"rel: {_show(rel_name)} is not a relation type; allowed values: {', '.join(allowed)}"]
+    _unknown_keys(obj, RELATION_KEYS, errors)
+    from_id = _check_id(obj.get("from"), "from", errors)
+    to_id = _check_id(obj.get("to"), "to", errors)
+    props = _check_properties(obj.get("properties"), rtype.props, rtype.name, errors)
+    sources = _check_sources(obj.get("sources"), errors)
+    confidence = _check_enum(obj.get("confidence"), "confidence", schema.CONFIDENCE, errors)
+    note = obj.get("note")
+    if note is not None and not isinstance(note, str):
+        errors.append(f"note: expected a string, got {_type_name(note)}")
+    if errors:
+        return None, errors
+    assert from_id is not None and to_id is not None
+    return Relation(rtype.name, from_id, to_id, props, sources, confidence, note or None), []
+
+
+def read_lines(stream: BinaryIO, file: str) -> Iterator[tuple[int, Any, str | None]]:
+    """(line number, decoded object or None, problem or None) for each non-blank line."""
+    for lineno, raw in enumerate(stream, 1):
+        if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield lineno, None, f"not valid UTF-8 (byte {exc.start + 1} of the line)"
+            continue
+        if not text.strip():
+            continue
+        try:
+            yield lineno, json.loads(text), None
+        except json.JSONDecodeError as exc:
+            yield lineno, None, f"invalid JSON: {exc.msg} (column {exc.colno})"
+        except RecursionError:
+            yield lineno, None, "invalid JSON: nested too deeply"
+
+
+def _ordered_props(props: dict[str, Any], spec: tuple[Prop, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for p in spec:
+        if p.name not in props:
+            continue
+        value = props[p.name]
+        if p.type is T.STRUCT:
+            value = {f.name: value[f.name] for f in p.fields if f.name in value}
+        out[p.name] = value
+    return out
+
+
+def node_to_json(node: Node) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": node.kind, "id": node.id, "name": node.name}
+    if node.names:
+        out["names"] = dict(sorted(node.names.items()))
+    if node.summary:
+        out["summary"] = dict(sorted(node.summary.items()))
+    if node.properties:
+        out["properties"] = _ordered_props(node.properties, schema.KINDS[node.kind].props)
+    if node.sources:
+        out["sources"] = sorted(node.sources)
+    if node.confidence:
+        out["confidence"] = node.confidence
+    out["sensitivity"] = node.sensitivity
+    return out
+
+
+def relation_to_json(rel: Relation) -> dict[str, Any]:
+    out: dict[str, Any] = {"rel": rel.rel, "from": rel.from_id, "to": rel.to_id}
+    if rel.properties:
+        out["properties"] = _ordered_props(rel.properties, schema.RELATIONS[rel.rel].props)
+    if rel.sources:
+        out["sources"] = sorted(rel.sources)
+    if rel.confidence:
+        out["confidence"] = rel.confidence
+    if rel.note:
+        out["note"] = rel.note
+    return out
+
+
+def dump_line(obj: dict[str, Any]) -> str:
+    return json.dumps(obj, ensure_ascii=False) + "\n"
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,429 @@
+"""The one source of truth for Heritage Graph's data model.
+
+Node kinds, relation types with their allowed endpoints, and the properties of
+each (type, allowed values, description) are declared here once. The store DDL,
+the import validation, the GraphQL enums and types, and ``docs/schema.md`` are
+all derived from these declarations; nothing else restates them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from functools import cache
+
+
+class T(Enum):
+    """Value types a property can take."""
+
+    STRING = "string"
+    INT = "integer"
+    FLOAT = "number"
+    STRING_LIST = "list of strings"
+    TEXT_MAP = "map of language code to text"
+    STRUCT = "object"
+
+
+@dataclass(frozen=True)
+class Prop:
+    name: str
+    type: T
+    doc: str
+    allowed: tuple[str, ...] | None = None
+    # For STRUCT: the fields of the object, themselves Props.
+    fields: tuple[Prop, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    # Name of the GraphQL enum (for `allowed`) or object type (for STRUCT).
+    gql: str | None = None
+
+    @property
+    def is_list(self) -> bool:
+        return self.type is T.STRING_LIST
+
+
+@dataclass(frozen=True)
+class NodeKind:
+    name: str
+    doc: str
+    props: tuple[Prop, ...]
+    plural: str
+
+    def prop(self, name: str) -> Prop | None:
+        return next((p for p in self.props if p.name == name), None)
+
+
+@dataclass(frozen=True)
+class RelationType:
+    name: str
+    doc: str
+    endpoints: tuple[tuple[str, str], ...]
+    props: tuple[Prop, ...] = ()
+    # GraphQL field names on the endpoint types; a symmetric relation gets one
+    # field listing both directions.
+    out_field: str = ""
+    in_field: str = ""
+    both_field: str = ""
+
+    @property
+    def from_kinds(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f for f, _ in self.endpoints))
+
+    @property
+    def to_kinds(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t for _, t in self.endpoints))
+
+    def allows(self, from_kind: str, to_kind: str) -> bool:
+        return (from_kind, to_kind) in self.endpoints
+
+    def prop(self, name: str) -> Prop | None:
+        return next((p for p in self.props if p.name == name), None)
+
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
+LANG_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+CONFIDENCE = ("high", "medium", "low")
+SENSITIVITY = ("public", "community", "restricted")
+DOMAINS = (
+    "oral-traditions",
+    "performing-arts",
+    "social-practices",
+    "knowledge-nature-universe",
+    "traditional-craftsmanship",
+)
+UNESCO_LISTS = ("representative", "urgent-safeguarding", "good-practices")
+TRADITION_CATEGORIES = (
+    "festival",
+    "dance",
+    "music",
+    "ritual",
+    "oral-tradition",
+    "knowledge",
+    "social-practice",
+    "other",
+)
+PLACE_LEVELS = ("country", "department", "province", "district", "locality")
+ORGANIZATION_TYPES = (
+    "un-agency",
+    "government",
+    "programme",
+    "ngo",
+    "consortium",
+    "association",
+    "cooperative",
+    "trademark-group",
+    "academic",
+    "museum",
+    "religious",
+    "community-organization",
+    "other",
+)
+SOURCE_TYPES = (
+    "web",
+    "legal-resolution",
+    "book",
+    "article",
+    "recording",
+    "interview",
+    "field-note",
+)
+KINSHIP = ("parent", "child", "sibling", "spouse", "grandparent", "grandchild", "relative")
+# What a kinship reads as from the other end of the relation.
+KINSHIP_INVERSE = {
+    "parent": "child",
+    "child": "parent",
+    "grandparent": "grandchild",
+    "grandchild": "grandparent",
+    "sibling": "sibling",
+    "spouse": "spouse",
+    "relative": "relative",
+}
+
+# Fields every node has, outside `properties` in the interchange format.
+COMMON_FIELDS = ("kind", "id", "name", "names", "summary", "properties", "sources", "confidence", "sensitivity")
+# Fields every relation has, outside `properties`.
+RELATION_FIELDS = ("rel", "from", "to", "properties", "sources", "confidence", "note")
+
+YEAR = {"minimum": -5000, "maximum": 2200}
+
+_ELEMENT_PROPS: tuple[Prop, ...] = (
+    Prop("domains", T.STRING_LIST, "UNESCO domains of intangible heritage the element belongs to.", DOMAINS,
+         gql="Domain"),
+    Prop(
+        "unesco",
+        T.STRUCT,
+        "Inscription on a UNESCO list.",
+        gql="UnescoInscription",
+        fields=(
+            Prop("list", T.STRING, "The UNESCO list.", UNESCO_LISTS, gql="UnescoList"),
+            Prop("year", T.INT, "Year of inscription.", **YEAR),
+            Prop("element_no", T.STRING, "UNESCO element number, e.g. 00166."),
+        ),
+    ),
+    Prop(
+        "declaration",
+        T.STRUCT,
+        "National declaration as Cultural Heritage of the Nation.",
+        gql="NationalDeclaration",
+        fields=(
+            Prop("year", T.INT, "Year of the declaration.", **YEAR),
+            Prop("resolution", T.STRING, "The resolution that declared it, e.g. RV 098-2019."),
+        ),
+    ),
+    Prop("viability", T.STRING, "How alive the practice is, and the threats to it."),
+    Prop("safeguarding", T.STRING, "Measures that safeguard the element."),
+)
+
+NODE_KINDS: tuple[NodeKind, ...] = (
+    NodeKind("Community", "A group of people who hold and transmit heritage.", (), "communities"),
+    NodeKind(
+        "Tradition",
+        "A festival, dance, music, ritual, oral tradition or other practice.",
+        (
+            *_ELEMENT_PROPS,
+            Prop("category", T.STRING, "What sort of tradition it is.", TRADITION_CATEGORIES, gql="TraditionCategory"),
+        ),
+        "traditions",
+    ),
+    NodeKind(
+        "Craft",
+        "A traditional craft and its know-how.",
+        (
+            *_ELEMENT_PROPS,
+            Prop("materials", T.STRING_LIST, "Materials the craft works with."),
+            Prop("techniques", T.STRING_LIST, "Techniques it uses."),
+        ),
+        "crafts",
+    ),
+    NodeKind(
+        "Recipe",
+        "A dish or drink and the knowledge of making it.",
+        (
+            *_ELEMENT_PROPS,
+            Prop("ingredients", T.STRING_LIST, "Main ingredients."),
+            Prop("served_with", T.STRING_LIST, "What it is served with."),
+            Prop("occasion", T.STRING, "When it is made or eaten."),
+        ),
+        "recipes",
+    ),
+    NodeKind(
+        "Practitioner",
+        "A person who practises, teaches or carries heritage.",
+        (
+            Prop("birth_year", T.INT, "Year of birth.", **YEAR),
+            Prop("death_year", T.INT, "Year of death.", **YEAR),
+            Prop("roles", T.STRING_LIST, "Roles, e.g. retablista, weaver, dancer."),
+        ),
+        "practitioners",
+    ),
+    NodeKind(
+        "Place",
+        "A country, department, province, district or locality.",
+        (
+            Prop("level", T.STRING, "Administrative level.", PLACE_LEVELS, gql="PlaceLevel"),
+            Prop("lat", T.FLOAT, "Latitude, decimal degrees (WGS 84).", minimum=-90, maximum=90),
+            Prop("lon", T.FLOAT, "Longitude, decimal degrees (WGS 84).", minimum=-180, maximum=180),
+        ),
+        "places",
+    ),
+    NodeKind(
+        "Organization",
+        "An agency, ministry, consortium, association or other body.",
+        (Prop("type", T.STRING, "What sort of organization it is.", ORGANIZATION_TYPES, gql="OrganizationType"),),
+        "organizations",
+    ),
+    NodeKind(
+        "Source",
+        "A document that supports claims: a web page, resolution, book, recording...",
+        (
+            Prop("title", T.STRING, "Title of the document."),
+            Prop("url", T.STRING, "Where to read it."),
+            Prop("publisher", T.STRING, "Who published it."),
+            Prop("date", T.STRING, "Publication date: YYYY, YYYY-MM or YYYY-MM-DD."),
+            Prop("type", T.STRING, "What sort of document it is.", SOURCE_TYPES, gql="SourceType"),
+        ),
+        "sources",
+    ),
+)
+
+ELEMENT_KINDS = ("Tradition", "Craft", "Recipe")
+_ALL_BUT_SOURCE = tuple(k.name for k in NODE_KINDS if k.name != "Source")
+
+
+def _pairs(froms: tuple[str, ...], tos: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((f, t) for f in froms for t in tos)
+
+
+RELATION_TYPES: tuple[RelationType, ...] = (
+    RelationType(
+        "PRACTICES",
+        "A community practises a tradition, craft or recipe.",
+        _pairs(("Community",), ELEMENT_KINDS),
+        out_field="practices",
+        in_field="communities",
+    ),
+    RelationType(
+        "PRACTITIONER_OF",
+        "A person practises a tradition, craft or recipe.",
+        _pairs(("Practitioner",), ELEMENT_KINDS),
+        (Prop("role", T.STRING, "The person's role in it, e.g. master, dancer, cook."),),
+        out_field="practices",
+        in_field="practitioners",
+    ),
+    RelationType(
+        "LEARNED_FROM",
+        "A student learned from a teacher (student → teacher).",
+        (("Practitioner", "Practitioner"),),
+        (
+            Prop("period", T.STRING, "When, e.g. 1940s or 1950-1962."),
+            Prop("setting", T.STRING, "How, e.g. family workshop, apprenticeship."),
+        ),
+        out_field="teachers",
+        in_field="students",
+    ),
+    RelationType(
+        "KIN_OF",
+        "A family tie: `kinship` says what the `from` person is to the `to` person.",
+        (("Practitioner", "Practitioner"),),
+        (Prop("kinship", T.STRING, "What `from` is to `to`.", KINSHIP, gql="Kinship"),),
+        both_field="kin",
+    ),
+    RelationType(
+        "MEMBER_OF",
+        "Membership of a community or organization.",
+        _pairs(("Practitioner", "Community"), ("Community", "Organization")),
+        out_field="memberOf",
+        in_field="members",
+    ),
+    RelationType(
+        "DERIVED_FROM",
+        "An element derives from an earlier one of the same kind (derived → origin).",
+        tuple((k, k) for k in ELEMENT_KINDS),
+        out_field="derivedFrom",
+        in_field="derivatives",
+    ),
+    RelationType(
+        "PART_OF",
+        "An element is part of a larger tradition.",
+        _pairs(ELEMENT_KINDS, ("Tradition",)),
+        out_field="partOf",
+        in_field="parts",
+    ),
+    RelationType(
+        "ASSOCIATED_WITH",
+        "Two elements go together, e.g. a dish and its festival.",
+        _pairs(ELEMENT_KINDS, ELEMENT_KINDS),
+        both_field="associated",
+    ),
+    RelationType(
+        "LOCATED_IN",
+        "Where something is; places nest (district in province in department in country).",
+        _pairs(
+            ("Community", "Tradition", "Craft", "Recipe", "Practitioner", "Organization", "Place"),
+            ("Place",),
+        ),
+        out_field="locatedIn",
+        in_field="contains",
+    ),
+    RelationType(
+        "CERTIFIED_BY",
+        "A person was certified or honoured by an organization.",
+        (("Practitioner", "Organization"),),
+        (
+            Prop("year", T.INT, "Year of the certification or honour.", **YEAR),
+            Prop("title", T.STRING, "The certificate or honour."),
+        ),
+        out_field="certifiedBy",
+        in_field="certified",
+    ),
+    RelationType(
+        "DOCUMENTED_BY",
+        "A node's sources; written from a node's `sources` list, never directly.",
+        _pairs(_ALL_BUT_SOURCE, ("Source",)),
+        out_field="sources",
+        in_field="documents",
+    ),
+)
+
+# Relation types the interchange format takes as relation lines.
+DERIVED_RELATIONS = ("DOCUMENTED_BY",)
+
+KINDS: dict[str, NodeKind] = {k.name: k for k in NODE_KINDS}
+RELATIONS: dict[str, RelationType] = {r.name: r for r in RELATION_TYPES}
+
+# The properties every relation may carry besides its own.
+RELATION_COMMON_PROPS: tuple[Prop, ...] = (
+    Prop("sources", T.STRING_LIST, "Ids of the Source nodes that support the relation."),
+    Prop("confidence", T.STRING, "How sure the claim is.", CONFIDENCE, gql="Confidence"),
+    Prop("note", T.STRING, "A short note on the claim."),
+)
+NODE_COMMON_PROPS: tuple[Prop, ...] = (
+    Prop("id", T.STRING, "Unique across all kinds; matches " + ID_PATTERN.pattern + "."),
+    Prop("kind", T.STRING, "The node kind.", tuple(KINDS), gql="Kind"),
+    Prop("name", T.STRING, "Display name."),
+    Prop("names", T.TEXT_MAP, "Names by language code (es, en, qu, ay, ...)."),
+    Prop("summary", T.TEXT_MAP, "Summary by language code."),
+    Prop("confidence", T.STRING, "How sure the record is.", CONFIDENCE, gql="Confidence"),
+    Prop("sensitivity", T.STRING, "Who may see the record (default public).", SENSITIVITY, gql="Sensitivity"),
+)
+
+
+@cache
+def node_columns() -> tuple[Prop, ...]:
+    """Every stored node column: the common ones, then each kind's, once.
+
+    Both stores keep all kinds in one node table (Ladybug) or under one `Node`
+    label (Neo4j), so ids are unique across kinds by construction; a property
+    name shared by two kinds must therefore have one type.
+    """
+    cols: dict[str, Prop] = {p.name: p for p in NODE_COMMON_PROPS}
+    for kind in NODE_KINDS:
+        for p in kind.props:
+            seen = cols.get(p.name)
+            if seen is not None and seen.type is not p.type:
+                raise TypeError(f"property {p.name!r} has two types: {seen.type} and {p.type}")
+            cols.setdefault(p.name, p)
+    return tuple(cols.values())
+
+
+def relation_columns(rel: RelationType) -> tuple[Prop, ...]:
+    return RELATION_COMMON_PROPS + rel.props
+
+
+def kinds_where(rel: RelationType, side: str) -> tuple[str, ...]:
+    return rel.from_kinds if side == "from" else rel.to_kinds
+
+
+def describe_allowed(values: tuple[str, ...] | list[str]) -> str:
+    return ", ".join(values)
+
+
+def endpoint_summary(rel: RelationType) -> str:
+    """`A | B → C` groups, for messages and docs."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for f in rel.from_kinds:
+        tos = tuple(t for ff, t in rel.endpoints if ff == f)
+        groups.setdefault(tos, []).append(f)
+    return "; ".join(f"{' | '.join(fs)} → {' | '.join(ts)}" for ts, fs in groups.items())
+
+
+__all__ = [
+    "CONFIDENCE",
+    "DOMAINS",
+    "ELEMENT_KINDS",
+    "ID_PATTERN",
+    "KINDS",
+    "KINSHIP_INVERSE",
+    "NODE_KINDS",
+    "RELATIONS",
+    "RELATION_TYPES",
+    "SENSITIVITY",
+    "NodeKind",
+    "Prop",
+    "RelationType",
+    "T",
+    "node_columns",
+    "relation_columns",
+]

@@ -1,0 +1,1 @@
+"""Use cases over the store port: import, export, catalogue, lineage and paths."""

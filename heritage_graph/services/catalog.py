@@ -1,0 +1,38 @@
+"""Listings of one kind with filters, paged by keyset on the id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import InvalidInput
+from ..model import Page
+from ..store.base import Store
+
+MAX_PLACE_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class Filter:
+    region: str | None = None
+    domain: str | None = None
+
+
+def places_within(store: Store, region: str) -> list[str]:
+    """The region and every place nested in it, at any depth."""
+    seen = {region}
+    frontier = [region]
+    for _ in range(MAX_PLACE_DEPTH):
+        frontier = [p for p in store.child_places(frontier) if p not in seen]
+        if not frontier:
+            break
+        seen.update(frontier)
+    return sorted(seen)
+
+
+def list_page(store: Store, kind: str, flt: Filter, *, first: int, after: str | None, cap: int) -> Page:
+    if first < 0 or first > cap:
+        raise InvalidInput(f"first must be between 0 and {cap}, got {first}", field="first")
+    within = places_within(store, flt.region) if flt.region else None
+    items = store.list_nodes(kind, within=within, domain=flt.domain, after=after, limit=first + 1)
+    total = store.count_kind(kind, within=within, domain=flt.domain)
+    return Page(items=items[:first], total=total, has_next=len(items) > first)

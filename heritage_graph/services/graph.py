@@ -1,0 +1,130 @@
+"""Lineage and path queries, as breadth-first searches over the store port.
+
+Searching level by level (one store call per level, each an index lookup on
+the frontier) gives each node at its shortest depth, never loops on cycles and
+never enumerates the exponential number of paths a variable-length pattern
+can; it also keeps every traversal in one place, where later visibility rules
+can prune hidden nodes before they are crossed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .. import schema
+from ..errors import InvalidInput
+from ..model import Node, Relation
+from ..store.base import Store
+
+LINEAGE_RELATIONS = ("LEARNED_FROM", "DERIVED_FROM")
+PATH_DEFAULT_EXCLUDED = ("DOCUMENTED_BY",)
+
+
+@dataclass
+class Lineage:
+    root: Node
+    depths: dict[str, int] = field(default_factory=dict)
+    nodes: dict[str, Node] = field(default_factory=dict)
+    edges: list[Relation] = field(default_factory=list)
+
+
+@dataclass
+class Path:
+    nodes: list[Node]
+    edges: list[Relation]
+
+    @property
+    def length(self) -> int:
+        return len(self.edges)
+
+
+def check_depth(value: int, cap: int, name: str = "maxDepth") -> int:
+    if value < 1 or value > cap:
+        raise InvalidInput(f"{name} must be between 1 and {cap}, got {value}", field=name)
+    return value
+
+
+def lineage(store: Store, node_id: str, *, ancestors: bool, relation: str, max_depth: int) -> Lineage | None:
+    if relation not in LINEAGE_RELATIONS:
+        raise InvalidInput(f"relation must be one of {', '.join(LINEAGE_RELATIONS)}", field="relation")
+    found = store.get_nodes([node_id])
+    if not found:
+        return None
+    result = Lineage(root=found[0])
+    seen = {node_id}
+    frontier = [node_id]
+    depth = 0
+    while frontier and depth < max_depth:
+        depth += 1
+        rels = store.relations(frontier, "out" if ancestors else "in", [relation])
+        nxt: list[str] = []
+        for r in sorted(rels, key=lambda r: (r.from_id, r.to_id)):
+            far = r.to_id if ancestors else r.from_id
+            if far not in seen:
+                seen.add(far)
+                result.depths[far] = depth
+                nxt.append(far)
+            result.edges.append(r)
+        frontier = nxt
+    for n in store.get_nodes(list(result.depths)):
+        result.nodes[n.id] = n
+    result.edges = [e for e in result.edges if e.from_id in seen and e.to_id in seen]
+    return result
+
+
+def path(store: Store, from_id: str, to_id: str, *, max_depth: int,
+         relation_types: Sequence[str] | None = None) -> Path | None:
+    """The shortest connection, following each relation in either direction."""
+    types = list(relation_types) if relation_types else [
+        r for r in schema.RELATIONS if r not in PATH_DEFAULT_EXCLUDED
+    ]
+    ends = {n.id: n for n in store.get_nodes([from_id, to_id])}
+    if from_id not in ends or to_id not in ends:
+        return None
+    if from_id == to_id:
+        return Path([ends[from_id]], [])
+    # Bidirectional BFS: expand the smaller frontier each round.
+    parents: list[dict[str, tuple[str, Relation] | None]] = [{from_id: None}, {to_id: None}]
+    frontiers = [[from_id], [to_id]]
+    depth = 0
+    meet: str | None = None
+    while frontiers[0] and frontiers[1] and depth < max_depth and meet is None:
+        side = 0 if len(frontiers[0]) <= len(frontiers[1]) else 1
+        here, there = parents[side], parents[1 - side]
+        rels = store.relations(frontiers[side], "out", types) + store.relations(frontiers[side], "in", types)
+        nxt: list[str] = []
+        frontier_set = set(frontiers[side])
+        for r in sorted(rels, key=lambda r: (r.rel, r.from_id, r.to_id)):
+            near, far = (r.from_id, r.to_id) if r.from_id in frontier_set else (r.to_id, r.from_id)
+            if far in here:
+                continue
+            here[far] = (near, r)
+            nxt.append(far)
+            if far in there and meet is None:
+                meet = far
+        frontiers[side] = nxt
+        depth += 1
+    if meet is None:
+        return None
+    ids: list[str] = []
+    edges: list[Relation] = []
+    cur: str | None = meet
+    while cur is not None:
+        ids.append(cur)
+        step = parents[0][cur]
+        if step is not None:
+            edges.append(step[1])
+        cur = step[0] if step else None
+    ids.reverse()
+    edges.reverse()
+    cur = meet
+    while True:
+        step = parents[1][cur]
+        if step is None:
+            break
+        cur = step[0]
+        ids.append(cur)
+        edges.append(step[1])
+    by_id = {n.id: n for n in store.get_nodes(ids)}
+    return Path([by_id[i] for i in ids], edges)

@@ -1,0 +1,95 @@
+"""Translation between records and the flat rows both stores keep.
+
+Lists of strings are stored natively; text maps (names, summary) and objects
+(unesco, declaration) are stored as compact JSON strings, because Neo4j
+properties cannot hold maps and one representation keeps the adapters alike.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from .. import schema
+from ..model import Node, Relation
+from ..schema import T
+
+_JSON_TYPES = (T.TEXT_MAP, T.STRUCT)
+
+
+def _dump(value: Any) -> str | None:
+    if value is None or value == {}:
+        return None
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _load(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def node_row(node: Node) -> dict[str, Any]:
+    row: dict[str, Any] = {}
+    for col in schema.node_columns():
+        if col.name in ("id", "kind", "name", "confidence", "sensitivity"):
+            value: Any = getattr(node, col.name)
+        elif col.name in ("names", "summary"):
+            value = getattr(node, col.name)
+        else:
+            value = node.properties.get(col.name)
+        row[col.name] = _dump(value) if col.type in _JSON_TYPES else value
+    return row
+
+
+def row_node(row: Mapping[str, Any], sources: list[str] | tuple[str, ...] = ()) -> Node:
+    kind = schema.KINDS[row["kind"]]
+    props: dict[str, Any] = {}
+    for p in kind.props:
+        value = row.get(p.name)
+        if value is None:
+            continue
+        props[p.name] = _load(value) if p.type in _JSON_TYPES else value
+    return Node(
+        kind=kind.name,
+        id=row["id"],
+        name=row["name"],
+        names=_load(row.get("names")) or {},
+        summary=_load(row.get("summary")) or {},
+        properties=props,
+        sources=tuple(sorted(s for s in sources if s)),
+        confidence=row.get("confidence"),
+        sensitivity=row.get("sensitivity") or "public",
+    )
+
+
+def relation_row(rel: Relation) -> dict[str, Any]:
+    rtype = schema.RELATIONS[rel.rel]
+    row: dict[str, Any] = {
+        "from": rel.from_id,
+        "to": rel.to_id,
+        "sources": list(rel.sources) or None,
+        "confidence": rel.confidence,
+        "note": rel.note,
+    }
+    for p in rtype.props:
+        value = rel.properties.get(p.name)
+        row[p.name] = _dump(value) if p.type in _JSON_TYPES else value
+    return row
+
+
+def row_relation(rel: str, from_id: str, to_id: str, props: Mapping[str, Any]) -> Relation:
+    rtype = schema.RELATIONS[rel]
+    own: dict[str, Any] = {}
+    for p in rtype.props:
+        value = props.get(p.name)
+        if value is not None:
+            own[p.name] = _load(value) if p.type in _JSON_TYPES else value
+    return Relation(
+        rel=rel,
+        from_id=from_id,
+        to_id=to_id,
+        properties=own,
+        sources=tuple(sorted(props.get("sources") or ())),
+        confidence=props.get("confidence"),
+        note=props.get("note"),
+    )

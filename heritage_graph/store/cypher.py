@@ -1,0 +1,162 @@
+"""Named Cypher queries, loaded once from ``cypher/<dialect>/*.cypher``.
+
+Each query is a block headed by ``// name: <name>``; the comment lines that
+follow are its description. Values always travel as ``$parameters``. Where
+Cypher cannot take a parameter (a relationship type, a label, the list of
+columns of a table) the text holds a placeholder that only the schema fills:
+
+- ``{{REL}}`` and ``{{KIND}}``: a relation type or node kind, checked against
+  the schema whitelist;
+- ``{{NAME args}}``: an expansion the adapter supplies (e.g. the node columns
+  derived from the schema).
+
+So no text that arrives from a client can ever become Cypher.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from .. import schema
+from ..errors import StoreQueryError
+
+CYPHER_ROOT = Path(__file__).resolve().parents[2] / "cypher"
+NAME_LINE = re.compile(r"^//\s*name:\s*([a-z_][a-z0-9_]*)\s*$")
+PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Z_]+)((?:\s+[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
+# Files whose queries are dialect-specific by nature and so exempt from the
+# parity check: the DDL each store needs differs.
+DDL_FILE = "ddl.cypher"
+
+Expansion = Callable[..., str]
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    doc: str
+    text: str
+    file: str
+    line: int
+
+    @property
+    def params(self) -> frozenset[str]:
+        return frozenset(PARAM.findall(_strip_comments(self.text)))
+
+    @property
+    def placeholders(self) -> frozenset[str]:
+        return frozenset(m.group(1) for m in PLACEHOLDER.finditer(self.text))
+
+
+def _strip_comments(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
+
+
+def parse_file(path: Path) -> list[Query]:
+    queries: list[Query] = []
+    current: tuple[str, int] | None = None
+    body: list[str] = []
+
+    def flush() -> None:
+        if current is None:
+            return
+        name, line = current
+        doc = [ln.lstrip()[2:].strip() for ln in body if ln.lstrip().startswith("//")]
+        code = _strip_comments("\n".join(body)).strip()
+        if not code:
+            raise StoreQueryError(f"{path}:{line}: query {name!r} has no text")
+        queries.append(Query(name, " ".join(d for d in doc if d), code, path.name, line))
+
+    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        m = NAME_LINE.match(raw.strip())
+        if m:
+            flush()
+            current, body = (m.group(1), lineno), []
+        elif current is None:
+            if raw.strip() and not raw.lstrip().startswith("//"):
+                raise StoreQueryError(f"{path}:{lineno}: text before the first '// name:' line")
+        else:
+            body.append(raw)
+    flush()
+    return queries
+
+
+class QueryBook:
+    """The named queries of one dialect, rendered on demand and cached."""
+
+    def __init__(self, dialect: str, expansions: Mapping[str, Expansion] | None = None,
+                 root: Path = CYPHER_ROOT) -> None:
+        self.dialect = dialect
+        self._expansions = dict(expansions or {})
+        self._queries: dict[str, Query] = {}
+        folder = root / dialect
+        if not folder.is_dir():
+            raise StoreQueryError(f"no Cypher folder for dialect {dialect!r}: {folder}")
+        for path in sorted(folder.glob("*.cypher")):
+            for q in parse_file(path):
+                if q.name in self._queries:
+                    other = self._queries[q.name]
+                    raise StoreQueryError(
+                        f"{path.name}:{q.line}: query {q.name!r} already defined at {other.file}:{other.line}"
+                    )
+                self._queries[q.name] = q
+        self._rendered: dict[tuple[str, str | None, str | None], str] = {}
+
+    def names(self) -> list[str]:
+        return sorted(self._queries)
+
+    def query(self, name: str) -> Query:
+        try:
+            return self._queries[name]
+        except KeyError:
+            raise StoreQueryError(f"no query named {name!r} in cypher/{self.dialect}/") from None
+
+    def ddl(self) -> list[Query]:
+        return [q for q in self._queries.values() if q.file == DDL_FILE]
+
+    def render(self, name: str, *, rel: str | None = None, kind: str | None = None) -> str:
+        key = (name, rel, kind)
+        text = self._rendered.get(key)
+        if text is None:
+            text = self._render(self.query(name), rel, kind)
+            self._rendered[key] = text
+        return text
+
+    def _render(self, q: Query, rel: str | None, kind: str | None) -> str:
+        if rel is not None and rel not in schema.RELATIONS:
+            raise StoreQueryError(f"{rel!r} is not a relation type of the schema")
+        if kind is not None and kind not in schema.KINDS:
+            raise StoreQueryError(f"{kind!r} is not a node kind of the schema")
+
+        def fill(m: re.Match[str]) -> str:
+            word, args = m.group(1), m.group(2).split()
+            if word == "REL":
+                if rel is None:
+                    raise StoreQueryError(f"query {q.name!r} needs a relation type")
+                return rel
+            if word == "KIND":
+                if kind is None:
+                    raise StoreQueryError(f"query {q.name!r} needs a node kind")
+                return kind
+            expand = self._expansions.get(word)
+            if expand is None:
+                raise StoreQueryError(f"query {q.name!r}: unknown placeholder {{{{{word}}}}}")
+            return expand(*args, rel=rel, kind=kind)
+
+        return PLACEHOLDER.sub(fill, q.text)
+
+    def instances(self, name: str) -> list[tuple[str | None, str | None]]:
+        """Every (rel, kind) binding the query can be rendered with."""
+        q = self.query(name)
+        rels: list[str | None] = list(schema.RELATIONS) if "REL" in q.placeholders else [None]
+        kinds: list[str | None] = list(schema.KINDS) if "KIND" in q.placeholders else [None]
+        return [(r, k) for r in rels for k in kinds]
+
+
+@cache
+def dialects(root: Path = CYPHER_ROOT) -> tuple[str, ...]:
+    return tuple(sorted(p.name for p in root.iterdir() if p.is_dir()))

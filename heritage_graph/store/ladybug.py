@@ -1,0 +1,177 @@
+"""The embedded store: LadybugDB in process, on disk, in the folder ``db_path``."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .. import schema
+from ..errors import StoreError, StoreLocked, StoreQueryError, StoreUnavailable
+from ..model import Node, Relation
+from ..schema import T
+from . import codec
+from .base import check_written, chunks
+from .cypher import QueryBook
+from .cypher_reads import CypherReads
+
+GRAPH_FILE = "graph.lbdb"
+_TYPES = {
+    T.STRING: "STRING",
+    T.INT: "INT64",
+    T.FLOAT: "DOUBLE",
+    T.STRING_LIST: "STRING[]",
+    T.TEXT_MAP: "STRING",
+    T.STRUCT: "STRING",
+}
+
+
+def _node_columns(*_: str, **__: Any) -> str:
+    return ", ".join(f"{p.name} {_TYPES[p.type]}" for p in schema.node_columns())
+
+
+def _rel_columns(*_: str, rel: str | None = None, **__: Any) -> str:
+    assert rel is not None
+    return ", ".join(f"{p.name} {_TYPES[p.type]}" for p in schema.relation_columns(schema.RELATIONS[rel]))
+
+
+def _node_set(var: str, row: str, **_: Any) -> str:
+    # Explicit casts: a batch whose values are all null has no type to infer.
+    return ", ".join(
+        f"{var}.{p.name} = CAST({row}.{p.name} AS {_TYPES[p.type]})"
+        for p in schema.node_columns()
+        if p.name != "id"
+    )
+
+
+def _rel_set(var: str, row: str, *, rel: str | None = None, **_: Any) -> str:
+    assert rel is not None
+    return ", ".join(
+        f"{var}.{p.name} = CAST({row}.{p.name} AS {_TYPES[p.type]})"
+        for p in schema.relation_columns(schema.RELATIONS[rel])
+    )
+
+
+EXPANSIONS = {
+    "NODE_COLUMNS": _node_columns,
+    "REL_COLUMNS": _rel_columns,
+    "NODE_SET": _node_set,
+    "REL_SET": _rel_set,
+}
+
+
+def _translate(exc: Exception) -> StoreError:
+    text = str(exc)
+    if "Could not set lock" in text or ("lock" in text.lower() and "IO exception" in text):
+        return StoreLocked(
+            "the embedded store is open in another process (stop `heritage-graph serve` "
+            f"or the other command first): {text.splitlines()[0]}"
+        )
+    if text.startswith("IO exception"):
+        return StoreUnavailable(f"cannot open the embedded store: {text.splitlines()[0]}")
+    return StoreQueryError(text)
+
+
+class LadybugStore(CypherReads):
+    dialect = "ladybug"
+
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self._read_only = read_only
+        self._queries = QueryBook("ladybug", EXPANSIONS)
+        self._db: Any = None
+        self._conn: Any = None
+        # One connection serves every thread; Ladybug allows one writer, and a
+        # lock keeps transactions from interleaving on the shared connection.
+        self._lock = threading.RLock()
+        self.calls = 0
+
+    # -- lifecycle -----------------------------------------------------------
+    def open(self) -> LadybugStore:
+        import ladybug  # imported here so that importing the package connects nothing
+
+        if self.path.exists() and not self.path.is_dir():
+            raise StoreUnavailable(f"{self.path} is a file; the embedded store needs a folder")
+        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = ladybug.Database(str(self.path / GRAPH_FILE), read_only=self._read_only)
+            self._conn = ladybug.Connection(self._db)
+        except RuntimeError as exc:
+            raise _translate(exc) from exc
+        return self
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+            if self._db is not None:
+                self._db.close()
+            self._conn = self._db = None
+
+    def init(self) -> None:
+        with self._lock:
+            for q in self._queries.ddl():
+                for rel, kind in self._queries.instances(q.name):
+                    self._run(self._queries.render(q.name, rel=rel, kind=kind))
+
+    # -- plumbing ------------------------------------------------------------
+    def _run(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        if self._conn is None:
+            raise StoreUnavailable("the embedded store is not open")
+        self.calls += 1
+        try:
+            result = self._conn.execute(text, params or {})
+            names = result.get_column_names()
+            rows = []
+            while result.has_next():
+                rows.append(dict(zip(names, result.get_next(), strict=True)))
+            return rows
+        except RuntimeError as exc:
+            raise _translate(exc) from exc
+
+    def _q(self, name: str, params: dict[str, Any] | None = None, **binding: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return self._run(self._queries.render(name, **binding), params)
+
+    # -- writes --------------------------------------------------------------
+    def delete_all(self) -> None:
+        """Remove every node and relation (tests and re-imports from scratch)."""
+        self._q("delete_all")
+
+    def write(self, nodes: Sequence[Node], relations: Sequence[Relation]) -> None:
+        if self._read_only:
+            raise StoreUnavailable("the embedded store is open read-only")
+        with self._lock:
+            self._run("BEGIN TRANSACTION")
+            try:
+                self._write(nodes, relations)
+            except BaseException:
+                with contextlib.suppress(StoreError):
+                    self._run("ROLLBACK")
+                raise
+            self._run("COMMIT")
+
+    def _write(self, nodes: Sequence[Node], relations: Sequence[Relation]) -> None:
+        for chunk in chunks([codec.node_row(n) for n in nodes]):
+            self._run(self._queries.render("upsert_nodes"), {"rows": chunk})
+        ids = [n.id for n in nodes]
+        for chunk in chunks(ids):
+            self._run(self._queries.render("clear_sources"), {"ids": chunk})
+        links = [{"from": n.id, "to": s} for n in nodes for s in n.sources]
+        for chunk in chunks(links):
+            check_written(_written(self._run(self._queries.render("add_sources"), {"rows": chunk})), len(chunk))
+        by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in relations:
+            by_type[r.rel].append(codec.relation_row(r))
+        for rel, rows in by_type.items():
+            text = self._queries.render("upsert_relations", rel=rel)
+            for chunk in chunks(rows):
+                check_written(_written(self._run(text, {"rows": chunk})), len(chunk))
+
+
+
+def _written(rows: list[dict[str, Any]]) -> int:
+    return int(rows[0]["written"]) if rows else 0

@@ -1,0 +1,113 @@
+"""An in-memory store for fast unit tests: the same contract, no database.
+
+Writes are applied to copies and swapped in, so a failed write leaves the
+store as it was, like a rolled-back transaction.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Sequence
+
+from .. import schema
+from ..model import Node, Relation
+from .base import Direction, check_written
+
+
+class MemoryStore:
+    dialect = "memory"
+
+    def __init__(self) -> None:
+        self._nodes: dict[str, Node] = {}
+        self._rels: dict[tuple[str, str, str], Relation] = {}
+        self.calls = 0
+
+    def open(self) -> MemoryStore:
+        return self
+
+    def init(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def count_nodes(self) -> int:
+        self.calls += 1
+        return len(self._nodes)
+
+    def get_nodes(self, ids: Sequence[str]) -> list[Node]:
+        self.calls += 1
+        return [self._nodes[i] for i in dict.fromkeys(ids) if i in self._nodes]
+
+    def _matching(self, kind: str, within: Sequence[str] | None, domain: str | None) -> list[Node]:
+        places = set(within) if within is not None else None
+        out = []
+        for n in self._nodes.values():
+            if n.kind != kind:
+                continue
+            if domain and domain not in (n.properties.get("domains") or ()):
+                continue
+            if places is not None and not any(
+                self._rels.get(("LOCATED_IN", n.id, p)) for p in places
+            ):
+                continue
+            out.append(n)
+        return sorted(out, key=lambda n: n.id)
+
+    def list_nodes(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
+                   after: str | None = None, limit: int | None = None) -> list[Node]:
+        self.calls += 1
+        found = [n for n in self._matching(kind, within, domain) if not after or n.id > after]
+        return found if limit is None else found[:limit]
+
+    def count_kind(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None) -> int:
+        self.calls += 1
+        return len(self._matching(kind, within, domain))
+
+    def child_places(self, ids: Sequence[str]) -> list[str]:
+        self.calls += 1
+        wanted = set(ids)
+        return sorted({
+            r.from_id for r in self._rels.values()
+            if r.rel == "LOCATED_IN" and r.to_id in wanted and self._nodes[r.from_id].kind == "Place"
+        })
+
+    def relations(self, ids: Sequence[str], direction: Direction, types: Sequence[str]) -> list[Relation]:
+        self.calls += 1
+        wanted, kinds = set(ids), set(types)
+        out: list[Relation] = []
+        for r in self._all_relations():
+            end = r.from_id if direction == "out" else r.to_id
+            if end in wanted and r.rel in kinds:
+                out.append(r)
+        return out
+
+    def _all_relations(self) -> Iterator[Relation]:
+        yield from self._rels.values()
+        for n in self._nodes.values():
+            for s in n.sources:
+                yield Relation("DOCUMENTED_BY", n.id, s)
+
+    def iter_relations(self, rel: str) -> Iterator[Relation]:
+        self.calls += 1
+        yield from sorted((r for r in self._all_relations() if r.rel == rel), key=lambda r: (r.from_id, r.to_id))
+
+    def delete_all(self) -> None:
+        self._nodes, self._rels = {}, {}
+
+    def write(self, nodes: Sequence[Node], relations: Sequence[Relation]) -> None:
+        self.calls += 1
+        new_nodes = dict(self._nodes)
+        for n in nodes:
+            new_nodes[n.id] = n
+        new_rels = copy.copy(self._rels)
+        missing = 0
+        for n in nodes:
+            missing += sum(1 for s in n.sources if s not in new_nodes)
+        for r in relations:
+            if r.rel not in schema.RELATIONS or r.from_id not in new_nodes or r.to_id not in new_nodes:
+                missing += 1
+                continue
+            new_rels[r.key] = r
+        check_written(len(relations) - missing, len(relations))
+        self._nodes, self._rels = new_nodes, new_rels

@@ -1,0 +1,145 @@
+"""The production store: Neo4j 5 through the official ``neo4j`` driver.
+
+Every node carries the ``Node`` label (unique ``id``) and its kind as a second
+label, so Neo4j Browser users see ``(:Node:Tradition)``; relation types are the
+schema's own. Reads run as auto-commit read queries; a ``write`` is one managed
+write transaction, which the driver retries on transient errors.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import StoreError, StoreQueryError, StoreUnavailable
+from ..model import Node, Relation
+from . import codec
+from .base import check_written, chunks
+from .cypher import QueryBook
+from .cypher_reads import CypherReads
+
+
+def _translate(exc: Exception) -> StoreError:
+    from neo4j import exceptions as ne
+
+    if isinstance(exc, ne.AuthError):
+        return StoreUnavailable(f"Neo4j refused the credentials (check NEO4J_USER / NEO4J_PASSWORD): {exc}")
+    if isinstance(exc, ne.ServiceUnavailable | ne.SessionExpired):
+        return StoreUnavailable(f"cannot reach Neo4j (check NEO4J_URI): {exc}")
+    if isinstance(exc, ne.TransientError):
+        err = StoreError(f"Neo4j transient error, try again: {exc}")
+        err.retryable = True
+        return err
+    return StoreQueryError(str(exc))
+
+
+def _non_null(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if v is not None}
+
+
+class Neo4jStore(CypherReads):
+    dialect = "neo4j"
+
+    def __init__(self, uri: str, user: str, password: str | None, database: str = "neo4j") -> None:
+        self.uri = uri
+        self._auth = (user, password or "")
+        self.database = database
+        self._queries = QueryBook("neo4j")
+        self._driver: Any = None
+        self.calls = 0
+
+    def open(self) -> Neo4jStore:
+        import neo4j
+        from neo4j import exceptions as ne
+
+        try:
+            self._driver = neo4j.GraphDatabase.driver(self.uri, auth=self._auth)
+            self._driver.verify_connectivity()
+        except (ne.Neo4jError, ne.DriverError, ValueError) as exc:
+            if self._driver is not None:
+                self._driver.close()
+                self._driver = None
+            if isinstance(exc, ValueError):
+                raise StoreUnavailable(f"bad NEO4J_URI {self.uri!r}: {exc}") from exc
+            raise _translate(exc) from exc
+        return self
+
+    def close(self) -> None:
+        if self._driver is not None:
+            self._driver.close()
+            self._driver = None
+
+    def init(self) -> None:
+        for q in self._queries.ddl():
+            for rel, kind in self._queries.instances(q.name):
+                self._read_or_write(self._queries.render(q.name, rel=rel, kind=kind), {}, write=True)
+
+    # -- plumbing ------------------------------------------------------------
+    def _read_or_write(self, text: str, params: dict[str, Any], *, write: bool = False) -> list[dict[str, Any]]:
+        import neo4j
+        from neo4j import exceptions as ne
+
+        if self._driver is None:
+            raise StoreUnavailable("the Neo4j store is not open")
+        self.calls += 1
+        try:
+            records, _, _ = self._driver.execute_query(
+                text,
+                params,
+                database_=self.database,
+                routing_=neo4j.RoutingControl.WRITE if write else neo4j.RoutingControl.READ,
+            )
+        except (ne.Neo4jError, ne.DriverError) as exc:
+            raise _translate(exc) from exc
+        return [r.data() for r in records]
+
+    def _q(self, name: str, params: dict[str, Any] | None = None, **binding: str) -> list[dict[str, Any]]:
+        return self._read_or_write(self._queries.render(name, **binding), params or {})
+
+    # -- writes --------------------------------------------------------------
+    def delete_all(self) -> None:
+        """Remove every node and relation (tests and re-imports from scratch)."""
+        self._read_or_write(self._queries.render("delete_all"), {}, write=True)
+
+    def write(self, nodes: Sequence[Node], relations: Sequence[Relation]) -> None:
+        from neo4j import exceptions as ne
+
+        if self._driver is None:
+            raise StoreUnavailable("the Neo4j store is not open")
+        by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for n in nodes:
+            row = codec.node_row(n)
+            by_kind[n.kind].append({"id": n.id, "props": _non_null(row)})
+        links = [{"from": n.id, "to": s} for n in nodes for s in n.sources]
+        by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in relations:
+            row = codec.relation_row(r)
+            by_type[r.rel].append({"from": r.from_id, "to": r.to_id,
+                                   "props": _non_null({k: v for k, v in row.items() if k not in ("from", "to")})})
+        q = self._queries
+
+        def work(tx: Any) -> None:
+            for kind, rows in by_kind.items():
+                for chunk in chunks(rows):
+                    tx.run(q.render("upsert_nodes", kind=kind), rows=chunk).consume()
+            for chunk in chunks([n.id for n in nodes]):
+                tx.run(q.render("clear_sources"), ids=chunk).consume()
+            for chunk in chunks(links):
+                check_written(_written(tx.run(q.render("add_sources"), rows=chunk).single()), len(chunk))
+            for rel, rows in by_type.items():
+                for chunk in chunks(rows):
+                    check_written(
+                        _written(tx.run(q.render("upsert_relations", rel=rel), rows=chunk).single()), len(chunk)
+                    )
+
+        self.calls += 1
+        try:
+            with self._driver.session(database=self.database) as session:
+                session.execute_write(work)
+        except (ne.Neo4jError, ne.DriverError) as exc:
+            raise _translate(exc) from exc
+
+
+def _written(record: Any) -> int:
+    return int(record["written"]) if record is not None else 0

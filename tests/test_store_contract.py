@@ -1,0 +1,130 @@
+"""The store contract: every adapter behaves the same (memory, Ladybug, Neo4j)."""
+
+from __future__ import annotations
+
+import pytest
+
+from heritage_graph.errors import StoreError
+from heritage_graph.model import Node, Relation
+from heritage_graph.store.base import Store
+
+SRC = Node("Source", "src-1", "A source", properties={"title": "T", "url": "https://example.org", "type": "web"})
+SRC2 = Node("Source", "src-2", "Another source", properties={"type": "book"})
+PE = Node("Place", "pe", "Perú", properties={"level": "country"}, sources=("src-1",))
+AYA = Node("Place", "pe-ayacucho", "Ayacucho", properties={"level": "department", "lat": -13.16, "lon": -74.22},
+           sources=("src-1",))
+HUA = Node("Place", "pe-ayacucho-huamanga", "Huamanga", properties={"level": "province"}, sources=("src-1",))
+CUS = Node("Place", "pe-cusco", "Cusco", properties={"level": "department"}, sources=("src-1",))
+RETABLO = Node(
+    "Craft", "retablo", "Retablo ayacuchano",
+    names={"es": "Retablo ayacuchano", "en": "Ayacucho retablo", "qu": "Sanmarkos"},
+    summary={"es": "Caja de madera con escenas.", "en": "Wooden box with scenes."},
+    properties={"domains": ["traditional-craftsmanship"], "declaration": {"year": 2019, "resolution": "RV 098-2019"},
+                "materials": ["wood", "gesso"]},
+    sources=("src-1", "src-2"), confidence="high",
+)
+QOY = Node("Tradition", "qoyllurit-i", "Qoyllur Rit'i",
+           properties={"domains": ["social-practices", "performing-arts"], "category": "festival",
+                       "unesco": {"list": "representative", "year": 2011, "element_no": "00567"}},
+           sources=("src-1",), confidence="high")
+ANA = Node("Practitioner", "ana", "Ana", properties={"birth_year": 1900, "roles": ["retablista"]}, sources=("src-1",))
+BETO = Node("Practitioner", "beto", "Beto", sources=("src-1",), sensitivity="community")
+
+NODES = [SRC, SRC2, PE, AYA, HUA, CUS, RETABLO, QOY, ANA, BETO]
+RELS = [
+    Relation("LOCATED_IN", "pe-ayacucho", "pe", sources=("src-1",)),
+    Relation("LOCATED_IN", "pe-ayacucho-huamanga", "pe-ayacucho", sources=("src-1",)),
+    Relation("LOCATED_IN", "pe-cusco", "pe", sources=("src-1",)),
+    Relation("LOCATED_IN", "retablo", "pe-ayacucho-huamanga", sources=("src-1",), confidence="high"),
+    Relation("LOCATED_IN", "qoyllurit-i", "pe-cusco", sources=("src-1",)),
+    Relation("LEARNED_FROM", "beto", "ana", properties={"period": "1950s", "setting": "family workshop"},
+             sources=("src-1", "src-2"), confidence="medium", note="as a boy"),
+    Relation("KIN_OF", "ana", "beto", properties={"kinship": "parent"}, sources=("src-1",)),
+    Relation("PRACTITIONER_OF", "ana", "retablo", properties={"role": "master"}, sources=("src-1",)),
+]
+
+
+@pytest.fixture
+def filled(store: Store) -> Store:
+    store.write(NODES, RELS)
+    return store
+
+
+def test_nodes_round_trip_with_every_property_type(filled: Store) -> None:
+    got = {n.id: n for n in filled.get_nodes([n.id for n in NODES])}
+    assert got == {n.id: n for n in NODES}
+
+
+def test_unknown_ids_are_left_out(filled: Store) -> None:
+    assert [n.id for n in filled.get_nodes(["nope", "ana", "ana"])] == ["ana"]
+    assert filled.get_nodes([]) == []
+
+
+def test_count_nodes(store: Store) -> None:
+    assert store.count_nodes() == 0
+    store.write(NODES, RELS)
+    assert store.count_nodes() == len(NODES)
+
+
+def test_list_nodes_pages_by_id(filled: Store) -> None:
+    assert [n.id for n in filled.list_nodes("Place")] == ["pe", "pe-ayacucho", "pe-ayacucho-huamanga", "pe-cusco"]
+    assert [n.id for n in filled.list_nodes("Place", limit=2)] == ["pe", "pe-ayacucho"]
+    assert [n.id for n in filled.list_nodes("Place", after="pe-ayacucho", limit=2)] == [
+        "pe-ayacucho-huamanga", "pe-cusco"]
+    assert filled.count_kind("Place") == 4
+
+
+def test_list_nodes_filters_by_domain_and_place(filled: Store) -> None:
+    assert [n.id for n in filled.list_nodes("Tradition", domain="performing-arts")] == ["qoyllurit-i"]
+    assert filled.list_nodes("Craft", domain="performing-arts") == []
+    assert filled.count_kind("Tradition", domain="social-practices") == 1
+    assert [n.id for n in filled.list_nodes("Craft", within=["pe-ayacucho-huamanga", "pe-cusco"])] == ["retablo"]
+    assert filled.list_nodes("Craft", within=["pe-cusco"]) == []
+    assert filled.count_kind("Craft", within=["pe-ayacucho-huamanga"]) == 1
+    assert filled.list_nodes("Craft", within=[]) == []
+
+
+def test_child_places(filled: Store) -> None:
+    assert sorted(filled.child_places(["pe"])) == ["pe-ayacucho", "pe-cusco"]
+    assert filled.child_places(["pe-ayacucho-huamanga"]) == []
+
+
+def test_relations_both_ways_with_properties(filled: Store) -> None:
+    out = filled.relations(["beto"], "out", ["LEARNED_FROM", "KIN_OF"])
+    assert out == [RELS[5]]
+    into = sorted(filled.relations(["beto"], "in", ["LEARNED_FROM", "KIN_OF"]), key=lambda r: r.rel)
+    assert into == [RELS[6]]
+    assert filled.relations(["beto"], "out", []) == []
+
+
+def test_sources_are_documented_by_relations(filled: Store) -> None:
+    docs = filled.relations(["retablo"], "out", ["DOCUMENTED_BY"])
+    assert sorted(r.to_id for r in docs) == ["src-1", "src-2"]
+    cited = filled.relations(["src-2"], "in", ["DOCUMENTED_BY"])
+    assert sorted(r.from_id for r in cited) == ["retablo"]
+
+
+def test_iter_relations_is_ordered(filled: Store) -> None:
+    got = [(r.from_id, r.to_id) for r in filled.iter_relations("LOCATED_IN")]
+    assert got == sorted(got) and len(got) == 5
+
+
+def test_rewrite_replaces_properties_and_sources(filled: Store) -> None:
+    slim = Node("Craft", "retablo", "Retablo", properties={"materials": ["wood"]}, sources=("src-2",))
+    filled.write([slim], [Relation("LEARNED_FROM", "beto", "ana", sources=("src-1",))])
+    assert filled.get_nodes(["retablo"]) == [slim]
+    assert filled.relations(["beto"], "out", ["LEARNED_FROM"]) == [Relation("LEARNED_FROM", "beto", "ana",
+                                                                            sources=("src-1",))]
+
+
+def test_write_is_atomic(filled: Store) -> None:
+    before = filled.count_nodes()
+    with pytest.raises(StoreError):
+        filled.write([Node("Practitioner", "carla", "Carla")], [Relation("LEARNED_FROM", "carla", "nobody")])
+    assert filled.count_nodes() == before
+    assert filled.get_nodes(["carla"]) == []
+
+
+def test_delete_all(filled: Store) -> None:
+    filled.delete_all()
+    assert filled.count_nodes() == 0
