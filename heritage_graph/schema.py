@@ -360,7 +360,7 @@ RELATION_COMMON_PROPS: tuple[Prop, ...] = (
     Prop("note", T.STRING, "A short note on the claim."),
 )
 NODE_COMMON_PROPS: tuple[Prop, ...] = (
-    Prop("id", T.STRING, "Unique across all kinds; matches " + ID_PATTERN.pattern + "."),
+    Prop("id", T.STRING, "Unique across all kinds; matches `" + ID_PATTERN.pattern + "`."),
     Prop("kind", T.STRING, "The node kind.", tuple(KINDS), gql="Kind"),
     Prop("name", T.STRING, "Display name."),
     Prop("names", T.TEXT_MAP, "Names by language code (es, en, qu, ay, ...)."),

@@ -1,0 +1,105 @@
+"""Generate ``docs/schema.md`` from the schema module (``make docs``).
+
+A test fails when the committed file differs from what this renders, so the
+reference can never drift from the code.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from . import schema
+from .schema import Prop, T
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+SCHEMA_MD = DOCS / "schema.md"
+
+
+def _type(p: Prop) -> str:
+    if p.type is T.STRUCT:
+        return "object: " + ", ".join(f"`{f.name}` ({_type(f)})" for f in p.fields)
+    text = p.type.value
+    if p.allowed:
+        text += ": " + " \\| ".join(f"`{v}`" for v in p.allowed)
+    if p.minimum is not None:
+        text += f" ({p.minimum:g} to {p.maximum:g})"
+    return text
+
+
+def _table(props: tuple[Prop, ...]) -> list[str]:
+    if not props:
+        return ["No properties of its own.", ""]
+    rows = ["| property | type and allowed values | meaning |", "|---|---|---|"]
+    rows += [f"| `{p.name}` | {_type(p)} | {p.doc} |" for p in props]
+    return [*rows, ""]
+
+
+def render_schema() -> str:
+    out = [
+        "# Schema reference",
+        "",
+        "<!-- Generated from heritage_graph/schema.py by `make docs`; do not edit by hand. -->",
+        "",
+        "Heritage Graph stores **nodes** of the kinds below, linked by typed **relations**. Every node and",
+        "every relation may cite sources. In the interchange format ([interchange.md](interchange.md)) the",
+        "common fields sit at the top level of a line and the kind's own properties under `properties`.",
+        "",
+        "## Fields every node has",
+        "",
+        *_table(schema.NODE_COMMON_PROPS),
+        "Plus `sources`: ids of the Source nodes that document the record (stored as `DOCUMENTED_BY`",
+        "relations; a Source itself cites none).",
+        "",
+        "## Node kinds",
+        "",
+    ]
+    for kind in schema.NODE_KINDS:
+        out += [f"### {kind.name}", "", kind.doc, "", *_table(kind.props)]
+    out += [
+        "## Relation types",
+        "",
+        "Every relation is identified by its type and its two ends (at most one relation of a type from one",
+        "node to another) and may carry:",
+        "",
+        *_table(schema.RELATION_COMMON_PROPS),
+        "| relation | from → to | own properties | GraphQL fields |",
+        "|---|---|---|---|",
+    ]
+    for rel in schema.RELATION_TYPES:
+        props = ", ".join(f"`{p.name}` ({_type(p)})" for p in rel.props) or "—"
+        if rel.both_field:
+            fields = f"`{rel.both_field}` (both directions)"
+        else:
+            fields = f"`{rel.out_field}` on the from side, `{rel.in_field}` on the to side"
+        ends = schema.endpoint_summary(rel).replace(" | ", " \\| ")
+        out.append(f"| `{rel.name}` | {ends} | {props} | {fields} |")
+    out += ["", "Relation meanings:", ""]
+    out += [f"- `{rel.name}`: {rel.doc}" for rel in schema.RELATION_TYPES]
+    out += [
+        "",
+        "## Ids",
+        "",
+        f"An id matches `{schema.ID_PATTERN.pattern}` and is unique across all kinds.",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    text = render_schema()
+    if "--check" in args:
+        current = SCHEMA_MD.read_text(encoding="utf-8") if SCHEMA_MD.exists() else ""
+        if current != text:
+            print(f"{SCHEMA_MD} is out of date: run `make docs`", file=sys.stderr)
+            return 1
+        return 0
+    DOCS.mkdir(exist_ok=True)
+    SCHEMA_MD.write_text(text, encoding="utf-8")
+    print(f"wrote {SCHEMA_MD}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
