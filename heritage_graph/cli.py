@@ -77,9 +77,14 @@ def _import(store: Store, files: list[Path], dry_run: bool) -> ImportReport:
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
-        task = bar.add_task("validating", total=total)
-        report = run_import(store, files, dry_run=dry_run,
-                            progress=lambda n: bar.advance(task, n))
+        reading = bar.add_task("validating", total=total)
+
+        def writing(count: int) -> Callable[[int], None]:
+            task = bar.add_task("writing", total=count)
+            return lambda n: bar.advance(task, n)
+
+        report = run_import(store, files, dry_run=dry_run, progress=lambda n: bar.advance(reading, n),
+                            on_write=writing)
     return report
 
 

@@ -58,7 +58,8 @@ DELETE e
 
 // name: add_sources
 UNWIND $rows AS r
-MATCH (n:Node {id: r.from}), (s:Node {id: r.to})
+MATCH (n:Node {id: r.from})
+MATCH (s:Node {id: r.to})
 CREATE (n)-[e:DOCUMENTED_BY]->(s)
 RETURN count(e) AS written
 

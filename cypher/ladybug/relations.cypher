@@ -20,9 +20,11 @@ ORDER BY from_id, to_id
 
 // name: upsert_relations
 // Create or overwrite relations of one type between existing nodes; the count
-// lets the adapter refuse a batch that names a missing node.
+// lets the adapter refuse a batch that names a missing node. Two MATCH clauses,
+// not one with a comma: Ladybug plans the comma form as a cross product of scans.
 UNWIND $rows AS r
-MATCH (a:Node {id: r.from}), (b:Node {id: r.to})
+MATCH (a:Node {id: r.from})
+MATCH (b:Node {id: r.to})
 MERGE (a)-[e:{{REL}}]->(b)
 SET {{REL_SET e r}}
 RETURN count(e) AS written

@@ -22,7 +22,8 @@ ORDER BY from_id, to_id
 // Create or overwrite relations of one type between existing nodes; the count
 // lets the adapter refuse a batch that names a missing node.
 UNWIND $rows AS r
-MATCH (a:Node {id: r.from}), (b:Node {id: r.to})
+MATCH (a:Node {id: r.from})
+MATCH (b:Node {id: r.to})
 MERGE (a)-[e:{{REL}}]->(b)
 SET e = r.props
 RETURN count(e) AS written

@@ -184,10 +184,12 @@ def _check_sources(sources: Iterable[str], kind_of: Callable[[str], str | None],
 
 
 def run_import(store: Store, paths: Sequence[Path], *, dry_run: bool = False,
-               progress: Progress | None = None) -> ImportReport:
+               progress: Progress | None = None, on_write: Callable[[int], Progress] | None = None) -> ImportReport:
     """Validate ``paths`` as one import and write it in one transaction.
 
     Raises ``ImportRejected`` listing every problem; the store is then unchanged.
+    ``progress`` is told of each line read; ``on_write(total)`` returns the
+    callback told of each batch written.
     """
     parsed = parse_files(paths, progress)
     problems, stored, existing_rels = check(store, parsed)
@@ -198,7 +200,7 @@ def run_import(store: Store, paths: Sequence[Path], *, dry_run: bool = False,
     relations = _changed([loc.record for loc in parsed.relations], lambda r: existing_rels.get(r.key),
                          report.relations)
     if not dry_run and (nodes or relations):
-        store.write(nodes, relations)
+        store.write(nodes, relations, on_write(len(nodes) + len(relations)) if on_write else None)
         report.written = True
     return report
 

@@ -6,13 +6,14 @@ driver's errors into ``heritage_graph.errors.StoreError`` subclasses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal, Protocol
 
 from ..errors import StoreQueryError
 from ..model import Node, Relation
 
 Direction = Literal["out", "in"]
+Progress = Callable[[int], None]
 BATCH = 2000
 
 
@@ -58,8 +59,12 @@ class Store(Protocol):
     def delete_all(self) -> None:
         """Remove every node and relation."""
 
-    def write(self, nodes: Sequence[Node], relations: Sequence[Relation]) -> None:
-        """Upsert nodes (with their sources) and relations in one transaction."""
+    def write(self, nodes: Sequence[Node], relations: Sequence[Relation],
+              progress: Progress | None = None) -> None:
+        """Upsert nodes (with their sources) and relations in one transaction.
+
+        ``progress`` is called with the number of records written after each batch.
+        """
 
 
 def chunks(items: list[Any], size: int = BATCH) -> Iterator[list[Any]]:

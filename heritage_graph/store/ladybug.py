@@ -14,7 +14,7 @@ from ..errors import StoreError, StoreLocked, StoreQueryError, StoreUnavailable
 from ..model import Node, Relation
 from ..schema import T
 from . import codec
-from .base import check_written, chunks
+from .base import Progress, check_written, chunks
 from .cypher import QueryBook
 from .cypher_reads import CypherReads
 
@@ -141,22 +141,24 @@ class LadybugStore(CypherReads):
         """Remove every node and relation (tests and re-imports from scratch)."""
         self._q("delete_all")
 
-    def write(self, nodes: Sequence[Node], relations: Sequence[Relation]) -> None:
+    def write(self, nodes: Sequence[Node], relations: Sequence[Relation],
+              progress: Progress | None = None) -> None:
         if self._read_only:
             raise StoreUnavailable("the embedded store is open read-only")
         with self._lock:
             self._run("BEGIN TRANSACTION")
             try:
-                self._write(nodes, relations)
+                self._write(nodes, relations, progress or (lambda n: None))
             except BaseException:
                 with contextlib.suppress(StoreError):
                     self._run("ROLLBACK")
                 raise
             self._run("COMMIT")
 
-    def _write(self, nodes: Sequence[Node], relations: Sequence[Relation]) -> None:
+    def _write(self, nodes: Sequence[Node], relations: Sequence[Relation], progress: Progress) -> None:
         for chunk in chunks([codec.node_row(n) for n in nodes]):
             self._run(self._queries.render("upsert_nodes"), {"rows": chunk})
+            progress(len(chunk))
         ids = [n.id for n in nodes]
         for chunk in chunks(ids):
             self._run(self._queries.render("clear_sources"), {"ids": chunk})
@@ -170,6 +172,7 @@ class LadybugStore(CypherReads):
             text = self._queries.render("upsert_relations", rel=rel)
             for chunk in chunks(rows):
                 check_written(_written(self._run(text, {"rows": chunk})), len(chunk))
+                progress(len(chunk))
 
 
 

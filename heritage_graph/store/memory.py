@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 
 from .. import schema
 from ..model import Node, Relation
-from .base import Direction, check_written
+from .base import Direction, Progress, check_written
 
 
 class MemoryStore:
@@ -95,7 +95,8 @@ class MemoryStore:
     def delete_all(self) -> None:
         self._nodes, self._rels = {}, {}
 
-    def write(self, nodes: Sequence[Node], relations: Sequence[Relation]) -> None:
+    def write(self, nodes: Sequence[Node], relations: Sequence[Relation],
+              progress: Progress | None = None) -> None:
         self.calls += 1
         new_nodes = dict(self._nodes)
         for n in nodes:
@@ -111,3 +112,5 @@ class MemoryStore:
             new_rels[r.key] = r
         check_written(len(relations) - missing, len(relations))
         self._nodes, self._rels = new_nodes, new_rels
+        if progress is not None:
+            progress(len(nodes) + len(relations))

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import StoreError, StoreQueryError, StoreUnavailable
 from ..model import Node, Relation
 from . import codec
-from .base import check_written, chunks
+from .base import Progress, check_written, chunks
 from .cypher import QueryBook
 from .cypher_reads import CypherReads
 
@@ -102,7 +102,8 @@ class Neo4jStore(CypherReads):
         """Remove every node and relation (tests and re-imports from scratch)."""
         self._read_or_write(self._queries.render("delete_all"), {}, write=True)
 
-    def write(self, nodes: Sequence[Node], relations: Sequence[Relation]) -> None:
+    def write(self, nodes: Sequence[Node], relations: Sequence[Relation],
+              progress: Progress | None = None) -> None:
         from neo4j import exceptions as ne
 
         if self._driver is None:
@@ -118,11 +119,13 @@ class Neo4jStore(CypherReads):
             by_type[r.rel].append({"from": r.from_id, "to": r.to_id,
                                    "props": _non_null({k: v for k, v in row.items() if k not in ("from", "to")})})
         q = self._queries
+        report = progress or (lambda n: None)
 
         def work(tx: Any) -> None:
             for kind, rows in by_kind.items():
                 for chunk in chunks(rows):
                     tx.run(q.render("upsert_nodes", kind=kind), rows=chunk).consume()
+                    report(len(chunk))
             for chunk in chunks([n.id for n in nodes]):
                 tx.run(q.render("clear_sources"), ids=chunk).consume()
             for chunk in chunks(links):
@@ -132,6 +135,7 @@ class Neo4jStore(CypherReads):
                     check_written(
                         _written(tx.run(q.render("upsert_relations", rel=rel), rows=chunk).single()), len(chunk)
                     )
+                    report(len(chunk))
 
         self.calls += 1
         try:
