@@ -8,25 +8,17 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from strawberry.asgi import GraphQL
 
-from .api.context import Context
+from .api.http import HeritageGraphQL
 from .api.schema import build_schema
 from .settings import Settings
 from .store import open_store
 from .store.base import Store
-
-
-class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
-    async def get_context(self, request: Any, response: Any = None) -> Context:
-        state = request.app.state
-        return Context(store=state.store, settings=state.settings, request=request)
 
 
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Starlette:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -144,6 +145,29 @@ def _check_sources(value: Any, errors: list[str]) -> tuple[str, ...]:
     return tuple(sorted(set(out)))
 
 
+def _check_system(obj: dict[str, Any], errors: list[str]) -> dict[str, str]:
+    """recorded_by / recorded_at / updated_at, when a line carries them."""
+    out: dict[str, str] = {}
+    for key in schema.SYSTEM_FIELDS:
+        value = obj.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.strip():
+            errors.append(f"{key}: expected a non-empty string, got {_show(value)}")
+            continue
+        if key != "recorded_by":
+            try:
+                stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                stamp = None
+            if stamp is None or stamp.tzinfo is None:
+                errors.append(f"{key}: {_show(value)} is not an ISO 8601 date-time with a time zone, "
+                              "e.g. 2024-05-01T12:00:00Z")
+                continue
+        out[key] = value
+    return out
+
+
 def _check_enum(value: Any, name: str, allowed: tuple[str, ...], errors: list[str]) -> str | None:
     if value is None:
         return None
@@ -210,6 +234,8 @@ def _parse_node(obj: dict[str, Any], errors: list[str]) -> tuple[Node | None, li
         errors.append("sources: a Source cannot cite sources (DOCUMENTED_BY goes from any node but a Source)")
     confidence = _check_enum(obj.get("confidence"), "confidence", schema.CONFIDENCE, errors)
     sensitivity = _check_enum(obj.get("sensitivity"), "sensitivity", schema.SENSITIVITY, errors)
+    status = _check_enum(obj.get("status"), "status", schema.STATUSES, errors)
+    system = _check_system(obj, errors)
     if errors:
         return None, errors
     assert node_id is not None and isinstance(name, str)
@@ -223,6 +249,8 @@ def _parse_node(obj: dict[str, Any], errors: list[str]) -> tuple[Node | None, li
         sources=sources,
         confidence=confidence,
         sensitivity=sensitivity or "public",
+        status=status or "published",
+        **system,
     ), []
 
 
@@ -243,10 +271,11 @@ def _parse_relation(obj: dict[str, Any], errors: list[str]) -> tuple[Relation | 
     note = obj.get("note")
     if note is not None and not isinstance(note, str):
         errors.append(f"note: expected a string, got {_type_name(note)}")
+    system = _check_system(obj, errors)
     if errors:
         return None, errors
     assert from_id is not None and to_id is not None
-    return Relation(rtype.name, from_id, to_id, props, sources, confidence, note or None), []
+    return Relation(rtype.name, from_id, to_id, props, sources, confidence, note or None, **system), []
 
 
 def read_lines(stream: BinaryIO, file: str) -> Iterator[tuple[int, Any, str | None]]:
@@ -294,7 +323,16 @@ def node_to_json(node: Node) -> dict[str, Any]:
     if node.confidence:
         out["confidence"] = node.confidence
     out["sensitivity"] = node.sensitivity
+    out["status"] = node.status
+    _put_system(out, node)
     return out
+
+
+def _put_system(out: dict[str, Any], record: Record) -> None:
+    for key in schema.SYSTEM_FIELDS:
+        value = getattr(record, key)
+        if value:
+            out[key] = value
 
 
 def relation_to_json(rel: Relation) -> dict[str, Any]:
@@ -307,6 +345,7 @@ def relation_to_json(rel: Relation) -> dict[str, Any]:
         out["confidence"] = rel.confidence
     if rel.note:
         out["note"] = rel.note
+    _put_system(out, rel)
     return out
 
 

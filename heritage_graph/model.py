@@ -19,6 +19,10 @@ class Node:
     sources: tuple[str, ...] = ()
     confidence: str | None = None
     sensitivity: str = "public"
+    status: str = "published"
+    recorded_by: str | None = None
+    recorded_at: str | None = None
+    updated_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,9 @@ class Relation:
     sources: tuple[str, ...] = ()
     confidence: str | None = None
     note: str | None = None
+    recorded_by: str | None = None
+    recorded_at: str | None = None
+    updated_at: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:

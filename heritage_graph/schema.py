@@ -129,6 +129,7 @@ SOURCE_TYPES = (
     "interview",
     "field-note",
 )
+STATUSES = ("draft", "in_review", "published", "retired")
 KINSHIP = ("parent", "child", "sibling", "spouse", "grandparent", "grandchild", "relative")
 # What a kinship reads as from the other end of the relation.
 KINSHIP_INVERSE = {
@@ -141,10 +142,14 @@ KINSHIP_INVERSE = {
     "relative": "relative",
 }
 
+# Who recorded a record and when: set by the system on import and kept by later
+# writes; the interchange format carries them so that an export re-imports as it was.
+SYSTEM_FIELDS = ("recorded_by", "recorded_at", "updated_at")
 # Fields every node has, outside `properties` in the interchange format.
-COMMON_FIELDS = ("kind", "id", "name", "names", "summary", "properties", "sources", "confidence", "sensitivity")
+COMMON_FIELDS = ("kind", "id", "name", "names", "summary", "properties", "sources", "confidence", "sensitivity",
+                 "status", *SYSTEM_FIELDS)
 # Fields every relation has, outside `properties`.
-RELATION_FIELDS = ("rel", "from", "to", "properties", "sources", "confidence", "note")
+RELATION_FIELDS = ("rel", "from", "to", "properties", "sources", "confidence", "note", *SYSTEM_FIELDS)
 
 YEAR = {"minimum": -5000, "maximum": 2200}
 
@@ -246,10 +251,20 @@ NODE_KINDS: tuple[NodeKind, ...] = (
         ),
         "sources",
     ),
+    NodeKind(
+        "Story",
+        "A story for visitors about heritage, with its title and body per language.",
+        (
+            Prop("titles", T.TEXT_MAP, "Title by language code."),
+            Prop("body", T.TEXT_MAP, "Text by language code (plain text, paragraphs separated by blank lines)."),
+        ),
+        "stories",
+    ),
 )
 
 ELEMENT_KINDS = ("Tradition", "Craft", "Recipe")
 _ALL_BUT_SOURCE = tuple(k.name for k in NODE_KINDS if k.name != "Source")
+_FEATURABLE = tuple(k for k in _ALL_BUT_SOURCE if k != "Story")
 
 
 def _pairs(froms: tuple[str, ...], tos: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
@@ -339,6 +354,20 @@ RELATION_TYPES: tuple[RelationType, ...] = (
         in_field="certified",
     ),
     RelationType(
+        "FEATURES",
+        "A story tells about a node.",
+        _pairs(("Story",), _FEATURABLE),
+        out_field="features",
+        in_field="featuredIn",
+    ),
+    RelationType(
+        "COVER_PLACE",
+        "The place a story is about, shown on its cover.",
+        (("Story", "Place"),),
+        out_field="coverPlace",
+        in_field="coverOf",
+    ),
+    RelationType(
         "DOCUMENTED_BY",
         "A node's sources; written from a node's `sources` list, never directly.",
         _pairs(_ALL_BUT_SOURCE, ("Source",)),
@@ -354,10 +383,16 @@ KINDS: dict[str, NodeKind] = {k.name: k for k in NODE_KINDS}
 RELATIONS: dict[str, RelationType] = {r.name: r for r in RELATION_TYPES}
 
 # The properties every relation may carry besides its own.
+SYSTEM_PROPS: tuple[Prop, ...] = (
+    Prop("recorded_by", T.STRING, "Who recorded it (set on import; kept by later writes)."),
+    Prop("recorded_at", T.STRING, "When it was first recorded (ISO 8601, UTC)."),
+    Prop("updated_at", T.STRING, "When it last changed (ISO 8601, UTC)."),
+)
 RELATION_COMMON_PROPS: tuple[Prop, ...] = (
     Prop("sources", T.STRING_LIST, "Ids of the Source nodes that support the relation."),
     Prop("confidence", T.STRING, "How sure the claim is.", CONFIDENCE, gql="Confidence"),
     Prop("note", T.STRING, "A short note on the claim."),
+    *SYSTEM_PROPS,
 )
 NODE_COMMON_PROPS: tuple[Prop, ...] = (
     Prop("id", T.STRING, "Unique across all kinds; matches `" + ID_PATTERN.pattern + "`."),
@@ -367,6 +402,8 @@ NODE_COMMON_PROPS: tuple[Prop, ...] = (
     Prop("summary", T.TEXT_MAP, "Summary by language code."),
     Prop("confidence", T.STRING, "How sure the record is.", CONFIDENCE, gql="Confidence"),
     Prop("sensitivity", T.STRING, "Who may see the record (default public).", SENSITIVITY, gql="Sensitivity"),
+    Prop("status", T.STRING, "Publication status (default published).", STATUSES, gql="PublicationStatus"),
+    *SYSTEM_PROPS,
 )
 
 

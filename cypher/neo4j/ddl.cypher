@@ -7,3 +7,6 @@ CREATE CONSTRAINT heritage_node_id IF NOT EXISTS FOR (n:Node) REQUIRE n.id IS UN
 
 // name: ddl_node_kind
 CREATE INDEX heritage_node_kind IF NOT EXISTS FOR (n:Node) ON (n.kind)
+
+// name: ddl_meta_key
+CREATE CONSTRAINT heritage_meta_key IF NOT EXISTS FOR (m:HeritageMeta) REQUIRE m.key IS UNIQUE

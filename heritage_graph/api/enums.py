@@ -49,6 +49,7 @@ Confidence = ENUMS["Confidence"]
 Sensitivity = ENUMS["Sensitivity"]
 RelationType = ENUMS["RelationType"]
 Kinship = ENUMS["Kinship"]
+PublicationStatus = ENUMS["PublicationStatus"]
 
 
 @strawberry.enum(description="Which way to follow a lineage relation.")

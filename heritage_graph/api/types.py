@@ -19,7 +19,7 @@ from ..model import Node as NodeRecord
 from ..model import Relation as RelationRecord
 from ..schema import T
 from .context import Context
-from .enums import ENUMS, Confidence, Direction, Kind, Kinship, RelationType, Sensitivity
+from .enums import ENUMS, Confidence, Direction, Kind, Kinship, PublicationStatus, RelationType, Sensitivity
 
 
 @strawberry.type(description="A text in one language.")
@@ -66,6 +66,8 @@ def _value(p: schema.Prop, value: Any) -> Any:
     if p.type is T.STRUCT:
         assert p.gql is not None
         return STRUCTS[p.gql](**{f.name: _value(f, value.get(f.name)) for f in p.fields})
+    if p.type is T.TEXT_MAP:
+        return _texts(value)
     return value
 
 
@@ -79,6 +81,10 @@ class Node:
     summary: list[LocalizedText] = strawberry.field(description="Summaries by language.")
     confidence: Confidence | None  # type: ignore[valid-type]
     sensitivity: Sensitivity  # type: ignore[valid-type]
+    status: PublicationStatus  # type: ignore[valid-type]
+    recorded_by: str | None = strawberry.field(description="Who recorded it.")
+    recorded_at: str | None = strawberry.field(description="When it was first recorded (ISO 8601, UTC).")
+    updated_at: str | None = strawberry.field(description="When it last changed (ISO 8601, UTC).")
     record: strawberry.Private[NodeRecord]
 
     @strawberry.field(description="The sources that document this record.")
@@ -124,6 +130,9 @@ def _relation_class() -> type:
         "direction": Direction | None,
         "confidence": Confidence | None,
         "note": str | None,
+        "recorded_by": str | None,
+        "recorded_at": str | None,
+        "updated_at": str | None,
         "viewer": strawberry.Private[str | None],
         "record": strawberry.Private[RelationRecord],
     }
@@ -154,6 +163,7 @@ class _RelationMethods:
         return Relation(  # type: ignore[call-arg]
             type=RelationType(rec.rel), from_id=strawberry.ID(rec.from_id), to_id=strawberry.ID(rec.to_id),
             direction=direction, confidence=_enum_or_none("Confidence", rec.confidence), note=rec.note,
+            recorded_by=rec.recorded_by, recorded_at=rec.recorded_at, updated_at=rec.updated_at,
             viewer=viewer, record=rec, **props,
         )
 
@@ -245,5 +255,6 @@ def wrap(rec: NodeRecord | None) -> Node | None:
     return KIND_TYPES[rec.kind](  # type: ignore[no-any-return]
         id=strawberry.ID(rec.id), kind=Kind(rec.kind), name=rec.name, names=_texts(rec.names),
         summary=_texts(rec.summary), confidence=_enum_or_none("Confidence", rec.confidence),
-        sensitivity=Sensitivity(rec.sensitivity), record=rec, **props,
+        sensitivity=Sensitivity(rec.sensitivity), status=PublicationStatus(rec.status),
+        recorded_by=rec.recorded_by, recorded_at=rec.recorded_at, updated_at=rec.updated_at, record=rec, **props,
     )

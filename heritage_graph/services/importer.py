@@ -9,7 +9,8 @@ what differs from the store, so importing the same files again changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from .. import schema
 from ..errors import ImportRejected, Problem
 from ..interchange import Located, display_path, parse_record, read_lines
 from ..model import Node, Relation
+from ..schema import SYSTEM_FIELDS
 from ..store.base import BATCH, Store, chunks
 
 Progress = Callable[[int], None]
@@ -183,7 +185,7 @@ def _check_sources(sources: Iterable[str], kind_of: Callable[[str], str | None],
             problems.append(Problem(loc.file, loc.line, f"sources: {s!r} is a {k}, not a Source"))
 
 
-def run_import(store: Store, paths: Sequence[Path], *, dry_run: bool = False,
+def run_import(store: Store, paths: Sequence[Path], *, actor: str = "import", dry_run: bool = False,
                progress: Progress | None = None, on_write: Callable[[int], Progress] | None = None) -> ImportReport:
     """Validate ``paths`` as one import and write it in one transaction.
 
@@ -196,27 +198,41 @@ def run_import(store: Store, paths: Sequence[Path], *, dry_run: bool = False,
     if problems:
         raise ImportRejected(problems)
     report = ImportReport(files=[display_path(p) for p in paths])
-    nodes = _changed([loc.record for loc in parsed.nodes], lambda n: stored.get(n.id), report.nodes)
+    now = utc_now()
+    nodes = _changed([loc.record for loc in parsed.nodes], lambda n: stored.get(n.id), report.nodes, actor, now)
     relations = _changed([loc.record for loc in parsed.relations], lambda r: existing_rels.get(r.key),
-                         report.relations)
+                         report.relations, actor, now)
     if not dry_run and (nodes or relations):
         store.write(nodes, relations, on_write(len(nodes) + len(relations)) if on_write else None)
         report.written = True
     return report
 
 
-def _changed(records: list[Any], old_of: Callable[[Any], Any], counts: Counts) -> list[Any]:
-    """The records that differ from what the store holds, counted as created, updated or unchanged."""
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _changed(records: list[Any], old_of: Callable[[Any], Any], counts: Counts, actor: str, now: str) -> list[Any]:
+    """The records that differ from what the store holds, counted as created, updated or unchanged.
+
+    Who recorded a record and when is kept from the store (or from the line, when
+    it carries them, as an export does); a change stamps ``updated_at``.
+    """
     out = []
     for rec in records:
         old = old_of(rec)
+        given = {f: getattr(rec, f) for f in SYSTEM_FIELDS if getattr(rec, f)}
         if old is None:
             counts.created += 1
-        elif old != rec:
-            counts.updated += 1
+            rec = replace(rec, **{"recorded_by": actor, "recorded_at": now, "updated_at": now, **given})
         else:
-            counts.unchanged += 1
-            continue
+            rec = replace(rec, **{f: getattr(old, f) for f in SYSTEM_FIELDS}, **given)
+            if rec == old:
+                counts.unchanged += 1
+                continue
+            counts.updated += 1
+            if "updated_at" not in given:
+                rec = replace(rec, updated_at=now)
         out.append(rec)
     return out
 

@@ -16,6 +16,8 @@ from ..model import Node, Relation
 from ..schema import T
 
 _JSON_TYPES = (T.TEXT_MAP, T.STRUCT)
+# Node columns held in the record's own fields rather than in `properties`.
+_NODE_FIELDS = frozenset(p.name for p in schema.NODE_COMMON_PROPS)
 
 
 def _dump(value: Any) -> str | None:
@@ -31,12 +33,7 @@ def _load(value: Any) -> Any:
 def node_row(node: Node) -> dict[str, Any]:
     row: dict[str, Any] = {}
     for col in schema.node_columns():
-        if col.name in ("id", "kind", "name", "confidence", "sensitivity"):
-            value: Any = getattr(node, col.name)
-        elif col.name in ("names", "summary"):
-            value = getattr(node, col.name)
-        else:
-            value = node.properties.get(col.name)
+        value = getattr(node, col.name) if col.name in _NODE_FIELDS else node.properties.get(col.name)
         row[col.name] = _dump(value) if col.type in _JSON_TYPES else value
     return row
 
@@ -59,6 +56,8 @@ def row_node(row: Mapping[str, Any], sources: list[str] | tuple[str, ...] = ()) 
         sources=tuple(sorted(s for s in sources if s)),
         confidence=row.get("confidence"),
         sensitivity=row.get("sensitivity") or "public",
+        status=row.get("status") or "published",
+        **{f: row.get(f) for f in schema.SYSTEM_FIELDS},
     )
 
 
@@ -70,6 +69,7 @@ def relation_row(rel: Relation) -> dict[str, Any]:
         "sources": list(rel.sources) or None,
         "confidence": rel.confidence,
         "note": rel.note,
+        **{f: getattr(rel, f) for f in schema.SYSTEM_FIELDS},
     }
     for p in rtype.props:
         value = rel.properties.get(p.name)
@@ -92,4 +92,5 @@ def row_relation(rel: str, from_id: str, to_id: str, props: Mapping[str, Any]) -
         sources=tuple(sorted(props.get("sources") or ())),
         confidence=props.get("confidence"),
         note=props.get("note"),
+        **{f: props.get(f) for f in schema.SYSTEM_FIELDS},
     )

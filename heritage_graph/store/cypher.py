@@ -152,7 +152,10 @@ class QueryBook:
     def instances(self, name: str) -> list[tuple[str | None, str | None]]:
         """Every (rel, kind) binding the query can be rendered with."""
         q = self.query(name)
-        rels: list[str | None] = list(schema.RELATIONS) if "REL" in q.placeholders else [None]
+        # An expansion that needs a relation type says so with `binds = "REL"`.
+        per_rel = "REL" in q.placeholders or any(
+            getattr(self._expansions.get(p), "binds", None) == "REL" for p in q.placeholders)
+        rels: list[str | None] = list(schema.RELATIONS) if per_rel else [None]
         kinds: list[str | None] = list(schema.KINDS) if "KIND" in q.placeholders else [None]
         return [(r, k) for r in rels for k in kinds]
 

@@ -55,7 +55,23 @@ def _rel_set(var: str, row: str, *, rel: str | None = None, **_: Any) -> str:
     )
 
 
+def _add_node_columns(*_: str, **__: Any) -> str:
+    return ";\n".join(f"ALTER TABLE Node ADD IF NOT EXISTS {p.name} {_TYPES[p.type]}"
+                      for p in schema.node_columns() if p.name != "id")
+
+
+def _add_rel_columns(*_: str, rel: str | None = None, **__: Any) -> str:
+    assert rel is not None
+    return ";\n".join(f"ALTER TABLE {rel} ADD IF NOT EXISTS {p.name} {_TYPES[p.type]}"
+                      for p in schema.relation_columns(schema.RELATIONS[rel]))
+
+
+for _fn in (_rel_columns, _rel_set, _add_rel_columns):
+    _fn.binds = "REL"  # type: ignore[attr-defined]
+
 EXPANSIONS = {
+    "ADD_NODE_COLUMNS": _add_node_columns,
+    "ADD_REL_COLUMNS": _add_rel_columns,
     "NODE_COLUMNS": _node_columns,
     "REL_COLUMNS": _rel_columns,
     "NODE_SET": _node_set,
@@ -124,6 +140,8 @@ class LadybugStore(CypherReads):
         self.calls += 1
         try:
             result = self._conn.execute(text, params or {})
+            if isinstance(result, list):  # several statements: the last one answers
+                result = result[-1]
             names = result.get_column_names()
             rows = []
             while result.has_next():
