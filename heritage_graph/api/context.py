@@ -32,9 +32,13 @@ class Context:
     nodes: DataLoader[str, Node | None] = field(init=False)
     relations: DataLoader[RelKey, list[Relation]] = field(init=False)
 
+    lang: str | None = field(init=False, default=None)
+
     def __post_init__(self) -> None:
         self.nodes = DataLoader(load_fn=self._load_nodes)
         self.relations = DataLoader(load_fn=self._load_relations)
+        headers = getattr(self.request, "headers", None)
+        self.lang = preferred_language(headers.get("accept-language")) if headers else None
 
     async def call(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         return await to_thread.run_sync(lambda: fn(*args, **kwargs))
@@ -54,3 +58,22 @@ class Context:
                 end = r.from_id if direction == "out" else r.to_id
                 found[(end, direction, types)].append(r)
         return [found.get(k, []) for k in keys]
+
+
+def preferred_language(header: str | None) -> str | None:
+    """The first language of an Accept-Language header, by quality (``es-PE;q=0.9`` → ``es``)."""
+    if not header:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate(header.split(",")):
+        lang, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        lang = lang.strip().lower().split("-")[0]
+        if lang and lang != "*" and quality > 0:
+            ranked.append((-quality, i, lang))
+    return min(ranked)[2] if ranked else None

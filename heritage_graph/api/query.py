@@ -11,29 +11,39 @@ from strawberry.types import Info
 
 from .. import schema
 from ..errors import InvalidInput
-from ..services import catalog, graph
+from ..services import catalog, discovery, graph
 from .context import Context
-from .enums import Domain, LineageDirection, LineageRelation, RelationType
+from .enums import Domain, Kind, LineageDirection, LineageRelation, RelationType
 from .types import KIND_TYPES, Node, Relation, wrap
 
 DEFAULT_PAGE = 20
 CURSOR_PREFIX = "id:"
+OFFSET_PREFIX = "at:"
 
 
-def encode_cursor(node_id: str) -> str:
-    return base64.urlsafe_b64encode((CURSOR_PREFIX + node_id).encode()).decode()
+def encode_cursor(node_id: str, prefix: str = CURSOR_PREFIX) -> str:
+    return base64.urlsafe_b64encode((prefix + node_id).encode()).decode()
 
 
-def decode_cursor(cursor: str | None) -> str | None:
+def decode_cursor(cursor: str | None, prefix: str = CURSOR_PREFIX) -> str | None:
     if cursor is None:
         return None
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
-    if not text.startswith(CURSOR_PREFIX):
+    if not text.startswith(prefix):
         raise InvalidInput(f"after: {cursor!r} is not a cursor returned by this API", field="after")
-    return text[len(CURSOR_PREFIX):]
+    return text[len(prefix):]
+
+
+def decode_offset(cursor: str | None) -> int:
+    value = decode_cursor(cursor, OFFSET_PREFIX)
+    if value is None:
+        return 0
+    if not value.isdigit():
+        raise InvalidInput(f"after: {cursor!r} is not a cursor returned by this API", field="after")
+    return int(value) + 1
 
 
 @strawberry.type
@@ -116,6 +126,45 @@ class Path:
 
 
 class _Root:
+    @strawberry.field(description=(
+        "Full-text search over names in every language, summaries, and recipes' and crafts' ingredients, "
+        "materials and techniques. Case, accents and apostrophes are ignored, words match as prefixes, every "
+        "word must match (in any order), \"quoted phrases\" match in order. See docs/search.md."))
+    async def search(
+        self,
+        info: Info[Context, None],
+        query: str,
+        kinds: list[Kind] | None = None,  # type: ignore[valid-type]
+        region: strawberry.ID | None = None,
+        domains: list[Domain] | None = None,  # type: ignore[valid-type]
+        unesco: bool | None = None,
+        first: int = DEFAULT_PAGE,
+        after: str | None = None,
+        lang: str | None = None,
+    ) -> SearchResults:
+        ctx = info.context
+        offset = decode_offset(after)
+        found = await ctx.call(
+            discovery.search, ctx.store, query, kinds=[k.value for k in kinds or ()],
+            region=str(region) if region else None, domains=[d.value for d in domains or ()], unesco=unesco,
+            first=first, offset=offset, cap=ctx.settings.max_page_size, lang=lang or ctx.lang)
+        for h in found.hits:
+            ctx.nodes.prime(h.node.id, h.node)
+        edges = [SearchEdge(cursor=encode_cursor(str(offset + i), OFFSET_PREFIX), score=round(h.score, 6),
+                            snippet=h.snippet, node=wrap(h.node))  # type: ignore[arg-type]
+                 for i, h in enumerate(found.hits)]
+        return SearchResults(
+            total_count=found.total,
+            page_info=PageInfo(has_next_page=offset + len(edges) < found.total,
+                               end_cursor=edges[-1].cursor if edges else None),
+            edges=edges,
+            facets=SearchFacets(
+                kinds=[KindCount(kind=Kind(k), count=n) for k, n in _counts(found.facets.kinds)],
+                regions=[RegionCount(id=strawberry.ID(k), count=n) for k, n in _counts(found.facets.regions)],
+                domains=[DomainCount(domain=Domain(k), count=n) for k, n in _counts(found.facets.domains)],
+            ),
+        )
+
     @strawberry.field(description="A node by id, or null if there is none.")
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
         return wrap(await info.context.nodes.load(str(id)))
@@ -173,6 +222,55 @@ class _Root:
             return None
         return Path(length=found.length, nodes=[wrap(n) for n in found.nodes],  # type: ignore[misc]
                     edges=[Relation.of(e) for e in found.edges])
+
+
+@strawberry.type(description="How many matches are of one kind.")
+class KindCount:
+    kind: Kind  # type: ignore[valid-type]
+    count: int
+
+
+@strawberry.type(description="How many matches are in one UNESCO domain.")
+class DomainCount:
+    domain: Domain  # type: ignore[valid-type]
+    count: int
+
+
+@strawberry.type(description="How many matches are located in one department.")
+class RegionCount:
+    id: strawberry.ID
+    count: int
+
+    @strawberry.field(description="The department.")
+    async def place(self, info: Info[Context, None]) -> Node | None:
+        return wrap(await info.context.nodes.load(str(self.id)))
+
+
+@strawberry.type(description="Counts over all matches, not just the page.")
+class SearchFacets:
+    kinds: list[KindCount]
+    regions: list[RegionCount]
+    domains: list[DomainCount]
+
+
+@strawberry.type
+class SearchEdge:
+    cursor: str
+    score: float = strawberry.field(description="Relevance: higher is better; comparable within one search.")
+    snippet: str = strawberry.field(description="Matching text with the matches marked <mark>…</mark>.")
+    node: Node
+
+
+@strawberry.type
+class SearchResults:
+    total_count: int
+    page_info: PageInfo
+    edges: list[SearchEdge]
+    facets: SearchFacets
+
+
+def _counts(counter: Any) -> list[tuple[str, int]]:
+    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def _query_type() -> type:

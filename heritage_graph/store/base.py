@@ -7,10 +7,13 @@ driver's errors into ``heritage_graph.errors.StoreError`` subclasses.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from ..errors import StoreQueryError
 from ..model import Node, Relation
+
+if TYPE_CHECKING:
+    from ..search.model import SearchPage, SearchQuery
 
 Direction = Literal["out", "in"]
 Progress = Callable[[int], None]
@@ -58,6 +61,9 @@ class Store(Protocol):
 
     def delete_all(self) -> None:
         """Remove every node and relation."""
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        """Ranked matches of a full-text query, with facet counts over all matches."""
 
     def write(self, nodes: Sequence[Node], relations: Sequence[Relation],
               progress: Progress | None = None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
@@ -13,12 +14,17 @@ from .. import schema
 from ..errors import StoreError, StoreLocked, StoreQueryError, StoreUnavailable
 from ..model import Node, Relation
 from ..schema import T
+from ..search.documents import WHERE, build_documents, iter_documents
+from ..search.model import SearchPage, SearchQuery
+from ..search.sqlite import SqliteIndex
 from . import codec
 from .base import Progress, check_written, chunks
 from .cypher import QueryBook
 from .cypher_reads import CypherReads
 
 GRAPH_FILE = "graph.lbdb"
+SEARCH_FILE = "search.sqlite"
+log = logging.getLogger(__name__)
 _TYPES = {
     T.STRING: "STRING",
     T.INT: "INT64",
@@ -100,6 +106,7 @@ class LadybugStore(CypherReads):
         self._queries = QueryBook("ladybug", EXPANSIONS)
         self._db: Any = None
         self._conn: Any = None
+        self._search: SqliteIndex | None = None
         # One connection serves every thread; Ladybug allows one writer, and a
         # lock keeps transactions from interleaving on the shared connection.
         self._lock = threading.RLock()
@@ -117,10 +124,14 @@ class LadybugStore(CypherReads):
             self._conn = ladybug.Connection(self._db)
         except RuntimeError as exc:
             raise _translate(exc) from exc
+        self._search = SqliteIndex(self.path / SEARCH_FILE)
         return self
 
     def close(self) -> None:
         with self._lock:
+            if self._search is not None:
+                self._search.close()
+                self._search = None
             if self._conn is not None:
                 self._conn.close()
             if self._db is not None:
@@ -132,6 +143,38 @@ class LadybugStore(CypherReads):
             for q in self._queries.ddl():
                 for rel, kind in self._queries.instances(q.name):
                     self._run(self._queries.render(q.name, rel=rel, kind=kind))
+            if not self._index.is_current(self._generation()):
+                self.rebuild_search()
+
+    # -- search --------------------------------------------------------------
+    @property
+    def _index(self) -> SqliteIndex:
+        if self._search is None:
+            raise StoreUnavailable("the embedded store is not open")
+        return self._search
+
+    def _generation(self) -> str:
+        rows = self._q("get_meta", {"key": "generation"})
+        return str(rows[0]["value"]) if rows else "0"
+
+    def rebuild_search(self) -> int:
+        """Rebuild the search index from the graph (also done by init when stale)."""
+        with self._lock:
+            generation = self._generation()
+            log.info("rebuilding the search index from the graph (generation %s)", generation)
+            return self._index.rebuild(iter_documents(self), generation)
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        hits, total, facets = self._index.query(query)
+        found = {n.id: n for n in self.get_nodes([i for i, _ in hits])}
+        return SearchPage([(found[i], score) for i, score in hits if i in found], total, facets)
+
+    def _reindex(self, nodes: Sequence[Node], relations: Sequence[Relation], generation: str) -> None:
+        moved = [r.from_id for r in relations if r.rel == "LOCATED_IN"] + [n.id for n in nodes if n.kind == "Place"]
+        ids = {n.id for n in nodes} | {r.from_id for r in relations if r.rel in WHERE}
+        ids.update(self._index.ids_in_places(moved))
+        docs = build_documents(self, self.get_nodes(sorted(ids)))
+        self._index.update(docs, generation)
 
     # -- plumbing ------------------------------------------------------------
     def _run(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -164,14 +207,22 @@ class LadybugStore(CypherReads):
         if self._read_only:
             raise StoreUnavailable("the embedded store is open read-only")
         with self._lock:
+            generation = str(int(self._generation()) + 1)
             self._run("BEGIN TRANSACTION")
             try:
                 self._write(nodes, relations, progress or (lambda n: None))
+                self._q("set_meta", {"key": "generation", "value": generation})
             except BaseException:
                 with contextlib.suppress(StoreError):
                     self._run("ROLLBACK")
                 raise
             self._run("COMMIT")
+            try:
+                self._reindex(nodes, relations, generation)
+            except Exception:
+                # The graph is committed; the index lags and says so by its generation.
+                log.exception("search index update failed; rebuilding it from the graph")
+                self.rebuild_search()
 
     def _write(self, nodes: Sequence[Node], relations: Sequence[Relation], progress: Progress) -> None:
         for chunk in chunks([codec.node_row(n) for n in nodes]):

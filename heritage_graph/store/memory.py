@@ -11,6 +11,9 @@ from collections.abc import Iterator, Sequence
 
 from .. import schema
 from ..model import Node, Relation
+from ..search.documents import build_documents
+from ..search.model import Facets, SearchPage, SearchQuery
+from ..search.text import KIND_WEIGHTS, ParsedQuery, SearchText, matches
 from .base import Direction, Progress, check_written
 
 
@@ -92,6 +95,29 @@ class MemoryStore:
         self.calls += 1
         yield from sorted((r for r in self._all_relations() if r.rel == rel), key=lambda r: (r.from_id, r.to_id))
 
+    def search(self, query: SearchQuery) -> SearchPage:
+        """A full scan with the reference matching rules: slow, obviously right."""
+        docs = build_documents(self, list(self._nodes.values()))
+        found = []
+        facets = Facets()
+        for d in docs:
+            if query.kinds and d.kind not in query.kinds:
+                continue
+            if query.region and query.region not in d.places:
+                continue
+            if query.domains and not set(query.domains) & set(d.domains):
+                continue
+            if query.unesco is not None and d.unesco != query.unesco:
+                continue
+            if not matches(d.text, query.text):
+                continue
+            found.append((self._nodes[d.id], _score(d.text, query.text) * KIND_WEIGHTS.get(d.kind, 1.0)))
+            facets.kinds[d.kind] += 1
+            facets.regions.update(d.departments)
+            facets.domains.update(d.domains)
+        found.sort(key=lambda h: (-h[1], h[0].id))
+        return SearchPage(found[query.offset:query.offset + query.limit], len(found), facets)
+
     def delete_all(self) -> None:
         self._nodes, self._rels = {}, {}
 
@@ -114,3 +140,12 @@ class MemoryStore:
         self._nodes, self._rels = new_nodes, new_rels
         if progress is not None:
             progress(len(nodes) + len(relations))
+
+
+def _score(text: SearchText, query: ParsedQuery) -> float:
+    """Weighted count of the fields where a query word occurs (a crude bm25 stand-in)."""
+    score = 0.0
+    for weight, value in zip(SearchText.WEIGHTS, text.values(), strict=True):
+        tokens = value.split()
+        score += weight * sum(1 for t in query.highlight if any(tok.startswith(t) for tok in tokens))
+    return score

@@ -1,0 +1,184 @@
+"""The embedded store's search index: SQLite FTS5 in ``search.sqlite`` beside the graph.
+
+It is derived data. It records the graph write generation it reflects and its
+own format version; when either disagrees with the graph (a crash between the
+graph commit and the index commit, a deleted file, an index from an older
+version), the store rebuilds it from the graph before serving.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from ..errors import StoreUnavailable
+from .documents import SearchDoc
+from .model import Facets, SearchQuery
+from .text import KIND_WEIGHTS, ParsedQuery, SearchText
+
+FORMAT_VERSION = "1"
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+    rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, unesco INTEGER NOT NULL,
+    sensitivity TEXT NOT NULL, status TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS doc_places (rowid INTEGER NOT NULL, place TEXT NOT NULL, department INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS doc_places_place ON doc_places (place);
+CREATE INDEX IF NOT EXISTS doc_places_rowid ON doc_places (rowid);
+CREATE TABLE IF NOT EXISTS doc_domains (rowid INTEGER NOT NULL, domain TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS doc_domains_rowid ON doc_domains (rowid);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5({", ".join(SearchText.FIELDS)},
+    tokenize = 'unicode61 remove_diacritics 2');
+"""
+
+
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', "") + '"'
+
+
+def fts_expression(q: ParsedQuery) -> str:
+    """The FTS5 MATCH text: each word a prefix, each phrase in order, joins as alternatives."""
+    parts = ['"' + " ".join(p) + '"' for p in q.phrases]
+    if q.terms:
+        variants = [" AND ".join(f"{_quote(t)}*" for t in v) for v in q.term_variants()]
+        parts.append("(" + " OR ".join(f"({v})" for v in variants) + ")")
+    return " AND ".join(parts)
+
+
+class SqliteIndex:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreUnavailable(f"cannot open the search index {path}: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- state ---------------------------------------------------------------
+    def state(self) -> tuple[str | None, str | None]:
+        """(format version, graph generation) this index was built for."""
+        with self._lock:
+            rows = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        return rows.get("format"), rows.get("generation")
+
+    def is_current(self, generation: str) -> bool:
+        return self.state() == (FORMAT_VERSION, generation)
+
+    # -- writes --------------------------------------------------------------
+    def rebuild(self, docs: Iterable[SearchDoc], generation: str) -> int:
+        with self._lock, self._transaction():
+            for table in ("docs", "doc_places", "doc_domains", "fts"):
+                self._db.execute(f"DELETE FROM {table}")
+            count = self._insert(docs)
+            self._set_state(generation)
+        return count
+
+    def update(self, docs: Sequence[SearchDoc], generation: str) -> None:
+        with self._lock, self._transaction():
+            self._delete([d.id for d in docs])
+            self._insert(docs)
+            self._set_state(generation)
+
+    def ids_in_places(self, places: Sequence[str]) -> list[str]:
+        """Documents located in any of these places (to refresh when a place moves)."""
+        if not places:
+            return []
+        marks = ",".join("?" * len(places))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT DISTINCT d.id FROM doc_places p JOIN docs d ON d.rowid = p.rowid WHERE p.place IN ({marks})",
+                list(places)).fetchall()
+        return [r[0] for r in rows]
+
+    def _transaction(self) -> _Tx:
+        return _Tx(self._db)
+
+    def _set_state(self, generation: str) -> None:
+        self._db.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                             [("format", FORMAT_VERSION), ("generation", generation)])
+
+    def _delete(self, ids: Sequence[str]) -> None:
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            rowids = [r[0] for r in self._db.execute(f"SELECT rowid FROM docs WHERE id IN ({marks})", chunk)]
+            if not rowids:
+                continue
+            rmarks = ",".join("?" * len(rowids))
+            for table in ("docs", "doc_places", "doc_domains", "fts"):
+                self._db.execute(f"DELETE FROM {table} WHERE rowid IN ({rmarks})", rowids)
+
+    def _insert(self, docs: Iterable[SearchDoc]) -> int:
+        count = 0
+        for d in docs:
+            cur = self._db.execute(
+                "INSERT INTO docs (id, kind, unesco, sensitivity, status) VALUES (?, ?, ?, ?, ?)",
+                (d.id, d.kind, int(d.unesco), d.sensitivity, d.status))
+            rowid = cur.lastrowid
+            self._db.execute(f"INSERT INTO fts (rowid, {', '.join(SearchText.FIELDS)}) VALUES (?, ?, ?, ?, ?, ?)",
+                             (rowid, *d.text.values()))
+            depts = set(d.departments)
+            self._db.executemany("INSERT INTO doc_places (rowid, place, department) VALUES (?, ?, ?)",
+                                 [(rowid, p, int(p in depts)) for p in d.places])
+            self._db.executemany("INSERT INTO doc_domains (rowid, domain) VALUES (?, ?)",
+                                 [(rowid, x) for x in d.domains])
+            count += 1
+        return count
+
+    # -- reads ---------------------------------------------------------------
+    def query(self, q: SearchQuery) -> tuple[list[tuple[str, float]], int, Facets]:
+        where = ["fts MATCH ?"]
+        args: list[object] = [fts_expression(q.text)]
+        if q.kinds:
+            where.append(f"d.kind IN ({','.join('?' * len(q.kinds))})")
+            args += q.kinds
+        if q.region:
+            where.append("d.rowid IN (SELECT rowid FROM doc_places WHERE place = ?)")
+            args.append(q.region)
+        if q.domains:
+            marks = ",".join("?" * len(q.domains))
+            where.append(f"d.rowid IN (SELECT rowid FROM doc_domains WHERE domain IN ({marks}))")
+            args += q.domains
+        if q.unesco is not None:
+            where.append("d.unesco = ?")
+            args.append(int(q.unesco))
+        weights = ", ".join(str(w) for w in SearchText.WEIGHTS)
+        boost = "CASE d.kind " + " ".join(f"WHEN '{k}' THEN {w}" for k, w in KIND_WEIGHTS.items()) + " ELSE 1 END"
+        matched = (f"SELECT d.rowid AS rowid, d.id AS id, d.kind AS kind, -bm25(fts, {weights}) * {boost} AS score "
+                   f"FROM fts JOIN docs d ON d.rowid = fts.rowid WHERE {' AND '.join(where)}")
+        with self._lock:
+            self._db.execute("DROP TABLE IF EXISTS temp.matched")
+            self._db.execute(f"CREATE TEMP TABLE matched AS {matched}", args)
+            hits = self._db.execute("SELECT id, score FROM matched ORDER BY score DESC, id LIMIT ? OFFSET ?",
+                                    (q.limit, q.offset)).fetchall()
+            total = self._db.execute("SELECT count(*) FROM matched").fetchone()[0]
+            facets = Facets()
+            facets.kinds.update(dict(self._db.execute("SELECT kind, count(*) FROM matched GROUP BY kind")))
+            facets.regions.update(dict(self._db.execute(
+                "SELECT p.place, count(DISTINCT p.rowid) FROM matched m JOIN doc_places p ON p.rowid = m.rowid "
+                "WHERE p.department = 1 GROUP BY p.place")))
+            facets.domains.update(dict(self._db.execute(
+                "SELECT x.domain, count(DISTINCT x.rowid) FROM matched m JOIN doc_domains x ON x.rowid = m.rowid "
+                "GROUP BY x.domain")))
+            self._db.execute("DROP TABLE temp.matched")
+        return [(i, float(s)) for i, s in hits], int(total), facets
+
+
+class _Tx:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")

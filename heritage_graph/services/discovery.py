@@ -1,0 +1,42 @@
+"""Full-text search over the inventory: arguments checked here, matching in the store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .. import schema
+from ..errors import InvalidInput
+from ..model import Node
+from ..search.model import Facets, SearchQuery
+from ..search.text import parse_query, snippet
+from ..store.base import Store
+
+
+@dataclass
+class Hit:
+    node: Node
+    score: float
+    snippet: str
+
+
+@dataclass
+class Results:
+    hits: list[Hit]
+    total: int
+    facets: Facets
+    offset: int
+
+
+def search(store: Store, text: str, *, kinds: Sequence[str] = (), region: str | None = None,
+           domains: Sequence[str] = (), unesco: bool | None = None, first: int = 20, offset: int = 0,
+           cap: int = 200, lang: str | None = None) -> Results:
+    if first < 0 or first > cap:
+        raise InvalidInput(f"first must be between 0 and {cap}, got {first}", field="first")
+    for k in kinds:
+        if k not in schema.KINDS:
+            raise InvalidInput(f"kinds: {k!r} is not a node kind; allowed: {', '.join(schema.KINDS)}", field="kinds")
+    parsed = parse_query(text)
+    page = store.search(SearchQuery(parsed, tuple(kinds), region, tuple(domains), unesco, offset, first))
+    hits = [Hit(node, score, snippet(node, parsed, lang)) for node, score in page.hits]
+    return Results(hits, page.total, page.facets, offset)

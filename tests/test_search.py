@@ -1,0 +1,230 @@
+"""Full-text search: the matching rules on every store, facets, the derived
+index's consistency with the graph, and the GraphQL field."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from heritage_graph.errors import InvalidInput
+from heritage_graph.model import Node, Relation
+from heritage_graph.search.model import SearchQuery
+from heritage_graph.search.text import fold, parse_query, words
+from heritage_graph.services.discovery import search
+from heritage_graph.store.base import Store
+from heritage_graph.store.ladybug import SEARCH_FILE, LadybugStore
+
+from .conftest import GraphQLClient
+
+SRC = Node("Source", "src", "Fuente", properties={"title": "Informe", "type": "web"})
+PE = Node("Place", "pe", "Perú", properties={"level": "country"}, sources=("src",))
+CUS = Node("Place", "pe-cusco", "Cusco", properties={"level": "department"}, sources=("src",))
+QUI = Node("Place", "pe-cusco-quispicanchi", "Quispicanchi", properties={"level": "province"}, sources=("src",))
+AYA = Node("Place", "pe-ayacucho", "Ayacucho", properties={"level": "department"}, sources=("src",))
+QOY = Node("Tradition", "qoy", "Señor de Qoyllur Rit'i", names={"es": "Peregrinación al Señor de Qoyllur Rit’i",
+                                                                  "qu": "Quyllur Rit'i"},
+           summary={"en": "A pilgrimage to a glacier sanctuary."},
+           properties={"domains": ["social-practices", "performing-arts"],
+                       "unesco": {"list": "representative", "year": 2011}}, sources=("src",))
+TIJ = Node("Tradition", "tijeras", "Danza de Tijeras", summary={"es": "Danza ritual de Ayacucho."},
+           properties={"domains": ["performing-arts"]}, sources=("src",))
+PUCA = Node("Recipe", "puca", "Puca picante", properties={"ingredients": ["potato", "peanut", "ají panca"]},
+            sources=("src",))
+NODES = [SRC, PE, CUS, QUI, AYA, QOY, TIJ, PUCA]
+RELS = [Relation("LOCATED_IN", "pe-cusco", "pe"), Relation("LOCATED_IN", "pe-ayacucho", "pe"),
+        Relation("LOCATED_IN", "pe-cusco-quispicanchi", "pe-cusco"),
+        Relation("LOCATED_IN", "qoy", "pe-cusco-quispicanchi"), Relation("LOCATED_IN", "tijeras", "pe-ayacucho"),
+        Relation("LOCATED_IN", "puca", "pe-ayacucho")]
+
+
+def ids(store: Store, text: str, **kw: object) -> list[str]:
+    return [n.id for n, _ in store.search(SearchQuery(parse_query(text), **kw)).hits]  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def filled(store: Store) -> Store:
+    store.write(NODES, RELS)
+    return store
+
+
+def test_folding() -> None:
+    assert fold("Señor de Qoyllur Rit’i") == "senor de qoyllur riti"
+    assert words("QOYLLURIT'I") == ["qoyluriti"] == words("Qoylluriti")
+    assert words("Ayacucho, Perú") == ["ayacucho", "peru"]
+
+
+@pytest.mark.parametrize("text", ["qoyllurit'i", "Qoyllur Rit’i", "qoylluriti", "QOYLLUR RITI", "quyllur", "senor",
+                                  "rit'i señor", "peregrinacion"])
+def test_the_ways_people_type_a_name(filled: Store, text: str) -> None:
+    assert "qoy" in ids(filled, text)
+
+
+def test_accents_prefixes_and_all_words(filled: Store) -> None:
+    assert ids(filled, "tijeras") == ["tijeras"]
+    assert "pe-ayacucho" in ids(filled, "ayacuch")
+    assert ids(filled, "danza ayacucho") == ["tijeras"]  # both words, in any order, across fields
+    assert ids(filled, "danza cusco") == []
+
+
+def test_phrases(filled: Store) -> None:
+    assert ids(filled, '"danza de tijeras"') == ["tijeras"]
+    assert ids(filled, '"tijeras de danza"') == []
+
+
+def test_ingredients_are_searched(filled: Store) -> None:
+    assert ids(filled, "aji panca") == ["puca"]
+
+
+def test_filters(filled: Store) -> None:
+    assert ids(filled, "danza", kinds=("Recipe",)) == []
+    assert ids(filled, "qoyllur", region="pe-cusco") == ["qoy"]
+    assert ids(filled, "qoyllur", region="pe-ayacucho") == []
+    assert ids(filled, "danza", domains=("social-practices",)) == []
+    assert ids(filled, "pilgrimage", unesco=True) == ["qoy"]
+    assert ids(filled, "danza", unesco=True) == []
+
+
+def test_facets_count_every_match(filled: Store) -> None:
+    page = filled.search(SearchQuery(parse_query("a"), limit=1))
+    assert page.total > 1 and len(page.hits) == 1
+    assert sum(page.facets.kinds.values()) == page.total
+    page = filled.search(SearchQuery(parse_query("danza"), limit=0))
+    assert page.total == 1 and page.hits == []
+    assert dict(page.facets.regions) == {"pe-ayacucho": 1}
+    assert dict(page.facets.domains) == {"performing-arts": 1}
+
+
+def test_paging_is_stable(filled: Store) -> None:
+    everything = ids(filled, "a", limit=50)
+    pages = [n for off in range(0, len(everything), 2) for n in ids(filled, "a", offset=off, limit=2)]
+    assert pages == everything
+
+
+def test_the_index_follows_writes(filled: Store) -> None:
+    filled.write([Node("Tradition", "tijeras", "Atipanakuy", sources=("src",))], [])
+    assert ids(filled, "tijeras") == []
+    assert ids(filled, "atipanakuy") == ["tijeras"]
+    # moving a place moves what is in it
+    filled.write([], [Relation("LOCATED_IN", "pe-cusco-quispicanchi", "pe-ayacucho")])
+    assert ids(filled, "qoyllur", region="pe-ayacucho") == ["qoy"]
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "''", '""', "x" * 501, " ".join(f"w{i}" for i in range(13))])
+def test_bad_queries_say_why(bad: str) -> None:
+    with pytest.raises(InvalidInput, match="query:"):
+        parse_query(bad)
+
+
+def test_service_checks_arguments(filled: Store) -> None:
+    with pytest.raises(InvalidInput, match="first must be between 0 and 200"):
+        search(filled, "danza", first=201)
+    with pytest.raises(InvalidInput, match="not a node kind"):
+        search(filled, "danza", kinds=["Dragon"])
+    hit = search(filled, "tijeras").hits[0]
+    assert hit.snippet == "Danza de <mark>Tijeras</mark>"
+
+
+# -- the embedded index is derived and self-healing --------------------------------
+def _ladybug(path: Path) -> LadybugStore:
+    s = LadybugStore(path).open()
+    s.init()
+    return s
+
+
+def test_deleted_index_is_rebuilt_on_open(tmp_path: Path) -> None:
+    s = _ladybug(tmp_path / "db")
+    s.write(NODES, RELS)
+    s.close()
+    (tmp_path / "db" / SEARCH_FILE).unlink()
+    s = _ladybug(tmp_path / "db")
+    try:
+        assert ids(s, "tijeras") == ["tijeras"]
+    finally:
+        s.close()
+
+
+def test_index_behind_the_graph_is_rebuilt_on_open(tmp_path: Path) -> None:
+    s = _ladybug(tmp_path / "db")
+    s.write(NODES, RELS)
+    s.close()
+    # As if the process died after the graph commit and before the index commit:
+    db = sqlite3.connect(tmp_path / "db" / SEARCH_FILE)
+    db.execute("DELETE FROM fts WHERE rowid IN (SELECT rowid FROM docs WHERE id = 'tijeras')")
+    db.execute("UPDATE meta SET value = '0' WHERE key = 'generation'")
+    db.commit()
+    db.close()
+    s = _ladybug(tmp_path / "db")
+    try:
+        assert ids(s, "tijeras") == ["tijeras"]
+    finally:
+        s.close()
+
+
+def test_index_from_another_format_version_is_rebuilt(tmp_path: Path) -> None:
+    s = _ladybug(tmp_path / "db")
+    s.write(NODES, RELS)
+    s.close()
+    db = sqlite3.connect(tmp_path / "db" / SEARCH_FILE)
+    db.execute("UPDATE meta SET value = 'old' WHERE key = 'format'")
+    db.execute("DELETE FROM fts")
+    db.commit()
+    db.close()
+    s = _ladybug(tmp_path / "db")
+    try:
+        assert ids(s, "tijeras") == ["tijeras"]
+    finally:
+        s.close()
+
+
+# -- over GraphQL ---------------------------------------------------------------------
+SEARCH = """query($q: String!, $first: Int, $after: String, $region: ID, $kinds: [Kind!], $unesco: Boolean) {
+  search(query: $q, first: $first, after: $after, region: $region, kinds: $kinds, unesco: $unesco) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { score snippet node { id kind name } }
+    facets { kinds { kind count } regions { id count place { name } } domains { domain count } }
+  }
+}"""
+
+
+@pytest.mark.parametrize("spelling", ["qoyllurit'i", "Qoyllur Rit’i", "qoylluriti"])
+def test_a_researcher_finds_the_pilgrimage_however_spelled(gql: GraphQLClient, spelling: str) -> None:
+    data = gql(SEARCH, q=spelling, first=5)["search"]
+    assert data["edges"][0]["node"]["id"] == "qoylluriti-pilgrimage"
+    assert "<mark>" in data["edges"][0]["snippet"]
+    assert data["facets"]["regions"][0] == {"id": "pe-cusco", "count": data["facets"]["regions"][0]["count"],
+                                            "place": {"name": "Cusco"}}
+
+
+def test_facets_are_over_all_matches(gql: GraphQLClient) -> None:
+    data = gql(SEARCH, q="ayacucho", first=2)["search"]
+    assert len(data["edges"]) == 2 and data["pageInfo"]["hasNextPage"]
+    assert sum(k["count"] for k in data["facets"]["kinds"]) == data["totalCount"]
+    regions = {r["id"]: r["count"] for r in data["facets"]["regions"]}
+    assert regions["pe-ayacucho"] > 2
+
+
+def test_search_pages_through_all_matches(gql: GraphQLClient) -> None:
+    seen, after = [], None
+    while True:
+        data = gql(SEARCH, q="danza", first=3, after=after)["search"]
+        seen += [e["node"]["id"] for e in data["edges"]]
+        if not data["pageInfo"]["hasNextPage"]:
+            break
+        after = data["pageInfo"]["endCursor"]
+    assert len(seen) == len(set(seen)) == data["totalCount"]
+
+
+def test_search_filters_over_graphql(gql: GraphQLClient) -> None:
+    data = gql(SEARCH, q="danza", region="pe-puno", kinds=["TRADITION"])["search"]
+    assert data["totalCount"] > 0
+    assert all(e["node"]["kind"] == "TRADITION" for e in data["edges"])
+    unesco = gql(SEARCH, q="danza", unesco=True)["search"]
+    assert 0 < unesco["totalCount"] < gql(SEARCH, q="danza")["search"]["totalCount"]
+
+
+def test_empty_query_is_a_clear_error(gql: GraphQLClient) -> None:
+    errors = gql.errors(SEARCH, q="  ")
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "at least one word" in errors[0]["message"]
