@@ -228,3 +228,12 @@ def test_empty_query_is_a_clear_error(gql: GraphQLClient) -> None:
     errors = gql.errors(SEARCH, q="  ")
     assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert "at least one word" in errors[0]["message"]
+
+
+def test_query_expressions_for_both_engines() -> None:
+    from heritage_graph.search.sqlite import fts_expression
+    from heritage_graph.store.neo4j import lucene_expression
+
+    q = parse_query('Qoyllur Rit’i "danza de tijeras"')
+    assert fts_expression(q) == '"danza de tijeras" AND (("qoylur"* AND "riti"*) OR ("qoyluriti"*))'
+    assert lucene_expression(q) == '"danza de tijeras" AND ((qoylur* AND riti*) OR (qoyluriti*))'

@@ -10,3 +10,11 @@ CREATE INDEX heritage_node_kind IF NOT EXISTS FOR (n:Node) ON (n.kind)
 
 // name: ddl_meta_key
 CREATE CONSTRAINT heritage_meta_key IF NOT EXISTS FOR (m:HeritageMeta) REQUIRE m.key IS UNIQUE
+
+// name: ddl_fulltext
+// Full-text index over the normalised search fields the adapter writes on each
+// node (see heritage_graph/search/text.py); the text is already folded, so the
+// whitespace analyzer keeps the words exactly as the query sends them.
+CREATE FULLTEXT INDEX heritage_search IF NOT EXISTS
+FOR (n:Node) ON EACH [n.search_name, n.search_alt, n.search_summary, n.search_extra, n.search_joined]
+OPTIONS {indexConfig: {`fulltext.analyzer`: "whitespace"}}

@@ -29,8 +29,10 @@ NAME_LINE = re.compile(r"^//\s*name:\s*([a-z_][a-z0-9_]*)\s*$")
 PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Z_]+)((?:\s+[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
 # Files whose queries are dialect-specific by nature and so exempt from the
-# parity check: the DDL each store needs differs.
+# parity check: the DDL each store needs differs, and only Neo4j searches in
+# Cypher (the embedded store searches with SQLite FTS5).
 DDL_FILE = "ddl.cypher"
+DIALECT_ONLY_FILES = (DDL_FILE, "fulltext.cypher")
 
 Expansion = Callable[..., str]
 

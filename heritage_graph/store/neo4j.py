@@ -14,6 +14,8 @@ from typing import Any
 
 from ..errors import StoreError, StoreQueryError, StoreUnavailable
 from ..model import Node, Relation
+from ..search.model import Facets, SearchPage, SearchQuery
+from ..search.text import KIND_WEIGHTS, ParsedQuery, SearchText, search_text
 from . import codec
 from .base import Progress, check_written, chunks
 from .cypher import QueryBook
@@ -32,6 +34,20 @@ def _translate(exc: Exception) -> StoreError:
         err.retryable = True
         return err
     return StoreQueryError(str(exc))
+
+
+def _search_props(node: Node) -> dict[str, str]:
+    text = search_text(node)
+    return {f"search_{name}": value for name, value in zip(SearchText.FIELDS, text.values(), strict=True)}
+
+
+def lucene_expression(q: ParsedQuery) -> str:
+    """Lucene syntax for the full-text index: the same semantics as the FTS5 expression."""
+    parts = ['"' + " ".join(p) + '"' for p in q.phrases]
+    if q.terms:
+        variants = [" AND ".join(f"{t}*" for t in v) for v in q.term_variants()]
+        parts.append("(" + " OR ".join(f"({v})" for v in variants) + ")")
+    return " AND ".join(parts)
 
 
 def _non_null(row: dict[str, Any]) -> dict[str, Any]:
@@ -97,6 +113,28 @@ class Neo4jStore(CypherReads):
     def _q(self, name: str, params: dict[str, Any] | None = None, **binding: str) -> list[dict[str, Any]]:
         return self._read_or_write(self._queries.render(name, **binding), params or {})
 
+    # -- search --------------------------------------------------------------
+    def search(self, query: SearchQuery) -> SearchPage:
+        params: dict[str, Any] = {
+            "query": lucene_expression(query.text),
+            "kinds": list(query.kinds),
+            "domains": list(query.domains),
+            "region": query.region or "",
+            "unesco": "" if query.unesco is None else ("yes" if query.unesco else "no"),
+        }
+        rows = self._q("search_page", {**params, "offset": query.offset, "limit": query.limit,
+                                       "weights": KIND_WEIGHTS})
+        summary = self._q("search_facets", params)[0]
+        facets = Facets()
+        facets.kinds.update(summary["kinds"])
+        for depts in summary["departments"]:
+            facets.regions.update(depts)
+        for domains in summary["domains"]:
+            facets.domains.update(domains)
+        found = {n.id: n for n in self.get_nodes([r["id"] for r in rows])}
+        hits = [(found[r["id"]], float(r["score"])) for r in rows if r["id"] in found]
+        return SearchPage(hits, int(summary["total"]), facets)
+
     # -- writes --------------------------------------------------------------
     def delete_all(self) -> None:
         """Remove every node and relation (tests and re-imports from scratch)."""
@@ -110,7 +148,7 @@ class Neo4jStore(CypherReads):
             raise StoreUnavailable("the Neo4j store is not open")
         by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for n in nodes:
-            row = codec.node_row(n)
+            row = codec.node_row(n) | _search_props(n)
             by_kind[n.kind].append({"id": n.id, "props": _non_null(row)})
         links = [{"from": n.id, "to": s} for n in nodes for s in n.sources]
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
