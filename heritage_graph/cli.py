@@ -6,6 +6,7 @@ Exit status: 0 success, 1 invalid input (nothing written), 2 bad usage,
 
 from __future__ import annotations
 
+import getpass
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ import click
 from .errors import HeritageGraphError, InvalidInput, StoreError
 from .services.exporter import export_to
 from .services.importer import ImportReport, count_lines, run_import
+from .services.linked_data import export_jsonld
 from .settings import Settings
 from .store import open_store
 from .store.base import Store
@@ -70,10 +72,10 @@ def init(ctx: click.Context) -> None:
         click.echo(f"initialised the {store.dialect} store")
 
 
-def _import(store: Store, files: list[Path], dry_run: bool) -> ImportReport:
+def _import(store: Store, files: list[Path], dry_run: bool, actor: str) -> ImportReport:
     total = count_lines(files)
     if total < PROGRESS_MIN_LINES or not sys.stderr.isatty():
-        return run_import(store, files, dry_run=dry_run)
+        return run_import(store, files, dry_run=dry_run, actor=actor)
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
@@ -83,8 +85,8 @@ def _import(store: Store, files: list[Path], dry_run: bool) -> ImportReport:
             task = bar.add_task("writing", total=count)
             return lambda n: bar.advance(task, n)
 
-        report = run_import(store, files, dry_run=dry_run, progress=lambda n: bar.advance(reading, n),
-                            on_write=writing)
+        report = run_import(store, files, dry_run=dry_run, actor=actor,
+                            progress=lambda n: bar.advance(reading, n), on_write=writing)
     return report
 
 
@@ -96,33 +98,46 @@ def _print_report(report: ImportReport, dry_run: bool) -> None:
 @main.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Validate and count, write nothing.")
+@click.option("--by", "actor", default=None,
+              help="Who records what is new, kept as recordedBy [default: the OS user name].")
 @click.pass_context
-def import_cmd(ctx: click.Context, files: tuple[Path, ...], dry_run: bool) -> None:
+def import_cmd(ctx: click.Context, files: tuple[Path, ...], dry_run: bool, actor: str | None) -> None:
     """Import interchange files (JSON Lines) as one transaction.
 
     Everything is validated first; any problem aborts the whole import, lists
     every problem as file:line: message, and leaves the store unchanged.
     """
     with _store(ctx) as store:
-        _print_report(_import(store, list(files), dry_run), dry_run)
+        _print_report(_import(store, list(files), dry_run, actor or _user()), dry_run)
 
 
 @main.command()
 @click.argument("file", required=False, default="-", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--format", "fmt", type=click.Choice(["jsonl"]), default="jsonl", show_default=True,
-              help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "jsonld"]), default="jsonl", show_default=True,
+              help="Output format: jsonl (interchange, re-importable) or jsonld (linked data, one @graph).")
 @click.pass_context
 def export(ctx: click.Context, file: str, fmt: str) -> None:
     """Write the whole store to FILE (or - for standard output) in a deterministic order."""
+    write = export_jsonld if fmt == "jsonld" else export_to
     with _store(ctx) as store:
         if file == "-":
-            count = export_to(store, sys.stdout)
+            count = write(store, sys.stdout)
         else:
             tmp = Path(file + ".tmp")
             with tmp.open("w", encoding="utf-8", newline="\n") as out:
-                count = export_to(store, out)
+                count = write(store, out)
             tmp.replace(file)  # a reader never sees a half-written export
         click.echo(f"exported {count} records", err=True)
+
+
+SEED_ACTOR = "heritage-graph seed"
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "import"
 
 
 def seed_files(folder: Path = SEEDS) -> list[Path]:
@@ -134,7 +149,7 @@ def seed_files(folder: Path = SEEDS) -> list[Path]:
 def seed(ctx: click.Context) -> None:
     """Load the Peru demo inventory from seeds/ (idempotent)."""
     with _store(ctx) as store:
-        _print_report(_import(store, seed_files(), False), False)
+        _print_report(_import(store, seed_files(), False, SEED_ACTOR), False)
 
 
 @main.command()
@@ -153,7 +168,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, seed_if_empty:
         with _store(ctx) as store:
             if store.count_nodes() == 0:
                 click.echo("the store is empty: loading the Peru seeds")
-                _print_report(_import(store, seed_files(), False), False)
+                _print_report(_import(store, seed_files(), False, SEED_ACTOR), False)
     click.echo(f"serving the {settings.store_kind} store at http://{settings.host}:{settings.port}/graphql")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 

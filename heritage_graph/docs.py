@@ -1,4 +1,4 @@
-"""Generate ``docs/schema.md`` from the schema module (``make docs``).
+"""Generate ``docs/schema.md`` and ``schema.graphql`` from the code (``make docs``).
 
 A test fails when the committed file differs from what this renders, so the
 reference can never drift from the code.
@@ -12,8 +12,21 @@ from pathlib import Path
 from . import schema
 from .schema import Prop, T
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
 SCHEMA_MD = DOCS / "schema.md"
+SCHEMA_GRAPHQL = ROOT / "schema.graphql"
+
+
+def render_sdl() -> str:
+    """The GraphQL schema in SDL, as clients and code generators read it."""
+    from .api.schema import build_schema
+
+    return str(build_schema()).rstrip() + "\n"
+
+
+def generated() -> dict[Path, str]:
+    return {SCHEMA_MD: render_schema(), SCHEMA_GRAPHQL: render_sdl()}
 
 
 def _type(p: Prop) -> str:
@@ -88,17 +101,18 @@ def render_schema() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    text = render_schema()
-    if "--check" in args:
-        current = SCHEMA_MD.read_text(encoding="utf-8") if SCHEMA_MD.exists() else ""
-        if current != text:
-            print(f"{SCHEMA_MD} is out of date: run `make docs`", file=sys.stderr)
-            return 1
-        return 0
-    DOCS.mkdir(exist_ok=True)
-    SCHEMA_MD.write_text(text, encoding="utf-8")
-    print(f"wrote {SCHEMA_MD}")
-    return 0
+    stale = 0
+    for path, text in generated().items():
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
+        if current == text:
+            continue
+        if "--check" in args:
+            print(f"{path} is out of date: run `make docs`", file=sys.stderr)
+            stale += 1
+        else:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path}")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ class Prop:
     fields: tuple[Prop, ...] = ()
     minimum: float | None = None
     maximum: float | None = None
-    # Name of the GraphQL enum (for `allowed`) or object type (for STRUCT).
+    # Name of the GraphQL enum (for `allowed`), object type (for STRUCT), or the
+    # field that gives the text in one language (for TEXT_MAP).
     gql: str | None = None
 
     @property
@@ -255,8 +256,9 @@ NODE_KINDS: tuple[NodeKind, ...] = (
         "Story",
         "A story for visitors about heritage, with its title and body per language.",
         (
-            Prop("titles", T.TEXT_MAP, "Title by language code."),
-            Prop("body", T.TEXT_MAP, "Text by language code (plain text, paragraphs separated by blank lines)."),
+            Prop("titles", T.TEXT_MAP, "Title by language code.", gql="title"),
+            Prop("body", T.TEXT_MAP, "Text by language code (plain text, paragraphs separated by blank lines).",
+                 gql="body"),
         ),
         "stories",
     ),

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from heritage_graph.app import create_app
-from heritage_graph.cli import seed_files
+from heritage_graph.cli import SEED_ACTOR, seed_files
 from heritage_graph.services.importer import run_import
 from heritage_graph.settings import Settings
 from heritage_graph.store.base import Store
@@ -61,7 +61,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     s = LadybugStore(tmp_path_factory.mktemp("seeded") / "db").open()
     s.init()
-    run_import(s, seed_files())
+    run_import(s, seed_files(), actor=SEED_ACTOR)
     yield s
     s.close()
 

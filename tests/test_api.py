@@ -8,7 +8,7 @@ from .conftest import Client, GraphQLClient
 
 NODE_QUERY = """
 query($id: ID!) { node(id: $id) {
-  id kind name names { lang text } summary { lang text } confidence sensitivity sources { id url }
+  id kind name names { lang text } summaries { lang text } confidence sensitivity sources { id url }
   ... on Practitioner { birthYear roles
     teachers { node { id name } period setting sources { id } confidence }
     students { node { id } }
@@ -28,7 +28,7 @@ def test_healthz(client: Client) -> None:
 def test_node_as_its_concrete_type_with_relations_both_ways(gql: GraphQLClient) -> None:
     urbano = gql(NODE_QUERY, id="jesus-urbano-rojas")["node"]
     assert urbano["kind"] == "PRACTITIONER" and urbano["name"] == "Jesús Urbano Rojas"
-    assert {t["lang"] for t in urbano["summary"]} >= {"es", "en"}
+    assert {t["lang"] for t in urbano["summaries"]} >= {"es", "en"}
     assert urbano["sources"] and all(s["url"].startswith("http") for s in urbano["sources"])
     teachers = {t["node"]["id"]: t for t in urbano["teachers"]}
     assert "joaquin-lopez-antay" in teachers

@@ -71,3 +71,7 @@ def test_struct_properties_become_object_types() -> None:
 
 def test_docs_schema_md_is_current() -> None:
     assert docs.SCHEMA_MD.read_text(encoding="utf-8") == docs.render_schema(), "run `make docs`"
+
+
+def test_schema_graphql_matches_the_code() -> None:
+    assert docs.SCHEMA_GRAPHQL.read_text(encoding="utf-8") == docs.render_sdl(), "run `make docs`"

@@ -11,22 +11,28 @@ RETURN n, collect(s.id) AS sources
 
 // name: list_nodes
 // A page of one kind, ordered by id; $after is the last id of the previous page
-// ("" for the first), and $domain "" means any domain (null parameters have no
-// type in Ladybug, so the empty string stands for "no filter").
+// ("" for the first); $domain "" means any domain (null parameters have no type
+// in Ladybug, so "" stands for "no filter"); empty $statuses or $sensitivities
+// lists mean any.
 MATCH (n:Node)
 WHERE n.kind = $kind
   AND ($domain = "" OR list_contains(n.domains, $domain))
+  AND (size($statuses) = 0 OR coalesce(n.status, "published") IN $statuses)
+  AND (size($sensitivities) = 0 OR coalesce(n.sensitivity, "public") IN $sensitivities)
   AND n.id > $after
 WITH n ORDER BY n.id LIMIT $limit
 OPTIONAL MATCH (n)-[:DOCUMENTED_BY]->(s:Node)
 RETURN n, collect(s.id) AS sources ORDER BY n.id
 
 // name: list_nodes_within
-// As list_nodes, for nodes located directly in one of the places $within.
+// As list_nodes, for nodes located directly in one of the places $within (a
+// story is where its cover place is).
 UNWIND $within AS w
-MATCH (n:Node)-[:LOCATED_IN]->(p:Node {id: w})
+MATCH (n:Node)-[:LOCATED_IN|COVER_PLACE]->(p:Node {id: w})
 WHERE n.kind = $kind
   AND ($domain = "" OR list_contains(n.domains, $domain))
+  AND (size($statuses) = 0 OR coalesce(n.status, "published") IN $statuses)
+  AND (size($sensitivities) = 0 OR coalesce(n.sensitivity, "public") IN $sensitivities)
   AND n.id > $after
 WITH DISTINCT n
 WITH n ORDER BY n.id LIMIT $limit
@@ -36,12 +42,16 @@ RETURN n, collect(s.id) AS sources ORDER BY n.id
 // name: count_kind
 MATCH (n:Node)
 WHERE n.kind = $kind AND ($domain = "" OR list_contains(n.domains, $domain))
+  AND (size($statuses) = 0 OR coalesce(n.status, "published") IN $statuses)
+  AND (size($sensitivities) = 0 OR coalesce(n.sensitivity, "public") IN $sensitivities)
 RETURN count(n) AS total
 
 // name: count_kind_within
 UNWIND $within AS w
-MATCH (n:Node)-[:LOCATED_IN]->(p:Node {id: w})
+MATCH (n:Node)-[:LOCATED_IN|COVER_PLACE]->(p:Node {id: w})
 WHERE n.kind = $kind AND ($domain = "" OR list_contains(n.domains, $domain))
+  AND (size($statuses) = 0 OR coalesce(n.status, "published") IN $statuses)
+  AND (size($sensitivities) = 0 OR coalesce(n.sensitivity, "public") IN $sensitivities)
 RETURN count(DISTINCT n) AS total
 
 // name: upsert_nodes

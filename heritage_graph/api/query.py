@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import replace
 from typing import Annotated, Any
 
 import strawberry
@@ -11,10 +12,12 @@ from strawberry.types import Info
 
 from .. import schema
 from ..errors import InvalidInput
+from ..model import Page
 from ..services import catalog, discovery, graph
+from ..services.provenance import provenance as provenance_of
 from .context import Context
 from .enums import Domain, Kind, LineageDirection, LineageRelation, RelationType
-from .types import KIND_TYPES, Node, Relation, wrap
+from .types import KIND_TYPES, Node, Relation, SourceNode, is_public, wrap
 
 DEFAULT_PAGE = 20
 CURSOR_PREFIX = "id:"
@@ -78,8 +81,17 @@ def _connection_types(kind: str) -> tuple[type, type]:
 CONNECTIONS = {k: _connection_types(k) for k in schema.KINDS}
 
 
-def _listing(kind: str) -> Any:
+def _connection(kind: str, page: Page, ctx: Context, lang: str | None = None) -> Any:
     edge_cls, conn_cls = CONNECTIONS[kind]
+    for n in page.items:
+        ctx.nodes.prime(n.id, n)
+    edges = [edge_cls(cursor=encode_cursor(n.id), node=wrap(n, lang=lang)) for n in page.items]
+    return conn_cls(total_count=page.total, edges=edges, page_info=PageInfo(
+        has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
+
+
+def _listing(kind: str) -> Any:
+    conn_cls = CONNECTIONS[kind][1]
     is_element = kind in schema.ELEMENT_KINDS
     filter_type = ElementFilter if is_element else RegionFilter
 
@@ -92,11 +104,7 @@ def _listing(kind: str) -> Any:
         )
         page = await ctx.call(catalog.list_page, ctx.store, kind, flt, first=first,
                               after=decode_cursor(after), cap=ctx.settings.max_page_size)
-        for n in page.items:
-            ctx.nodes.prime(n.id, n)
-        edges = [edge_cls(cursor=encode_cursor(n.id), node=wrap(n)) for n in page.items]
-        return conn_cls(total_count=page.total, edges=edges, page_info=PageInfo(
-            has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
+        return _connection(kind, page, ctx)
 
     resolve.__annotations__ = {"info": Info[Context, None], "filter": filter_type | None,
                                "first": int, "after": str | None, "return": conn_cls}
@@ -125,7 +133,74 @@ class Path:
     edges: list[Relation]
 
 
+@strawberry.type(description="One source and the claims about the node it supports.")
+class SourceSupport:
+    source: SourceNode  # type: ignore[valid-type]
+    record: bool = strawberry.field(description="It documents the node's own record (name, properties, ...).")
+    relations: list[Relation] = strawberry.field(description="The node's relations it documents.")
+
+
+@strawberry.type(description="Where the claims about a node come from.")
+class Provenance:
+    node: Node
+    recorded_by: str | None
+    recorded_at: str | None
+    updated_at: str | None
+    relations: list[Relation] = strawberry.field(description="The node's relations, each with its sources.")
+    sources: list[SourceSupport] = strawberry.field(description="Every source cited by the node or a relation.")
+    missing_sources: list[str] = strawberry.field(description="Cited source ids not found in the store.")
+
+
+StoryType = KIND_TYPES["Story"]
+StoryConnection = CONNECTIONS["Story"][1]
+PUBLISHED = catalog.Filter(statuses=("published",), sensitivities=("public",))
+
+
 class _Root:
+    @strawberry.field(description="A node's sources, its relations' sources, and which claims each supports; "
+                      "null for an unknown id.")
+    async def provenance(self, info: Info[Context, None], id: strawberry.ID) -> Provenance | None:
+        ctx = info.context
+        found = await ctx.call(provenance_of, ctx.store, str(id))
+        if found is None:
+            return None
+        node = found.node
+        return Provenance(
+            node=wrap(node),  # type: ignore[arg-type]
+            recorded_by=node.recorded_by, recorded_at=node.recorded_at, updated_at=node.updated_at,
+            relations=[Relation.of(r, viewer=node.id) for r in found.relations],
+            sources=[SourceSupport(source=wrap(s.source), record=s.record,  # type: ignore[arg-type]
+                                   relations=[Relation.of(r, viewer=node.id) for r in s.relations])
+                     for s in found.supports],
+            missing_sources=found.missing,
+        )
+
+    @strawberry.field(description=(
+        "Published, public stories for visitors, ordered by id; `region` keeps those whose cover place is in "
+        "that place or inside it; `language` sets the language of their text (falling back to Spanish, English, "
+        "any). Inside a story only public, published nodes appear."))
+    async def stories(
+        self,
+        info: Info[Context, None],
+        region: strawberry.ID | None = None,
+        language: str | None = None,
+        first: int = DEFAULT_PAGE,
+        after: str | None = None,
+    ) -> StoryConnection:  # type: ignore[valid-type]
+        ctx = info.context
+        flt = replace(PUBLISHED, region=str(region) if region else None)
+        page = await ctx.call(catalog.list_page, ctx.store, "Story", flt, first=first, after=decode_cursor(after),
+                              cap=ctx.settings.max_page_size)
+        return _connection("Story", page, ctx, lang=language)
+
+    @strawberry.field(description="A published, public story, or null.")
+    async def story(self, info: Info[Context, None], id: strawberry.ID,
+                    language: str | None = None) -> StoryType | None:  # type: ignore[valid-type]
+        found = await info.context.nodes.load(str(id))
+        if found is None or found.kind != "Story" or not is_public(found):
+            return None
+        return wrap(found, lang=language)
+
     @strawberry.field(description=(
         "Full-text search over names in every language, summaries, and recipes' and crafts' ingredients, "
         "materials and techniques. Case, accents and apostrophes are ignored, words match as prefixes, every "
@@ -205,7 +280,8 @@ class _Root:
 
     @strawberry.field(description=(
         "The shortest connection between two nodes, following relations in either direction; null when none "
-        "is found within maxDepth. DOCUMENTED_BY is left out unless listed in relationTypes."))
+        "is found within maxDepth. DOCUMENTED_BY, FEATURES and COVER_PLACE are left out unless listed in "
+        "relationTypes."))
     async def path(
         self,
         info: Info[Context, None],
@@ -277,7 +353,7 @@ def _query_type() -> type:
     ns: dict[str, Any] = {"__module__": __name__}
     ns.update({k: v for k, v in _Root.__dict__.items() if not k.startswith("__")})
     for k in schema.NODE_KINDS:
-        ns[k.plural] = _listing(k.name)
+        ns.setdefault(k.plural, _listing(k.name))  # a hand-written root field (stories) wins
     return strawberry.type(type("Query", (), ns), description="Read the heritage inventory.")
 
 

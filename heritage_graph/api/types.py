@@ -28,6 +28,26 @@ class LocalizedText:
     text: str
 
 
+LANG_DOC = ("{what} in `lang` (e.g. es, en, qu), else in the request's Accept-Language, falling back to "
+            "Spanish, then English, then any language.")
+FALLBACK = ("es", "en")
+
+
+def localized(texts: dict[str, str], lang: str | None) -> str | None:
+    """The text in ``lang``, else Spanish, else English, else any (the first by code)."""
+    if not texts:
+        return None
+    for code in (lang, *FALLBACK):
+        if code and code in texts:
+            return texts[code]
+    if lang:
+        # es-PE asks for es when there is no es-PE text.
+        base = lang.split("-")[0]
+        if base in texts:
+            return texts[base]
+    return texts[min(texts)]
+
+
 def _texts(values: dict[str, str]) -> list[LocalizedText]:
     return [LocalizedText(lang=k, text=v) for k, v in sorted(values.items())]
 
@@ -76,9 +96,8 @@ def _value(p: schema.Prop, value: Any) -> Any:
 class Node:
     id: strawberry.ID
     kind: Kind  # type: ignore[valid-type]
-    name: str
     names: list[LocalizedText] = strawberry.field(description="Names by language.")
-    summary: list[LocalizedText] = strawberry.field(description="Summaries by language.")
+    summaries: list[LocalizedText] = strawberry.field(description="Summaries by language.")
     confidence: Confidence | None  # type: ignore[valid-type]
     sensitivity: Sensitivity  # type: ignore[valid-type]
     status: PublicationStatus  # type: ignore[valid-type]
@@ -86,6 +105,21 @@ class Node:
     recorded_at: str | None = strawberry.field(description="When it was first recorded (ISO 8601, UTC).")
     updated_at: str | None = strawberry.field(description="When it last changed (ISO 8601, UTC).")
     record: strawberry.Private[NodeRecord]
+    # The language a parent field asked for (e.g. stories(language:)), if any.
+    lang_hint: strawberry.Private[str | None] = None
+
+    @strawberry.field(description="The display name; with `lang` (or an Accept-Language header), the name in "
+                      "that language, falling back to Spanish, then English, then any, then the display name.")
+    def name(self, info: Info[Context, None], lang: str | None = None) -> str:
+        wanted = self._lang(info, lang)
+        return (localized(self.record.names, wanted) if wanted else None) or self.record.name
+
+    @strawberry.field(description=LANG_DOC.format(what="The summary"))
+    def summary(self, info: Info[Context, None], lang: str | None = None) -> str | None:
+        return localized(self.record.summary, self._lang(info, lang))
+
+    def _lang(self, info: Info[Context, None], lang: str | None) -> str | None:
+        return lang or self.lang_hint or info.context.lang
 
     @strawberry.field(description="The sources that document this record.")
     async def sources(self, info: Info[Context, None]) -> list[SourceNode]:
@@ -203,7 +237,7 @@ Relation = _relation_class()
 
 
 # -- one type per kind -------------------------------------------------------------
-def _relation_field(rel: schema.RelationType, direction: str | None) -> Any:
+def _relation_field(rel: schema.RelationType, direction: str | None, public_only: bool = False) -> Any:
     dirs = ("out", "in") if direction is None else (direction,)
     names = (rel.name,)
     if rel.name == "DOCUMENTED_BY" and direction == "out":
@@ -213,6 +247,8 @@ def _relation_field(rel: schema.RelationType, direction: str | None) -> Any:
         out: list[Any] = []
         for d in dirs:
             recs = await info.context.relations.load((root.id, d, names))
+            if public_only:
+                recs = await _public_ends(info, recs, str(root.id))
             out.extend(Relation.of(r, viewer=str(root.id)) for r in recs)
         return out
 
@@ -221,23 +257,49 @@ def _relation_field(rel: schema.RelationType, direction: str | None) -> Any:
     return strawberry.field(resolver=resolve, description=f"{rel.name} relations {where} this node: {rel.doc}")
 
 
+def _localized_field(p: schema.Prop) -> Any:
+    def resolve(root: Any, info: Info[Context, None], lang: str | None = None) -> str | None:
+        return localized(root.record.properties.get(p.name) or {}, root._lang(info, lang))
+
+    resolve.__annotations__ = {"root": Any, "info": Info[Context, None], "lang": str | None, "return": str | None}
+    return strawberry.field(resolver=resolve, description=LANG_DOC.format(what=p.doc.split(" by ")[0]))
+
+
+async def _public_ends(info: Info[Context, None], recs: list[RelationRecord], viewer: str) -> list[RelationRecord]:
+    """Only relations whose other end is public and published: what a story may show anyone."""
+    others = [r.to_id if r.from_id == viewer else r.from_id for r in recs]
+    nodes = await info.context.nodes.load_many(others)
+    return [r for r, n in zip(recs, nodes, strict=True) if n is not None and is_public(n)]
+
+
+def is_public(node: NodeRecord) -> bool:
+    return node.sensitivity == "public" and node.status == "published"
+
+
 def _kind_type(kind: schema.NodeKind) -> type:
     ann: dict[str, Any] = {}
     ns: dict[str, Any] = {"__module__": __name__}
     for p in kind.props:
-        ann[p.name] = _gql_type(p) | None
-        ns[p.name] = strawberry.field(default=None, description=p.doc)
+        list_name = p.name
+        if p.type is T.TEXT_MAP and p.gql:
+            ns[p.gql] = _localized_field(p)
+            if list_name == p.gql:
+                list_name = f"{p.name}_translations"
+        ann[list_name] = _gql_type(p) | None
+        ns[list_name] = strawberry.field(default=None, description=p.doc)
     for rel in schema.RELATION_TYPES:
         can_from, can_to = kind.name in rel.from_kinds, kind.name in rel.to_kinds
+        # A story is read by anyone: it shows only public, published nodes.
+        public_only = kind.name == "Story"
         if rel.both_field and (can_from or can_to):
-            ns[rel.both_field] = _relation_field(rel, None)
+            ns[rel.both_field] = _relation_field(rel, None, public_only)
             continue
         if can_from and rel.out_field:
-            f = _relation_field(rel, "out")
+            f = _relation_field(rel, "out", public_only)
             if f is not None:
                 ns[rel.out_field] = f
         if can_to and rel.in_field:
-            ns[rel.in_field] = _relation_field(rel, "in")
+            ns[rel.in_field] = _relation_field(rel, "in", public_only)
     ns["__annotations__"] = ann
     cls = type(kind.name, (Node,), ns)
     return strawberry.type(cls, description=kind.doc)
@@ -247,14 +309,19 @@ KIND_TYPES: dict[str, type] = {k.name: _kind_type(k) for k in schema.NODE_KINDS}
 SourceNode = KIND_TYPES["Source"]
 
 
-def wrap(rec: NodeRecord | None) -> Node | None:
+def _list_field(p: schema.Prop) -> str:
+    return f"{p.name}_translations" if p.type is T.TEXT_MAP and p.gql == p.name else p.name
+
+
+def wrap(rec: NodeRecord | None, lang: str | None = None) -> Node | None:
     if rec is None:
         return None
     kind = schema.KINDS[rec.kind]
-    props = {p.name: _value(p, rec.properties.get(p.name)) for p in kind.props}
+    props = {_list_field(p): _value(p, rec.properties.get(p.name)) for p in kind.props}
     return KIND_TYPES[rec.kind](  # type: ignore[no-any-return]
-        id=strawberry.ID(rec.id), kind=Kind(rec.kind), name=rec.name, names=_texts(rec.names),
-        summary=_texts(rec.summary), confidence=_enum_or_none("Confidence", rec.confidence),
+        id=strawberry.ID(rec.id), kind=Kind(rec.kind), names=_texts(rec.names),
+        summaries=_texts(rec.summary), confidence=_enum_or_none("Confidence", rec.confidence),
         sensitivity=Sensitivity(rec.sensitivity), status=PublicationStatus(rec.status),
-        recorded_by=rec.recorded_by, recorded_at=rec.recorded_at, updated_at=rec.updated_at, record=rec, **props,
+        recorded_by=rec.recorded_by, recorded_at=rec.recorded_at, updated_at=rec.updated_at, record=rec,
+        lang_hint=lang, **props,
     )

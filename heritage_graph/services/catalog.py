@@ -15,6 +15,8 @@ MAX_PLACE_DEPTH = 10
 class Filter:
     region: str | None = None
     domain: str | None = None
+    statuses: tuple[str, ...] = ()
+    sensitivities: tuple[str, ...] = ()
 
 
 def places_within(store: Store, region: str) -> list[str]:
@@ -33,6 +35,7 @@ def list_page(store: Store, kind: str, flt: Filter, *, first: int, after: str | 
     if first < 0 or first > cap:
         raise InvalidInput(f"first must be between 0 and {cap}, got {first}", field="first")
     within = places_within(store, flt.region) if flt.region else None
-    items = store.list_nodes(kind, within=within, domain=flt.domain, after=after, limit=first + 1)
-    total = store.count_kind(kind, within=within, domain=flt.domain)
+    seen = {"statuses": flt.statuses, "sensitivities": flt.sensitivities}
+    items = store.list_nodes(kind, within=within, domain=flt.domain, after=after, limit=first + 1, **seen)
+    total = store.count_kind(kind, within=within, domain=flt.domain, **seen)
     return Page(items=items[:first], total=total, has_next=len(items) > first)

@@ -18,7 +18,9 @@ from ..model import Node, Relation
 from ..store.base import Store
 
 LINEAGE_RELATIONS = ("LEARNED_FROM", "DERIVED_FROM")
-PATH_DEFAULT_EXCLUDED = ("DOCUMENTED_BY",)
+# Provenance and editorial links are not heritage connections: a path runs
+# through them only when asked to.
+PATH_DEFAULT_EXCLUDED = ("DOCUMENTED_BY", "FEATURES", "COVER_PLACE")
 
 
 @dataclass

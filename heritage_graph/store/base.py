@@ -41,14 +41,18 @@ class Store(Protocol):
         domain: str | None = None,
         after: str | None = None,
         limit: int | None = None,
+        statuses: Sequence[str] = (),
+        sensitivities: Sequence[str] = (),
     ) -> list[Node]:
         """Nodes of a kind ordered by id, after the id ``after``.
 
-        ``within``: only nodes LOCATED_IN one of these place ids.
+        ``within``: only nodes LOCATED_IN (a story: whose COVER_PLACE is) one of these place ids;
+        ``statuses`` / ``sensitivities``: only these (empty: any).
         """
 
     def count_kind(
-        self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None
+        self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
+        statuses: Sequence[str] = (), sensitivities: Sequence[str] = (),
     ) -> int: ...
 
     def relations(

@@ -35,8 +35,10 @@ class CypherReads:
         return [codec.row_node(r["n"], r["sources"]) for r in rows]
 
     def list_nodes(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
-                   after: str | None = None, limit: int | None = None) -> list[Node]:
+                   after: str | None = None, limit: int | None = None, statuses: Sequence[str] = (),
+                   sensitivities: Sequence[str] = ()) -> list[Node]:
         params: dict[str, Any] = {"kind": kind, "domain": domain or "", "after": after or "",
+                                  "statuses": list(statuses), "sensitivities": list(sensitivities),
                                   "limit": limit if limit is not None else NO_LIMIT}
         if within is not None:
             if not within:
@@ -46,8 +48,10 @@ class CypherReads:
             rows = self._q("list_nodes", params)
         return [codec.row_node(r["n"], r["sources"]) for r in rows]
 
-    def count_kind(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None) -> int:
-        params: dict[str, Any] = {"kind": kind, "domain": domain or ""}
+    def count_kind(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
+                   statuses: Sequence[str] = (), sensitivities: Sequence[str] = ()) -> int:
+        params: dict[str, Any] = {"kind": kind, "domain": domain or "", "statuses": list(statuses),
+                                  "sensitivities": list(sensitivities)}
         if within is not None:
             if not within:
                 return 0

@@ -42,7 +42,8 @@ class MemoryStore:
         self.calls += 1
         return [self._nodes[i] for i in dict.fromkeys(ids) if i in self._nodes]
 
-    def _matching(self, kind: str, within: Sequence[str] | None, domain: str | None) -> list[Node]:
+    def _matching(self, kind: str, within: Sequence[str] | None, domain: str | None,
+                  statuses: Sequence[str], sensitivities: Sequence[str]) -> list[Node]:
         places = set(within) if within is not None else None
         out = []
         for n in self._nodes.values():
@@ -50,22 +51,27 @@ class MemoryStore:
                 continue
             if domain and domain not in (n.properties.get("domains") or ()):
                 continue
+            if (statuses and n.status not in statuses) or (sensitivities and n.sensitivity not in sensitivities):
+                continue
             if places is not None and not any(
-                self._rels.get(("LOCATED_IN", n.id, p)) for p in places
+                self._rels.get((rel, n.id, p)) for p in places for rel in ("LOCATED_IN", "COVER_PLACE")
             ):
                 continue
             out.append(n)
         return sorted(out, key=lambda n: n.id)
 
     def list_nodes(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
-                   after: str | None = None, limit: int | None = None) -> list[Node]:
+                   after: str | None = None, limit: int | None = None, statuses: Sequence[str] = (),
+                   sensitivities: Sequence[str] = ()) -> list[Node]:
         self.calls += 1
-        found = [n for n in self._matching(kind, within, domain) if not after or n.id > after]
+        found = [n for n in self._matching(kind, within, domain, statuses, sensitivities)
+                 if not after or n.id > after]
         return found if limit is None else found[:limit]
 
-    def count_kind(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None) -> int:
+    def count_kind(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
+                   statuses: Sequence[str] = (), sensitivities: Sequence[str] = ()) -> int:
         self.calls += 1
-        return len(self._matching(kind, within, domain))
+        return len(self._matching(kind, within, domain, statuses, sensitivities))
 
     def child_places(self, ids: Sequence[str]) -> list[str]:
         self.calls += 1
