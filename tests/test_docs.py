@@ -35,7 +35,7 @@ def examples(path: Path) -> list[tuple[str, str, str | None]]:
     return out
 
 
-GRAPHQL_DOCS = [ROOT / "README.md", ROOT / "docs" / "graphql.md"]
+GRAPHQL_DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 CASES = [(p.name, i, ex) for p in GRAPHQL_DOCS for i, ex in enumerate(examples(p))]
 
 

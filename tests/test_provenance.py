@@ -85,7 +85,8 @@ def test_store_calls_grow_with_depth_not_results(tmp_path: Path, seeded_store: S
     client = Client(create_app(Settings(), store=seeded_store))
     gql = G(client)
     query = """query($n: Int) { practitioners(first: $n) { edges { node { name sources { id }
-      ... on Practitioner { teachers { period sources { id } node { name ... on Practitioner { locatedIn { node { name } } } } }
+      ... on Practitioner {
+        teachers { period sources { id } node { name ... on Practitioner { locatedIn { node { name } } } } }
                             kin { node { name } } practices { node { name } } } } } } }"""
     counts, related = {}, {}
     for n in (5, 42):
