@@ -6,6 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LINT   := tools/cypher-lint
+GRAPHIQL := tools/graphiql
 
 .PHONY: serve test install lint docs clean
 
@@ -26,6 +27,13 @@ serve: $(STAMP)
 test: $(STAMP) $(LINT)/node_modules/.package-lock.json
 	$(BIN)/python -m pytest
 
+.PHONY: assets
+# GraphiQL's files in heritage_graph/static/graphiql/vendor/ (committed), from the versions pinned in
+# tools/graphiql/package-lock.json; serving them needs no npm.
+assets: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" npm ci --prefix $(GRAPHIQL) --no-audit --no-fund --loglevel=error
+	$(BIN)/node $(GRAPHIQL)/build.mjs
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
@@ -33,4 +41,4 @@ docs: $(STAMP)
 	$(BIN)/python -m heritage_graph.docs
 
 clean:
-	rm -rf $(VENV) $(LINT)/node_modules .pytest_cache
+	rm -rf $(VENV) $(LINT)/node_modules tools/graphiql/node_modules tools/graphql-http-audit/node_modules .pytest_cache

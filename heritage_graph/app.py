@@ -14,8 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .api.http import HeritageGraphQL
+from .api.http import HeritageGraphQL, graphiql_assets
 from .api.schema import build_schema
+from .services import linked_data
 from .settings import Settings
 from .store import open_store
 from .store.base import Store
@@ -37,11 +38,13 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "store": request.app.state.store.dialect})
 
-    graphql = HeritageGraphQL(build_schema())
+    graphql = HeritageGraphQL(build_schema(settings))
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
+            graphiql_assets(),
+            *linked_data.routes(),
         ],
         lifespan=lifespan,
     )

@@ -21,6 +21,10 @@ class Settings:
     port: int = 8000
     max_depth: int = 20
     max_page_size: int = 200
+    # GraphQL query limits (heritage_graph/api/limits.py), checked before a query runs.
+    max_query_depth: int = 15
+    max_aliases: int = 20
+    max_tokens: int = 2000
 
     @property
     def store_kind(self) -> str:
@@ -47,6 +51,9 @@ class Settings:
             ("HERITAGE_PORT", "port"),
             ("HERITAGE_MAX_DEPTH", "max_depth"),
             ("HERITAGE_MAX_PAGE_SIZE", "max_page_size"),
+            ("HERITAGE_MAX_QUERY_DEPTH", "max_query_depth"),
+            ("HERITAGE_MAX_ALIASES", "max_aliases"),
+            ("HERITAGE_MAX_TOKENS", "max_tokens"),
         ):
             if env.get(key):
                 try:

