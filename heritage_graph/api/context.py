@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from anyio import to_thread
 from strawberry.dataloader import DataLoader
 
+from ..auth import ANONYMOUS, Principal
 from ..model import Node, Relation
 from ..settings import Settings
 from ..store.base import Direction, Store
@@ -29,6 +30,7 @@ class Context:
     store: Store
     settings: Settings
     request: Any = None
+    principal: Principal = ANONYMOUS
     nodes: DataLoader[str, Node | None] = field(init=False)
     relations: DataLoader[RelKey, list[Relation]] = field(init=False)
 

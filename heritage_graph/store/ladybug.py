@@ -146,6 +146,10 @@ class LadybugStore(CypherReads):
             if not self._index.is_current(self._generation()):
                 self.rebuild_search()
 
+    def _write_q(self, name: str, params: dict[str, Any] | None = None, **binding: str) -> list[dict[str, Any]]:
+        """A small write in its own transaction (tokens, store values)."""
+        return self._q(name, params, **binding)
+
     # -- search --------------------------------------------------------------
     @property
     def _index(self) -> SqliteIndex:

@@ -113,6 +113,10 @@ class Neo4jStore(CypherReads):
     def _q(self, name: str, params: dict[str, Any] | None = None, **binding: str) -> list[dict[str, Any]]:
         return self._read_or_write(self._queries.render(name, **binding), params or {})
 
+    def _write_q(self, name: str, params: dict[str, Any] | None = None, **binding: str) -> list[dict[str, Any]]:
+        """A small write in its own transaction (tokens, store values)."""
+        return self._read_or_write(self._queries.render(name, **binding), params or {}, write=True)
+
     # -- search --------------------------------------------------------------
     def search(self, query: SearchQuery) -> SearchPage:
         params: dict[str, Any] = {
