@@ -1,4 +1,4 @@
-"""The ``heritage-graph`` command: init, import, export, seed, serve.
+"""The ``heritage-graph`` command: init, import, export, seed, serve, token.
 
 Exit status: 0 success, 1 invalid input (nothing written), 2 bad usage,
 3 the store failed or could not be opened.
@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
+from .auth import TOKEN_ROLES
 from .errors import HeritageGraphError, InvalidInput, StoreError
 from .services.exporter import export_to
 from .services.importer import ImportReport, count_lines, run_import
@@ -171,6 +172,70 @@ def serve(ctx: click.Context, host: str | None, port: int | None, seed_if_empty:
                 _print_report(_import(store, seed_files(), False, SEED_ACTOR), False)
     click.echo(f"serving the {settings.store_kind} store at http://{settings.host}:{settings.port}/graphql")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+@main.group()
+def token() -> None:
+    """Create, list and revoke API tokens (sent as `Authorization: Bearer <token>`)."""
+
+
+@token.command("create")
+@click.option("--role", required=True, type=click.Choice(TOKEN_ROLES),
+              help="What the token may do (see README, 'API tokens and roles').")
+@click.option("--community", default=None, metavar="ID",
+              help="Scope the token to this Community (a researcher then reads its community records).")
+@click.option("--name", default=None, help="Who or what holds the token; recorded as the actor of its writes.")
+@click.pass_context
+def token_create(ctx: click.Context, role: str, community: str | None, name: str | None) -> None:
+    """Create a token and print its secret.
+
+    The secret is shown this once: the store keeps only its SHA-256 hash.
+    """
+    from .tokens import create_token
+
+    with _store(ctx) as store:
+        secret, record = create_token(store, role, community=community, name=name)  # type: ignore[arg-type]
+    click.echo(f"token      {secret}")
+    click.echo(f"id         {record.id}")
+    click.echo(f"role       {record.role}")
+    click.echo(f"community  {record.community or '-'}")
+    click.echo(f"name       {record.name or '-'}")
+    click.echo("Copy the token now: it is not shown again (the store keeps only its SHA-256 hash). "
+               "Send it as 'Authorization: Bearer <token>'.", err=True)
+
+
+@token.command("list")
+@click.pass_context
+def token_list(ctx: click.Context) -> None:
+    """List every token, revoked ones included.
+
+    Shows id, name, role, community, created and revoked; never a secret or its hash.
+    """
+    with _store(ctx) as store:
+        tokens = store.list_tokens()  # type: ignore[attr-defined]
+    if not tokens:
+        click.echo("no tokens (create one with `heritage-graph token create --role ROLE`)")
+        return
+    header = ("id", "name", "role", "community", "created", "revoked")
+    rows = [(t.id, t.name or "-", t.role, t.community or "-", t.created_at, t.revoked_at or "-") for t in tokens]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+
+
+@token.command("revoke")
+@click.argument("token_id", metavar="ID")
+@click.pass_context
+def token_revoke(ctx: click.Context, token_id: str) -> None:
+    """Revoke a token by id.
+
+    Requests that send it are refused (HTTP 401) from now on; it stays listed.
+    """
+    from .tokens import revoke_token
+
+    with _store(ctx) as store:
+        record = revoke_token(store, token_id)  # type: ignore[arg-type]
+    click.echo(f"revoked token {record.id}" + (f" ({record.name})" if record.name else ""))
 
 
 def run() -> None:

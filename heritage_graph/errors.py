@@ -8,7 +8,10 @@ that services and the API never see a driver type::
     ├── ConfigError            bad settings (environment, CLI options)
     ├── InvalidInput           an argument or record breaks the schema
     │   └── ImportRejected     an import failed validation; carries every problem
-    ├── NotFound               no record with that id
+    ├── NotFound               no record with that id (or none the reader may see)
+    ├── Unauthenticated        a malformed, unknown or revoked API token (HTTP 401)
+    ├── Forbidden              the principal's role may not do that
+    ├── Conflict               the record changed since the version the writer read
     └── StoreError             the store failed; ``retryable`` says if trying again may help
         ├── StoreUnavailable   cannot reach or open the store (retryable)
         ├── StoreLocked        another process holds the embedded store (retryable)
@@ -60,6 +63,27 @@ class ImportRejected(InvalidInput):
 
 class NotFound(HeritageGraphError):
     code = "NOT_FOUND"
+
+
+class Unauthenticated(HeritageGraphError):
+    """The request's credentials are malformed, unknown or revoked (no credentials is anonymous)."""
+
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(HeritageGraphError):
+    code = "FORBIDDEN"
+
+
+class Conflict(HeritageGraphError):
+    """An optimistic-concurrency check failed: ``current`` is the version now stored."""
+
+    code = "CONFLICT"
+
+    def __init__(self, message: str, *, key: tuple[str, ...], current: int | None) -> None:
+        super().__init__(message)
+        self.key = key
+        self.current = current
 
 
 class StoreError(HeritageGraphError):

@@ -23,6 +23,12 @@ class Node:
     recorded_by: str | None = None
     recorded_at: str | None = None
     updated_at: str | None = None
+    version: int = 0  # 0: not stored yet
+
+    @property
+    def consent_status(self) -> str | None:
+        consent = self.properties.get("consent")
+        return consent.get("status") if isinstance(consent, dict) else None
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class Relation:
     recorded_by: str | None = None
     recorded_at: str | None = None
     updated_at: str | None = None
+    version: int = 0
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -51,3 +58,47 @@ class Page:
     items: list[Node]
     total: int
     has_next: bool
+
+
+NodeKey = tuple[str, str]  # ("node", id)
+RelationKey = tuple[str, str, str, str]  # ("rel", type, from, to)
+
+
+def node_key(node_id: str) -> NodeKey:
+    return ("node", node_id)
+
+
+def relation_key(rel: Relation) -> RelationKey:
+    return ("rel", rel.rel, rel.from_id, rel.to_id)
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One recorded change: who, when, which operation, the record before and after.
+
+    ``before`` and ``after`` are the record in the interchange format (None when
+    it did not exist before, or was removed).
+    """
+
+    id: str
+    target: str  # a node id, or "TYPE:from->to" for a relation
+    nodes: tuple[str, ...]  # the node, or a relation's two ends
+    op: str
+    actor: str
+    at: str
+    version: int
+    reason: str | None = None
+    before: dict[str, Json] | None = None
+    after: dict[str, Json] | None = None
+
+
+@dataclass
+class Changes:
+    """What one transaction writes."""
+
+    nodes: list[Node] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    removed: list[Relation] = field(default_factory=list)
+    revisions: list[Revision] = field(default_factory=list)
+    # Versions the writer read: the write fails with Conflict if any changed (0: must not exist).
+    expected: dict[tuple[str, ...], int] = field(default_factory=dict)

@@ -131,6 +131,9 @@ SOURCE_TYPES = (
     "field-note",
 )
 STATUSES = ("draft", "in_review", "published", "retired")
+# Free, prior and informed consent (UNESCO Ethical Principles for Safeguarding ICH, 2015).
+CONSENT_STATUSES = ("granted", "pending", "refused", "withdrawn", "not-required")
+CONSENT_SCOPES = ("publication", "research", "education", "commercial-use", "media")
 KINSHIP = ("parent", "child", "sibling", "spouse", "grandparent", "grandchild", "relative")
 # What a kinship reads as from the other end of the relation.
 KINSHIP_INVERSE = {
@@ -153,6 +156,20 @@ COMMON_FIELDS = ("kind", "id", "name", "names", "summary", "properties", "source
 RELATION_FIELDS = ("rel", "from", "to", "properties", "sources", "confidence", "note", *SYSTEM_FIELDS)
 
 YEAR = {"minimum": -5000, "maximum": 2200}
+
+CONSENT = Prop(
+    "consent",
+    T.STRUCT,
+    "Free, prior and informed consent of the community or person to the record and its uses.",
+    gql="Consent",
+    fields=(
+        Prop("status", T.STRING, "Where consent stands.", CONSENT_STATUSES, gql="ConsentStatus"),
+        Prop("given_by", T.STRING, "Who gave, refused or withdrew it (a person, an assembly, an organization)."),
+        Prop("date", T.STRING, "When: YYYY, YYYY-MM or YYYY-MM-DD."),
+        Prop("scope", T.STRING_LIST, "The uses it covers.", CONSENT_SCOPES, gql="ConsentScope"),
+        Prop("note", T.STRING, "How it was obtained, conditions, references."),
+    ),
+)
 
 _ELEMENT_PROPS: tuple[Prop, ...] = (
     Prop("domains", T.STRING_LIST, "UNESCO domains of intangible heritage the element belongs to.", DOMAINS,
@@ -180,6 +197,7 @@ _ELEMENT_PROPS: tuple[Prop, ...] = (
     ),
     Prop("viability", T.STRING, "How alive the practice is, and the threats to it."),
     Prop("safeguarding", T.STRING, "Measures that safeguard the element."),
+    CONSENT,
 )
 
 NODE_KINDS: tuple[NodeKind, ...] = (
@@ -221,6 +239,7 @@ NODE_KINDS: tuple[NodeKind, ...] = (
             Prop("birth_year", T.INT, "Year of birth.", **YEAR),
             Prop("death_year", T.INT, "Year of death.", **YEAR),
             Prop("roles", T.STRING_LIST, "Roles, e.g. retablista, weaver, dancer."),
+            CONSENT,
         ),
         "practitioners",
     ),
@@ -385,6 +404,7 @@ KINDS: dict[str, NodeKind] = {k.name: k for k in NODE_KINDS}
 RELATIONS: dict[str, RelationType] = {r.name: r for r in RELATION_TYPES}
 
 # The properties every relation may carry besides its own.
+VERSION = Prop("version", T.INT, "Increases with every change; an update names the version it read.")
 SYSTEM_PROPS: tuple[Prop, ...] = (
     Prop("recorded_by", T.STRING, "Who recorded it (set on import; kept by later writes)."),
     Prop("recorded_at", T.STRING, "When it was first recorded (ISO 8601, UTC)."),
@@ -395,6 +415,7 @@ RELATION_COMMON_PROPS: tuple[Prop, ...] = (
     Prop("confidence", T.STRING, "How sure the claim is.", CONFIDENCE, gql="Confidence"),
     Prop("note", T.STRING, "A short note on the claim."),
     *SYSTEM_PROPS,
+    VERSION,
 )
 NODE_COMMON_PROPS: tuple[Prop, ...] = (
     Prop("id", T.STRING, "Unique across all kinds; matches `" + ID_PATTERN.pattern + "`."),
@@ -406,6 +427,11 @@ NODE_COMMON_PROPS: tuple[Prop, ...] = (
     Prop("sensitivity", T.STRING, "Who may see the record (default public).", SENSITIVITY, gql="Sensitivity"),
     Prop("status", T.STRING, "Publication status (default published).", STATUSES, gql="PublicationStatus"),
     *SYSTEM_PROPS,
+    VERSION,
+)
+# Stored beside the node so that store queries can filter on it; derived from `consent`.
+DERIVED_NODE_COLUMNS: tuple[Prop, ...] = (
+    Prop("consent_status", T.STRING, "consent.status, kept in a column of its own for filtering."),
 )
 
 
@@ -417,7 +443,7 @@ def node_columns() -> tuple[Prop, ...]:
     label (Neo4j), so ids are unique across kinds by construction; a property
     name shared by two kinds must therefore have one type.
     """
-    cols: dict[str, Prop] = {p.name: p for p in NODE_COMMON_PROPS}
+    cols: dict[str, Prop] = {p.name: p for p in (*NODE_COMMON_PROPS, *DERIVED_NODE_COLUMNS)}
     for kind in NODE_KINDS:
         for p in kind.props:
             seen = cols.get(p.name)

@@ -24,7 +24,7 @@ def books() -> dict[str, QueryBook]:
 
 
 def _shared(book: QueryBook) -> dict[str, frozenset[str]]:
-    return {n: book.query(n).params for n in book.names() if book.query(n).file not in DIALECT_ONLY_FILES}
+    return {n: book.params(n) for n in book.names() if book.query(n).file not in DIALECT_ONLY_FILES}
 
 
 def test_dialects_define_the_same_queries_with_the_same_parameters() -> None:

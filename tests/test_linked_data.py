@@ -104,7 +104,8 @@ def test_every_kind_property_enumeration_and_relation_is_mapped() -> None:
     used = {t for t in ld.PROP_TERMS.values()} | set(ld.RELATION_PROP_TERMS.values())
     assert used <= set(ld.TERMS)
     assert {"domain", "tradition-category", "place-level", "organization-type", "source-type", "unesco-list",
-            "confidence", "sensitivity", "publication-status", "kinship", "relation-type"} == set(ld.schemes())
+            "confidence", "sensitivity", "publication-status", "kinship", "relation-type", "consent-status",
+            "consent-scope"} == set(ld.schemes())
 
 
 # -- one node over HTTP ----------------------------------------------------------------

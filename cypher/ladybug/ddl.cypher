@@ -19,3 +19,17 @@ CREATE REL TABLE IF NOT EXISTS {{REL}}(FROM Node TO Node, {{REL_COLUMNS}})
 // name: ddl_meta_table
 // Store-wide values, e.g. the write generation the search index is checked against.
 CREATE NODE TABLE IF NOT EXISTS Meta(key STRING, value STRING, PRIMARY KEY (key))
+
+// name: ddl_revision_table
+// Every write's revision: who, when, which operation, the record before and after.
+CREATE NODE TABLE IF NOT EXISTS Revision(id STRING, target STRING, op STRING, actor STRING, at STRING,
+  reason STRING, version INT64, before STRING, after STRING, PRIMARY KEY (id))
+
+// name: ddl_changed_table
+// Links a revision to the node it changed (and to both ends of a relation it changed).
+CREATE REL TABLE IF NOT EXISTS CHANGED(FROM Revision TO Node)
+
+// name: ddl_token_table
+// API tokens: a hash of each secret, never the secret (heritage_graph/store/tokens.py).
+CREATE NODE TABLE IF NOT EXISTS Token(id STRING, hash STRING, name STRING, role STRING, community STRING,
+  created_at STRING, revoked_at STRING, last_used_at STRING, PRIMARY KEY (id))

@@ -12,13 +12,11 @@ RETURN n, collect(s.id) AS sources
 // name: list_nodes
 // A page of one kind, ordered by id; $after is the last id of the previous page
 // ("" for the first); $domain "" means any domain (null parameters have no type
-// in Ladybug, so "" stands for "no filter"); empty $statuses or $sensitivities
-// lists mean any.
+// in Ladybug, so "" stands for "no filter"); only what {{VISIBLE}} lets through.
 MATCH (n:Node)
 WHERE n.kind = $kind
   AND ($domain = "" OR list_contains(n.domains, $domain))
-  AND (size($statuses) = 0 OR coalesce(n.status, "published") IN $statuses)
-  AND (size($sensitivities) = 0 OR coalesce(n.sensitivity, "public") IN $sensitivities)
+  {{VISIBLE}}
   AND n.id > $after
 WITH n ORDER BY n.id LIMIT $limit
 OPTIONAL MATCH (n)-[:DOCUMENTED_BY]->(s:Node)
@@ -31,8 +29,7 @@ UNWIND $within AS w
 MATCH (n:Node)-[:LOCATED_IN|COVER_PLACE]->(p:Node {id: w})
 WHERE n.kind = $kind
   AND ($domain = "" OR list_contains(n.domains, $domain))
-  AND (size($statuses) = 0 OR coalesce(n.status, "published") IN $statuses)
-  AND (size($sensitivities) = 0 OR coalesce(n.sensitivity, "public") IN $sensitivities)
+  {{VISIBLE}}
   AND n.id > $after
 WITH DISTINCT n
 WITH n ORDER BY n.id LIMIT $limit
@@ -42,16 +39,14 @@ RETURN n, collect(s.id) AS sources ORDER BY n.id
 // name: count_kind
 MATCH (n:Node)
 WHERE n.kind = $kind AND ($domain = "" OR list_contains(n.domains, $domain))
-  AND (size($statuses) = 0 OR coalesce(n.status, "published") IN $statuses)
-  AND (size($sensitivities) = 0 OR coalesce(n.sensitivity, "public") IN $sensitivities)
+  {{VISIBLE}}
 RETURN count(n) AS total
 
 // name: count_kind_within
 UNWIND $within AS w
 MATCH (n:Node)-[:LOCATED_IN|COVER_PLACE]->(p:Node {id: w})
 WHERE n.kind = $kind AND ($domain = "" OR list_contains(n.domains, $domain))
-  AND (size($statuses) = 0 OR coalesce(n.status, "published") IN $statuses)
-  AND (size($sensitivities) = 0 OR coalesce(n.sensitivity, "public") IN $sensitivities)
+  {{VISIBLE}}
 RETURN count(DISTINCT n) AS total
 
 // name: upsert_nodes
@@ -83,3 +78,11 @@ RETURN DISTINCT c.id AS id
 // name: delete_all
 // Empty the store: used by the test suite on stores it created, never by the API.
 MATCH (n:Node) DETACH DELETE n
+
+// name: lock_nodes
+// Inside a write transaction: the current versions, with the nodes locked
+// against other writers until the transaction ends.
+UNWIND $ids AS i
+MATCH (n:Node {id: i})
+SET n.version = n.version
+RETURN n.id AS id, n.version AS version

@@ -28,3 +28,17 @@ MATCH (b:Node {id: r.to})
 MERGE (a)-[e:{{REL}}]->(b)
 SET {{REL_SET e r}}
 RETURN count(e) AS written
+
+// name: lock_relations
+// As lock_nodes, for relations of one type.
+UNWIND $rows AS r
+MATCH (a:Node {id: r.from})-[e:{{REL}}]->(b:Node {id: r.to})
+SET e.version = e.version
+RETURN a.id AS from_id, b.id AS to_id, e.version AS version
+
+// name: delete_relations
+// Remove relations of one type (their history stays in the revisions).
+UNWIND $rows AS r
+MATCH (a:Node {id: r.from})-[e:{{REL}}]->(b:Node {id: r.to})
+DELETE e
+RETURN count(*) AS deleted

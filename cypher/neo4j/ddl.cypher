@@ -18,3 +18,14 @@ CREATE CONSTRAINT heritage_meta_key IF NOT EXISTS FOR (m:HeritageMeta) REQUIRE m
 CREATE FULLTEXT INDEX heritage_search IF NOT EXISTS
 FOR (n:Node) ON EACH [n.search_name, n.search_alt, n.search_summary, n.search_extra, n.search_joined]
 OPTIONS {indexConfig: {`fulltext.analyzer`: "whitespace"}}
+
+// name: ddl_revision_id
+CREATE CONSTRAINT heritage_revision_id IF NOT EXISTS FOR (v:HeritageRevision) REQUIRE v.id IS UNIQUE
+
+// name: ddl_token_id
+// API tokens: a hash of each secret, never the secret (heritage_graph/store/tokens.py).
+CREATE CONSTRAINT heritage_token_id IF NOT EXISTS FOR (t:HeritageToken) REQUIRE t.id IS UNIQUE
+
+// name: ddl_token_hash
+// Also the index token_by_hash looks tokens up with.
+CREATE CONSTRAINT heritage_token_hash IF NOT EXISTS FOR (t:HeritageToken) REQUIRE t.hash IS UNIQUE

@@ -20,6 +20,7 @@ from ..auth import ANONYMOUS, Principal
 from ..model import Node, Relation
 from ..settings import Settings
 from ..store.base import Direction, Store
+from ..visibility import Gate, Visibility
 
 RelKey = tuple[str, Direction, tuple[str, ...]]
 R = TypeVar("R")
@@ -35,10 +36,16 @@ class Context:
     relations: DataLoader[RelKey, list[Relation]] = field(init=False)
 
     lang: str | None = field(init=False, default=None)
+    visibility: Visibility = field(init=False)
+    gate: Gate = field(init=False)
+    visible: DataLoader[str, bool] = field(init=False)
 
     def __post_init__(self) -> None:
         self.nodes = DataLoader(load_fn=self._load_nodes)
         self.relations = DataLoader(load_fn=self._load_relations)
+        self.visibility = Visibility.of(self.principal)
+        self.gate = Gate(self.store, self.visibility)
+        self.visible = DataLoader(load_fn=self._load_visible)
         headers = getattr(self.request, "headers", None)
         self.lang = preferred_language(headers.get("accept-language")) if headers else None
 
@@ -48,6 +55,19 @@ class Context:
     async def _load_nodes(self, ids: list[str]) -> list[Node | None]:
         found = {n.id: n for n in await self.call(self.store.get_nodes, ids)}
         return [found.get(i) for i in ids]
+
+    async def _load_visible(self, ids: list[str]) -> list[bool]:
+        # Nodes come through the node loader (batched, cached); only community-scoped
+        # readers make one more call, for the communities of `community` records.
+        found = [n for n in await self.nodes.load_many(ids) if n is not None]
+        await self.call(self.gate.judge, found)
+        return [n is not None and self.gate.allows(n) for n in (self.gate.nodes.get(i) for i in ids)]
+
+    async def visible_nodes(self, ids: list[str]) -> list[Node]:
+        """The nodes with these ids that the reader may see, in order."""
+        flags = await self.visible.load_many(ids)
+        nodes = await self.nodes.load_many(ids)
+        return [n for n, ok in zip(nodes, flags, strict=True) if ok and n is not None]
 
     async def _load_relations(self, keys: list[RelKey]) -> list[list[Relation]]:
         groups: dict[tuple[Direction, tuple[str, ...]], list[str]] = defaultdict(list)

@@ -13,6 +13,10 @@ tools/graphql-http-audit:
   (500 if strawberry hit an unexpected exception); with ``application/json`` 200 (as the spec asks)
   for GraphQL errors and 400 for malformed HTTP requests. Every error has a GraphQL-shaped JSON
   body: ``{"errors": [{"message": ...}]}``.
+- Every request is authenticated from its ``Authorization`` header (heritage_graph/tokens.py): none
+  is anonymous; a malformed, unknown or revoked token is answered 401, whatever the method, with
+  ``WWW-Authenticate: Bearer`` and ``{"errors": [{"message": ..., "extensions": {"code":
+  "UNAUTHENTICATED"}}]}``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from anyio import to_thread
 from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -32,6 +37,8 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from ..errors import Unauthenticated
+from ..tokens import authenticate, bearer_secret
 from .context import Context
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -104,14 +111,26 @@ def _error_body(message: str) -> dict[str, Any]:
     return {"errors": [{"message": message}]}
 
 
+def _challenge(authorization: str | None) -> str:
+    """The WWW-Authenticate header of a 401 (RFC 6750): ``invalid_token`` when a Bearer token was sent."""
+    try:
+        bearer_secret(authorization or "")
+    except Unauthenticated:
+        return "Bearer"
+    return 'Bearer error="invalid_token"'
+
+
 class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
     def __init__(self, schema: Any, **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
         self._graphiql_html = GRAPHIQL_PAGE.read_text(encoding="utf-8")
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
+        """The request's context; authenticates its Authorization header, on every request (raises
+        Unauthenticated for a malformed, unknown or revoked token, which ``__call__`` answers 401)."""
         state = request.app.state
-        return Context(store=state.store, settings=state.settings, request=request)
+        principal = await to_thread.run_sync(authenticate, state.store, request.headers.get("authorization"))
+        return Context(store=state.store, settings=state.settings, request=request, principal=principal)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -127,6 +146,10 @@ class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
         except HTTPException as e:
             response = JSONResponse(_error_body(e.reason), status_code=e.status_code,
                                     media_type=_CONTENT_TYPES[media or JSON])
+        except Unauthenticated as e:
+            body = {"errors": [{"message": str(e), "extensions": {"code": e.code}}]}
+            response = JSONResponse(body, status_code=401, media_type=_CONTENT_TYPES[media or JSON],
+                                    headers={"www-authenticate": _challenge(request.headers.get("authorization"))})
         else:
             if media and response.media_type == JSON:
                 response.headers["content-type"] = _CONTENT_TYPES[media]

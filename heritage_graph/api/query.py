@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import replace
 from typing import Annotated, Any
 
 import strawberry
@@ -15,9 +14,10 @@ from ..errors import InvalidInput
 from ..model import Page
 from ..services import catalog, discovery, graph
 from ..services.provenance import provenance as provenance_of
+from ..visibility import PUBLIC
 from .context import Context
 from .enums import Domain, Kind, LineageDirection, LineageRelation, RelationType
-from .types import KIND_TYPES, Node, Relation, SourceNode, is_public, wrap
+from .types import KIND_TYPES, Node, Relation, SourceNode, is_public, visible_node, wrap
 
 DEFAULT_PAGE = 20
 CURSOR_PREFIX = "id:"
@@ -103,7 +103,8 @@ def _listing(kind: str) -> Any:
             domain=filter.domain.value if is_element and filter and filter.domain else None,
         )
         page = await ctx.call(catalog.list_page, ctx.store, kind, flt, first=first,
-                              after=decode_cursor(after), cap=ctx.settings.max_page_size)
+                              after=decode_cursor(after), cap=ctx.settings.max_page_size, visibility=ctx.visibility)
+        ctx.gate.judge(page.items)
         return _connection(kind, page, ctx)
 
     resolve.__annotations__ = {"info": Info[Context, None], "filter": filter_type | None,
@@ -148,12 +149,10 @@ class Provenance:
     updated_at: str | None
     relations: list[Relation] = strawberry.field(description="The node's relations, each with its sources.")
     sources: list[SourceSupport] = strawberry.field(description="Every source cited by the node or a relation.")
-    missing_sources: list[str] = strawberry.field(description="Cited source ids not found in the store.")
 
 
 StoryType = KIND_TYPES["Story"]
 StoryConnection = CONNECTIONS["Story"][1]
-PUBLISHED = catalog.Filter(statuses=("published",), sensitivities=("public",))
 
 
 class _Root:
@@ -161,7 +160,7 @@ class _Root:
                       "null for an unknown id.")
     async def provenance(self, info: Info[Context, None], id: strawberry.ID) -> Provenance | None:
         ctx = info.context
-        found = await ctx.call(provenance_of, ctx.store, str(id))
+        found = await ctx.call(provenance_of, ctx.store, str(id), ctx.gate.visible)
         if found is None:
             return None
         node = found.node
@@ -172,7 +171,6 @@ class _Root:
             sources=[SourceSupport(source=wrap(s.source), record=s.record,  # type: ignore[arg-type]
                                    relations=[Relation.of(r, viewer=node.id) for r in s.relations])
                      for s in found.supports],
-            missing_sources=found.missing,
         )
 
     @strawberry.field(description=(
@@ -188,9 +186,10 @@ class _Root:
         after: str | None = None,
     ) -> StoryConnection:  # type: ignore[valid-type]
         ctx = info.context
-        flt = replace(PUBLISHED, region=str(region) if region else None)
+        flt = catalog.Filter(region=str(region) if region else None)
+        # Stories are the tourism apps' door: they show what anyone may see, whoever asks.
         page = await ctx.call(catalog.list_page, ctx.store, "Story", flt, first=first, after=decode_cursor(after),
-                              cap=ctx.settings.max_page_size)
+                              cap=ctx.settings.max_page_size, visibility=PUBLIC)
         return _connection("Story", page, ctx, lang=language)
 
     @strawberry.field(description="A published, public story, or null.")
@@ -222,7 +221,8 @@ class _Root:
         found = await ctx.call(
             discovery.search, ctx.store, query, kinds=[k.value for k in kinds or ()],
             region=str(region) if region else None, domains=[d.value for d in domains or ()], unesco=unesco,
-            first=first, offset=offset, cap=ctx.settings.max_page_size, lang=lang or ctx.lang)
+            first=first, offset=offset, cap=ctx.settings.max_page_size, lang=lang or ctx.lang,
+            visibility=ctx.visibility)
         for h in found.hits:
             ctx.nodes.prime(h.node.id, h.node)
         edges = [SearchEdge(cursor=encode_cursor(str(offset + i), OFFSET_PREFIX), score=round(h.score, 6),
@@ -242,15 +242,16 @@ class _Root:
 
     @strawberry.field(description="A node by id, or null if there is none.")
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
-        return wrap(await info.context.nodes.load(str(id)))
+        return wrap(await visible_node(info, str(id)))
 
     @strawberry.field(description="Nodes by id, in the order asked; null where an id is unknown.")
     async def nodes(self, info: Info[Context, None], ids: list[strawberry.ID]) -> list[Node | None]:
         cap = info.context.settings.max_page_size
         if len(ids) > cap:
             raise InvalidInput(f"ids: at most {cap} ids per request, got {len(ids)}", field="ids")
+        flags = await info.context.visible.load_many([str(i) for i in ids])
         found = await info.context.nodes.load_many([str(i) for i in ids])
-        return [wrap(n) for n in found]
+        return [wrap(n) if ok else None for n, ok in zip(found, flags, strict=True)]
 
     @strawberry.field(description=(
         "Teachers (ANCESTORS) or students (DESCENDANTS) along LEARNED_FROM, or origins and derivatives along "
@@ -266,7 +267,7 @@ class _Root:
         ctx = info.context
         depth = graph.check_depth(max_depth, ctx.settings.max_depth)
         found = await ctx.call(graph.lineage, ctx.store, str(id), ancestors=direction is LineageDirection.ANCESTORS,
-                               relation=relation.value, max_depth=depth)
+                               relation=relation.value, max_depth=depth, visible=ctx.gate.visible)
         if found is None:
             return None
         for n in found.nodes.values():
@@ -293,7 +294,8 @@ class _Root:
         ctx = info.context
         depth = graph.check_depth(max_depth, ctx.settings.max_depth)
         types = [t.value for t in relation_types] if relation_types else None
-        found = await ctx.call(graph.path, ctx.store, str(from_), str(to), max_depth=depth, relation_types=types)
+        found = await ctx.call(graph.path, ctx.store, str(from_), str(to), max_depth=depth, relation_types=types,
+                               visible=ctx.gate.visible)
         if found is None:
             return None
         return Path(length=found.length, nodes=[wrap(n) for n in found.nodes],  # type: ignore[misc]
@@ -319,7 +321,7 @@ class RegionCount:
 
     @strawberry.field(description="The department.")
     async def place(self, info: Info[Context, None]) -> Node | None:
-        return wrap(await info.context.nodes.load(str(self.id)))
+        return wrap(await visible_node(info, str(self.id)))
 
 
 @strawberry.type(description="Counts over all matches, not just the page.")

@@ -18,6 +18,7 @@ from .. import schema
 from ..model import Node as NodeRecord
 from ..model import Relation as RelationRecord
 from ..schema import T
+from ..visibility import PUBLIC
 from .context import Context
 from .enums import ENUMS, Confidence, Direction, Kind, Kinship, PublicationStatus, RelationType, Sensitivity
 
@@ -140,13 +141,28 @@ class Node:
         out: list[Relation] = []
         for d in dirs:
             recs = await info.context.relations.load((self.id, d, names))  # type: ignore[arg-type]
+            recs = await visible_relations(info, recs, str(self.id))
             out.extend(Relation.of(r, viewer=str(self.id)) for r in recs)
         return out
 
 
 async def _source_nodes(info: Info[Context, None], ids: tuple[str, ...] | list[str]) -> list[SourceNode]:
-    found = await info.context.nodes.load_many(list(ids))
-    return cast(list[SourceNode], [wrap(n) for n in found if n is not None and n.kind == "Source"])
+    found = await info.context.visible_nodes(list(ids))
+    return cast(list[SourceNode], [wrap(n) for n in found if n.kind == "Source"])
+
+
+async def visible_relations(info: Info[Context, None], recs: list[RelationRecord],
+                            viewer: str) -> list[RelationRecord]:
+    """Only the relations whose other end the reader may see."""
+    others = [r.to_id if r.from_id == viewer else r.from_id for r in recs]
+    flags = await info.context.visible.load_many(others)
+    return [r for r, ok in zip(recs, flags, strict=True) if ok]
+
+
+async def visible_node(info: Info[Context, None], node_id: str) -> NodeRecord | None:
+    if not await info.context.visible.load(node_id):
+        return None
+    return await info.context.nodes.load(node_id)
 
 
 # -- relations ---------------------------------------------------------------------
@@ -206,15 +222,15 @@ class _RelationMethods:
     async def node(self, info: Info[Context, None]) -> Node | None:
         rec: RelationRecord = self.record  # type: ignore[attr-defined]
         other = rec.from_id if rec.to_id == self.viewer else rec.to_id  # type: ignore[attr-defined]
-        return wrap(await info.context.nodes.load(other))
+        return wrap(await visible_node(info, other))
 
     @strawberry.field(name="fromNode", description="The node the relation starts from.")
     async def from_node(self, info: Info[Context, None]) -> Node | None:
-        return wrap(await info.context.nodes.load(self.record.from_id))  # type: ignore[attr-defined]
+        return wrap(await visible_node(info, self.record.from_id))  # type: ignore[attr-defined]
 
     @strawberry.field(name="toNode", description="The node it points to.")
     async def to_node(self, info: Info[Context, None]) -> Node | None:
-        return wrap(await info.context.nodes.load(self.record.to_id))  # type: ignore[attr-defined]
+        return wrap(await visible_node(info, self.record.to_id))  # type: ignore[attr-defined]
 
     @strawberry.field(description="For KIN_OF: what the other node is to the node that listed the relation.")
     def node_kinship(self) -> Kinship | None:  # type: ignore[valid-type]
@@ -247,8 +263,8 @@ def _relation_field(rel: schema.RelationType, direction: str | None, public_only
         out: list[Any] = []
         for d in dirs:
             recs = await info.context.relations.load((root.id, d, names))
-            if public_only:
-                recs = await _public_ends(info, recs, str(root.id))
+            recs = await (_public_ends(info, recs, str(root.id)) if public_only
+                          else visible_relations(info, recs, str(root.id)))
             out.extend(Relation.of(r, viewer=str(root.id)) for r in recs)
         return out
 
@@ -273,7 +289,8 @@ async def _public_ends(info: Info[Context, None], recs: list[RelationRecord], vi
 
 
 def is_public(node: NodeRecord) -> bool:
-    return node.sensitivity == "public" and node.status == "published"
+    """Whether anyone may see it: published, public, and consent not withheld or pending."""
+    return PUBLIC.allows(node)
 
 
 def _kind_type(kind: schema.NodeKind) -> type:

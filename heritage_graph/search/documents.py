@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from .. import schema
 from ..model import Node
 from ..store.base import BATCH, Store, chunks
+from ..visibility import communities_of
 from .text import SearchText, search_text
 
 # Relations that say where a node is: LOCATED_IN, and a story's cover place.
@@ -26,6 +27,8 @@ class SearchDoc:
     departments: tuple[str, ...]
     sensitivity: str
     status: str
+    consent_status: str | None
+    communities: tuple[str, ...]  # for the community scope of `community` records
 
 
 class PlaceTree:
@@ -70,6 +73,7 @@ def build_documents(store: Store, nodes: Sequence[Node], tree: PlaceTree | None 
     for chunk in chunks([n.id for n in nodes], BATCH):
         for r in store.relations(chunk, "out", list(WHERE)):
             direct[r.from_id].append(r.to_id)
+    communities = communities_of(store, [n.id for n in nodes])
     docs = []
     for n in nodes:
         starts = direct[n.id] + ([n.id] if n.kind == "Place" else [])
@@ -86,6 +90,8 @@ def build_documents(store: Store, nodes: Sequence[Node], tree: PlaceTree | None 
             departments=tuple(p for p in places if tree.levels.get(p) == "department"),
             sensitivity=n.sensitivity,
             status=n.status,
+            consent_status=n.consent_status,
+            communities=tuple(sorted(communities[n.id] | ({n.id} if n.kind == "Community" else set()))),
         ))
     return docs
 

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ..model import Node
+from ..visibility import EVERYTHING, Visibility
 from .text import ParsedQuery
 
 
@@ -18,6 +19,7 @@ class SearchQuery:
     unesco: bool | None = None
     offset: int = 0
     limit: int = 20
+    visibility: Visibility = EVERYTHING
 
 
 @dataclass

@@ -14,16 +14,19 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ..errors import StoreUnavailable
+from ..visibility import Visibility
 from .documents import SearchDoc
 from .model import Facets, SearchQuery
 from .text import KIND_WEIGHTS, ParsedQuery, SearchText
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS docs (
     rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, unesco INTEGER NOT NULL,
-    sensitivity TEXT NOT NULL, status TEXT NOT NULL);
+    sensitivity TEXT NOT NULL, status TEXT NOT NULL, consent_status TEXT);
+CREATE TABLE IF NOT EXISTS doc_communities (rowid INTEGER NOT NULL, community TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS doc_communities_rowid ON doc_communities (rowid);
 CREATE TABLE IF NOT EXISTS doc_places (rowid INTEGER NOT NULL, place TEXT NOT NULL, department INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS doc_places_place ON doc_places (place);
 CREATE INDEX IF NOT EXISTS doc_places_rowid ON doc_places (rowid);
@@ -32,6 +35,9 @@ CREATE INDEX IF NOT EXISTS doc_domains_rowid ON doc_domains (rowid);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5({", ".join(SearchText.FIELDS)},
     tokenize = 'unicode61 remove_diacritics 2');
 """
+
+
+TABLES = ("docs", "doc_places", "doc_domains", "doc_communities", "fts")
 
 
 def _quote(term: str) -> str:
@@ -121,8 +127,8 @@ class SqliteIndex:
         count = 0
         for d in docs:
             cur = self._db.execute(
-                "INSERT INTO docs (id, kind, unesco, sensitivity, status) VALUES (?, ?, ?, ?, ?)",
-                (d.id, d.kind, int(d.unesco), d.sensitivity, d.status))
+                "INSERT INTO docs (id, kind, unesco, sensitivity, status, consent_status) VALUES (?, ?, ?, ?, ?, ?)",
+                (d.id, d.kind, int(d.unesco), d.sensitivity, d.status, d.consent_status))
             rowid = cur.lastrowid
             self._db.execute(f"INSERT INTO fts (rowid, {', '.join(SearchText.FIELDS)}) VALUES (?, ?, ?, ?, ?, ?)",
                              (rowid, *d.text.values()))
@@ -131,6 +137,8 @@ class SqliteIndex:
                                  [(rowid, p, int(p in depts)) for p in d.places])
             self._db.executemany("INSERT INTO doc_domains (rowid, domain) VALUES (?, ?)",
                                  [(rowid, x) for x in d.domains])
+            self._db.executemany("INSERT INTO doc_communities (rowid, community) VALUES (?, ?)",
+                                 [(rowid, c) for c in d.communities])
             count += 1
         return count
 
@@ -151,6 +159,9 @@ class SqliteIndex:
         if q.unesco is not None:
             where.append("d.unesco = ?")
             args.append(int(q.unesco))
+        clause, more = _visible(q.visibility)
+        where.append(clause)
+        args += more
         weights = ", ".join(str(w) for w in SearchText.WEIGHTS)
         boost = "CASE d.kind " + " ".join(f"WHEN '{k}' THEN {w}" for k, w in KIND_WEIGHTS.items()) + " ELSE 1 END"
         matched = (f"SELECT d.rowid AS rowid, d.id AS id, d.kind AS kind, -bm25(fts, {weights}) * {boost} AS score "
@@ -171,6 +182,30 @@ class SqliteIndex:
                 "GROUP BY x.domain")))
             self._db.execute("DROP TABLE temp.matched")
         return [(i, float(s)) for i, s in hits], int(total), facets
+
+
+def _marks(values: Sequence[str]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _visible(v: Visibility) -> tuple[str, list[object]]:
+    """heritage_graph/visibility.py's rule as SQL over the document columns."""
+    parts: list[str] = []
+    args: list[object] = []
+    if v.statuses:
+        parts.append(f"d.status IN ({_marks(v.statuses)})")
+        args += v.statuses
+    if v.hidden_consent:
+        parts.append(f"(d.consent_status IS NULL OR d.consent_status NOT IN ({_marks(v.hidden_consent)}))")
+        args += v.hidden_consent
+    sensitivity = f"d.sensitivity IN ({_marks(v.sensitivities)})"
+    args += v.sensitivities
+    if v.scope:
+        sensitivity = (f"({sensitivity} OR (d.sensitivity = 'community' AND d.rowid IN "
+                       f"(SELECT rowid FROM doc_communities WHERE community IN ({_marks(v.scope)}))))")
+        args += v.scope
+    parts.append(sensitivity)
+    return " AND ".join(parts), args
 
 
 class _Tx:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..errors import InvalidInput
 from ..model import Page
 from ..store.base import Store
+from ..visibility import Visibility
 
 MAX_PLACE_DEPTH = 10
 
@@ -15,8 +16,6 @@ MAX_PLACE_DEPTH = 10
 class Filter:
     region: str | None = None
     domain: str | None = None
-    statuses: tuple[str, ...] = ()
-    sensitivities: tuple[str, ...] = ()
 
 
 def places_within(store: Store, region: str) -> list[str]:
@@ -31,11 +30,12 @@ def places_within(store: Store, region: str) -> list[str]:
     return sorted(seen)
 
 
-def list_page(store: Store, kind: str, flt: Filter, *, first: int, after: str | None, cap: int) -> Page:
+def list_page(store: Store, kind: str, flt: Filter, *, first: int, after: str | None, cap: int,
+              visibility: Visibility | None = None) -> Page:
     if first < 0 or first > cap:
         raise InvalidInput(f"first must be between 0 and {cap}, got {first}", field="first")
     within = places_within(store, flt.region) if flt.region else None
-    seen = {"statuses": flt.statuses, "sensitivities": flt.sensitivities}
-    items = store.list_nodes(kind, within=within, domain=flt.domain, after=after, limit=first + 1, **seen)
-    total = store.count_kind(kind, within=within, domain=flt.domain, **seen)
+    items = store.list_nodes(kind, within=within, domain=flt.domain, after=after, limit=first + 1,
+                             visibility=visibility)
+    total = store.count_kind(kind, within=within, domain=flt.domain, visibility=visibility)
     return Page(items=items[:first], total=total, has_next=len(items) > first)

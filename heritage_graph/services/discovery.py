@@ -11,6 +11,7 @@ from ..model import Node
 from ..search.model import Facets, SearchQuery
 from ..search.text import parse_query, snippet
 from ..store.base import Store
+from ..visibility import EVERYTHING, Visibility
 
 
 @dataclass
@@ -30,13 +31,13 @@ class Results:
 
 def search(store: Store, text: str, *, kinds: Sequence[str] = (), region: str | None = None,
            domains: Sequence[str] = (), unesco: bool | None = None, first: int = 20, offset: int = 0,
-           cap: int = 200, lang: str | None = None) -> Results:
+           cap: int = 200, lang: str | None = None, visibility: Visibility = EVERYTHING) -> Results:
     if first < 0 or first > cap:
         raise InvalidInput(f"first must be between 0 and {cap}, got {first}", field="first")
     for k in kinds:
         if k not in schema.KINDS:
             raise InvalidInput(f"kinds: {k!r} is not a node kind; allowed: {', '.join(schema.KINDS)}", field="kinds")
     parsed = parse_query(text)
-    page = store.search(SearchQuery(parsed, tuple(kinds), region, tuple(domains), unesco, offset, first))
+    page = store.search(SearchQuery(parsed, tuple(kinds), region, tuple(domains), unesco, offset, first, visibility))
     hits = [Hit(node, score, snippet(node, parsed, lang)) for node, score in page.hits]
     return Results(hits, page.total, page.facets, offset)

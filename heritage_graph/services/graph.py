@@ -9,7 +9,7 @@ can prune hidden nodes before they are crossed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .. import schema
@@ -47,10 +47,19 @@ def check_depth(value: int, cap: int, name: str = "maxDepth") -> int:
     return value
 
 
-def lineage(store: Store, node_id: str, *, ancestors: bool, relation: str, max_depth: int) -> Lineage | None:
+Visible = Callable[[Iterable[str]], set[str]]
+
+
+def _everyone(ids: Iterable[str]) -> set[str]:
+    return set(ids)
+
+
+def lineage(store: Store, node_id: str, *, ancestors: bool, relation: str, max_depth: int,
+            visible: Visible = _everyone) -> Lineage | None:
+    """Each node once, at its shortest depth; hidden nodes are neither shown nor crossed."""
     if relation not in LINEAGE_RELATIONS:
         raise InvalidInput(f"relation must be one of {', '.join(LINEAGE_RELATIONS)}", field="relation")
-    found = store.get_nodes([node_id])
+    found = store.get_nodes([node_id]) if visible([node_id]) else []
     if not found:
         return None
     result = Lineage(root=found[0])
@@ -60,9 +69,12 @@ def lineage(store: Store, node_id: str, *, ancestors: bool, relation: str, max_d
     while frontier and depth < max_depth:
         depth += 1
         rels = store.relations(frontier, "out" if ancestors else "in", [relation])
+        allowed = visible({r.to_id if ancestors else r.from_id for r in rels})
         nxt: list[str] = []
         for r in sorted(rels, key=lambda r: (r.from_id, r.to_id)):
             far = r.to_id if ancestors else r.from_id
+            if far not in allowed:
+                continue
             if far not in seen:
                 seen.add(far)
                 result.depths[far] = depth
@@ -76,12 +88,12 @@ def lineage(store: Store, node_id: str, *, ancestors: bool, relation: str, max_d
 
 
 def path(store: Store, from_id: str, to_id: str, *, max_depth: int,
-         relation_types: Sequence[str] | None = None) -> Path | None:
-    """The shortest connection, following each relation in either direction."""
+         relation_types: Sequence[str] | None = None, visible: Visible = _everyone) -> Path | None:
+    """The shortest connection, following each relation in either direction, through visible nodes only."""
     types = list(relation_types) if relation_types else [
         r for r in schema.RELATIONS if r not in PATH_DEFAULT_EXCLUDED
     ]
-    ends = {n.id: n for n in store.get_nodes([from_id, to_id])}
+    ends = {n.id: n for n in store.get_nodes(sorted(visible([from_id, to_id])))}
     if from_id not in ends or to_id not in ends:
         return None
     if from_id == to_id:
@@ -97,9 +109,10 @@ def path(store: Store, from_id: str, to_id: str, *, max_depth: int,
         rels = store.relations(frontiers[side], "out", types) + store.relations(frontiers[side], "in", types)
         nxt: list[str] = []
         frontier_set = set(frontiers[side])
+        allowed = visible({r.to_id if r.from_id in frontier_set else r.from_id for r in rels})
         for r in sorted(rels, key=lambda r: (r.rel, r.from_id, r.to_id)):
             near, far = (r.from_id, r.to_id) if r.from_id in frontier_set else (r.to_id, r.from_id)
-            if far in here:
+            if far in here or far not in allowed:
                 continue
             here[far] = (near, r)
             nxt.append(far)

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .. import schema
+from ..clock import utc_now
 from ..errors import ImportRejected, Problem
+from ..history import revision_for
 from ..interchange import Located, display_path, parse_record, read_lines
-from ..model import Node, Relation
+from ..model import Changes, Node, Relation, node_key, relation_key
 from ..schema import SYSTEM_FIELDS
 from ..store.base import BATCH, Store, chunks
 
@@ -198,25 +199,33 @@ def run_import(store: Store, paths: Sequence[Path], *, actor: str = "import", dr
     if problems:
         raise ImportRejected(problems)
     report = ImportReport(files=[display_path(p) for p in paths])
-    now = utc_now()
-    nodes = _changed([loc.record for loc in parsed.nodes], lambda n: stored.get(n.id), report.nodes, actor, now)
-    relations = _changed([loc.record for loc in parsed.relations], lambda r: existing_rels.get(r.key),
-                         report.relations, actor, now)
-    if not dry_run and (nodes or relations):
-        store.write(nodes, relations, on_write(len(nodes) + len(relations)) if on_write else None)
+    changes = Changes()
+    ctx = _Stamp(actor, utc_now(), f"import {', '.join(report.files)}", changes)
+    changes.nodes = _changed([loc.record for loc in parsed.nodes], lambda n: stored.get(n.id), report.nodes, ctx)
+    changes.relations = _changed([loc.record for loc in parsed.relations], lambda r: existing_rels.get(r.key),
+                                 report.relations, ctx)
+    if not dry_run and (changes.nodes or changes.relations):
+        total = len(changes.nodes) + len(changes.relations)
+        store.apply(changes, on_write(total) if on_write else None)
         report.written = True
     return report
 
 
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+@dataclass
+class _Stamp:
+    actor: str
+    now: str
+    reason: str
+    changes: Changes
 
 
-def _changed(records: list[Any], old_of: Callable[[Any], Any], counts: Counts, actor: str, now: str) -> list[Any]:
+def _changed(records: list[Any], old_of: Callable[[Any], Any], counts: Counts, stamp: _Stamp) -> list[Any]:
     """The records that differ from what the store holds, counted as created, updated or unchanged.
 
     Who recorded a record and when is kept from the store (or from the line, when
-    it carries them, as an export does); a change stamps ``updated_at``.
+    it carries them, as an export does); a change stamps ``updated_at``, raises the
+    version, expects the version read (so a concurrent edit makes the import fail
+    rather than be overwritten) and records a revision.
     """
     out = []
     for rec in records:
@@ -224,15 +233,18 @@ def _changed(records: list[Any], old_of: Callable[[Any], Any], counts: Counts, a
         given = {f: getattr(rec, f) for f in SYSTEM_FIELDS if getattr(rec, f)}
         if old is None:
             counts.created += 1
-            rec = replace(rec, **{"recorded_by": actor, "recorded_at": now, "updated_at": now, **given})
+            rec = replace(rec, **{"recorded_by": stamp.actor, "recorded_at": stamp.now, "updated_at": stamp.now,
+                                  **given}, version=1)
         else:
-            rec = replace(rec, **{f: getattr(old, f) for f in SYSTEM_FIELDS}, **given)
+            rec = replace(rec, **{f: getattr(old, f) for f in SYSTEM_FIELDS}, **given, version=old.version)
             if rec == old:
                 counts.unchanged += 1
                 continue
             counts.updated += 1
-            if "updated_at" not in given:
-                rec = replace(rec, updated_at=now)
+            rec = replace(rec, version=old.version + 1, **({} if "updated_at" in given else {"updated_at": stamp.now}))
+        key = node_key(rec.id) if isinstance(rec, Node) else relation_key(rec)
+        stamp.changes.expected[key] = old.version if old is not None else 0
+        stamp.changes.revisions.append(revision_for(rec, old, "import", stamp.actor, stamp.now, stamp.reason))
         out.append(rec)
     return out
 

@@ -148,6 +148,9 @@ TERMS: dict[str, tuple[str, str | None]] = {
     "publisher": ("dcterms:publisher", None),
     "date": ("dcterms:date", None),
     "body": ("crm:P190_has_symbolic_content", "@language"),
+    "consent": ("hg:consent", "@id"),
+    "consentGivenBy": ("hg:consentGivenBy", None),
+    "consentScope": ("hg:consentScope", "@id"),
 }
 
 # Node properties (common, per kind, and fields of objects) -> term.
@@ -185,9 +188,14 @@ PROP_TERMS: dict[str, str] = {
     "date": "date",
     "titles": "titles",
     "body": "body",
+    "consent": "consent",
+    "given_by": "consentGivenBy",
+    "scope": "consentScope",
+    "note": "note",
 }
 # Node fields written by the code below rather than through PROP_TERMS.
-SPECIAL_NODE_FIELDS = ("id", "kind", "name", "recorded_by", "recorded_at", "updated_at")
+# (`version` is the store's concurrency counter, not a statement about heritage: not published.)
+SPECIAL_NODE_FIELDS = ("id", "kind", "name", "recorded_by", "recorded_at", "updated_at", "version")
 
 # Relation properties (their own and the common ones) -> term.
 RELATION_PROP_TERMS: dict[str, str] = {
@@ -201,7 +209,7 @@ RELATION_PROP_TERMS: dict[str, str] = {
     "note": "note",
     "sources": "wasDerivedFrom",
 }
-SPECIAL_RELATION_FIELDS = ("recorded_by", "recorded_at", "updated_at")
+SPECIAL_RELATION_FIELDS = ("recorded_by", "recorded_at", "updated_at", "version")
 
 # Relation type -> term, or per kind of the `from` node when the meaning depends on it.
 RELATION_TERMS: dict[str, str | dict[str, str]] = {

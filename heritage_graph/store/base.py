@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from ..errors import StoreQueryError
-from ..model import Node, Relation
+from ..errors import Conflict, StoreQueryError
+from ..model import Changes, Node, Relation, Revision
 
 if TYPE_CHECKING:
     from ..search.model import SearchPage, SearchQuery
+    from ..visibility import Visibility
 
 Direction = Literal["out", "in"]
 Progress = Callable[[int], None]
@@ -41,18 +42,17 @@ class Store(Protocol):
         domain: str | None = None,
         after: str | None = None,
         limit: int | None = None,
-        statuses: Sequence[str] = (),
-        sensitivities: Sequence[str] = (),
+        visibility: Visibility | None = None,
     ) -> list[Node]:
         """Nodes of a kind ordered by id, after the id ``after``.
 
         ``within``: only nodes LOCATED_IN (a story: whose COVER_PLACE is) one of these place ids;
-        ``statuses`` / ``sensitivities``: only these (empty: any).
+        ``visibility``: only what it lets through (None: everything).
         """
 
     def count_kind(
         self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
-        statuses: Sequence[str] = (), sensitivities: Sequence[str] = (),
+        visibility: Visibility | None = None,
     ) -> int: ...
 
     def relations(
@@ -64,7 +64,14 @@ class Store(Protocol):
         """Every relation of a type, ordered by (from, to)."""
 
     def delete_all(self) -> None:
-        """Remove every node and relation."""
+        """Remove every node, relation and revision."""
+
+    def apply(self, changes: Changes, progress: Progress | None = None) -> None:
+        """Write ``changes`` in one transaction, first checking ``changes.expected`` versions
+        under lock (raises Conflict), and record its revisions."""
+
+    def revisions(self, ids: Sequence[str]) -> list[Revision]:
+        """The revisions of these nodes and of their relations, oldest first."""
 
     def search(self, query: SearchQuery) -> SearchPage:
         """Ranked matches of a full-text query, with facet counts over all matches."""
@@ -89,3 +96,26 @@ def check_written(written: int, expected: int) -> None:
         raise StoreQueryError(
             f"{expected - written} of {expected} relations name a node that does not exist; nothing was written"
         )
+
+
+def check_versions(found: dict[tuple[str, ...], int], expected: dict[tuple[str, ...], int]) -> None:
+    """Compare the versions read under lock with those the writer expected (0: absent)."""
+    for key, want in expected.items():
+        have = found.get(key, 0)
+        if have != want:
+            what = key[1] if key[0] == "node" else f"{key[1]} from {key[2]!r} to {key[3]!r}"
+            if want == 0:
+                message = f"{what} already exists (version {have})"
+            elif have == 0:
+                message = f"{what} no longer exists"
+            else:
+                message = f"{what} changed: it is at version {have}, the change was based on version {want}"
+            raise Conflict(message, key=key, current=have or None)
+
+
+def by_type(keys: list[tuple[str, ...]]) -> dict[str, list[dict[str, str]]]:
+    """Relation keys ("rel", type, from, to) grouped by type, as UNWIND rows."""
+    out: dict[str, list[dict[str, str]]] = {}
+    for _, rel, from_id, to_id in keys:
+        out.setdefault(rel, []).append({"from": from_id, "to": to_id})
+    return out

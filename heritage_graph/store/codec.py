@@ -12,12 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import schema
-from ..model import Node, Relation
+from ..model import Node, Relation, Revision
 from ..schema import T
 
 _JSON_TYPES = (T.TEXT_MAP, T.STRUCT)
 # Node columns held in the record's own fields rather than in `properties`.
-_NODE_FIELDS = frozenset(p.name for p in schema.NODE_COMMON_PROPS)
+_NODE_FIELDS = frozenset(p.name for p in (*schema.NODE_COMMON_PROPS, *schema.DERIVED_NODE_COLUMNS))
 
 
 def _dump(value: Any) -> str | None:
@@ -28,6 +28,11 @@ def _dump(value: Any) -> str | None:
 
 def _load(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
+
+
+def _version(value: Any) -> int:
+    # Rows written before versions existed count as version 1.
+    return 1 if value is None else int(value)
 
 
 def node_row(node: Node) -> dict[str, Any]:
@@ -57,6 +62,7 @@ def row_node(row: Mapping[str, Any], sources: list[str] | tuple[str, ...] = ()) 
         confidence=row.get("confidence"),
         sensitivity=row.get("sensitivity") or "public",
         status=row.get("status") or "published",
+        version=_version(row.get("version")),
         **{f: row.get(f) for f in schema.SYSTEM_FIELDS},
     )
 
@@ -69,6 +75,7 @@ def relation_row(rel: Relation) -> dict[str, Any]:
         "sources": list(rel.sources) or None,
         "confidence": rel.confidence,
         "note": rel.note,
+        "version": rel.version,
         **{f: getattr(rel, f) for f in schema.SYSTEM_FIELDS},
     }
     for p in rtype.props:
@@ -92,5 +99,27 @@ def row_relation(rel: str, from_id: str, to_id: str, props: Mapping[str, Any]) -
         sources=tuple(sorted(props.get("sources") or ())),
         confidence=props.get("confidence"),
         note=props.get("note"),
+        version=_version(props.get("version")),
         **{f: props.get(f) for f in schema.SYSTEM_FIELDS},
+    )
+
+
+def revision_row(v: Revision) -> dict[str, Any]:
+    return {
+        "id": v.id, "target": v.target, "op": v.op, "actor": v.actor, "at": v.at, "reason": v.reason,
+        "version": v.version, "before": _dump(v.before), "after": _dump(v.after),
+    }
+
+
+def row_revision(row: Mapping[str, Any]) -> Revision:
+    target = row["target"]
+    if ":" in target and "->" in target:
+        ends = target.split(":", 1)[1].split("->")
+        nodes = (ends[0], ends[1])
+    else:
+        nodes = (target,)
+    return Revision(
+        id=row["id"], target=target, nodes=nodes, op=row["op"], actor=row["actor"], at=row["at"],
+        version=int(row["version"] or 0), reason=row.get("reason"), before=_load(row.get("before")),
+        after=_load(row.get("after")),
     )

@@ -26,6 +26,7 @@ from ..errors import StoreQueryError
 
 CYPHER_ROOT = Path(__file__).resolve().parents[2] / "cypher"
 NAME_LINE = re.compile(r"^//\s*name:\s*([a-z_][a-z0-9_]*)\s*$")
+FRAGMENT_LINE = re.compile(r"^//\s*fragment:\s*([A-Z_]+)\s*$")
 PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Z_]+)((?:\s+[A-Za-z_][A-Za-z0-9_]*)*)\s*\}\}")
 # Files whose queries are dialect-specific by nature and so exempt from the
@@ -59,6 +60,7 @@ def _strip_comments(text: str) -> str:
 
 
 def parse_file(path: Path) -> list[Query]:
+    """The blocks of a file: named queries, and fragments (their names in capitals)."""
     queries: list[Query] = []
     current: tuple[str, int] | None = None
     body: list[str] = []
@@ -74,7 +76,7 @@ def parse_file(path: Path) -> list[Query]:
         queries.append(Query(name, " ".join(d for d in doc if d), code, path.name, line))
 
     for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        m = NAME_LINE.match(raw.strip())
+        m = NAME_LINE.match(raw.strip()) or FRAGMENT_LINE.match(raw.strip())
         if m:
             flush()
             current, body = (m.group(1), lineno), []
@@ -98,8 +100,12 @@ class QueryBook:
         folder = root / dialect
         if not folder.is_dir():
             raise StoreQueryError(f"no Cypher folder for dialect {dialect!r}: {folder}")
+        self._fragments: dict[str, Query] = {}
         for path in sorted(folder.glob("*.cypher")):
             for q in parse_file(path):
+                if q.name.isupper():
+                    self._fragments[q.name] = q
+                    continue
                 if q.name in self._queries:
                     other = self._queries[q.name]
                     raise StoreQueryError(
@@ -110,6 +116,15 @@ class QueryBook:
 
     def names(self) -> list[str]:
         return sorted(self._queries)
+
+    def params(self, name: str) -> frozenset[str]:
+        """The query's $parameters, including those of the fragments it includes."""
+        q = self.query(name)
+        found = set(q.params)
+        for word in q.placeholders:
+            if word in self._fragments:
+                found |= self._fragments[word].params
+        return frozenset(found)
 
     def query(self, name: str) -> Query:
         try:
@@ -144,6 +159,9 @@ class QueryBook:
                 if kind is None:
                     raise StoreQueryError(f"query {q.name!r} needs a node kind")
                 return kind
+            fragment = self._fragments.get(word)
+            if fragment is not None:
+                return fragment.text
             expand = self._expansions.get(word)
             if expand is None:
                 raise StoreQueryError(f"query {q.name!r}: unknown placeholder {{{{{word}}}}}")

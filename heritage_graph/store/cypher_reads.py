@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ..model import Node, Relation
+from ..visibility import EVERYTHING, Visibility
 from . import codec
 from .base import Direction
 
@@ -35,10 +36,10 @@ class CypherReads:
         return [codec.row_node(r["n"], r["sources"]) for r in rows]
 
     def list_nodes(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
-                   after: str | None = None, limit: int | None = None, statuses: Sequence[str] = (),
-                   sensitivities: Sequence[str] = ()) -> list[Node]:
+                   after: str | None = None, limit: int | None = None,
+                   visibility: Visibility | None = None) -> list[Node]:
         params: dict[str, Any] = {"kind": kind, "domain": domain or "", "after": after or "",
-                                  "statuses": list(statuses), "sensitivities": list(sensitivities),
+                                  **(visibility or EVERYTHING).params(),
                                   "limit": limit if limit is not None else NO_LIMIT}
         if within is not None:
             if not within:
@@ -49,9 +50,8 @@ class CypherReads:
         return [codec.row_node(r["n"], r["sources"]) for r in rows]
 
     def count_kind(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
-                   statuses: Sequence[str] = (), sensitivities: Sequence[str] = ()) -> int:
-        params: dict[str, Any] = {"kind": kind, "domain": domain or "", "statuses": list(statuses),
-                                  "sensitivities": list(sensitivities)}
+                   visibility: Visibility | None = None) -> int:
+        params: dict[str, Any] = {"kind": kind, "domain": domain or "", **(visibility or EVERYTHING).params()}
         if within is not None:
             if not within:
                 return 0

@@ -12,15 +12,17 @@ from typing import Any
 
 from .. import schema
 from ..errors import StoreError, StoreLocked, StoreQueryError, StoreUnavailable
-from ..model import Node, Relation
+from ..model import Changes, Node, Relation, Revision, relation_key
 from ..schema import T
 from ..search.documents import WHERE, build_documents, iter_documents
 from ..search.model import SearchPage, SearchQuery
 from ..search.sqlite import SqliteIndex
 from . import codec
-from .base import Progress, check_written, chunks
+from .base import Progress, check_versions, check_written, chunks
+from .base import by_type as _by_type
 from .cypher import QueryBook
 from .cypher_reads import CypherReads
+from .tokens import CypherTokens
 
 GRAPH_FILE = "graph.lbdb"
 SEARCH_FILE = "search.sqlite"
@@ -97,7 +99,7 @@ def _translate(exc: Exception) -> StoreError:
     return StoreQueryError(text)
 
 
-class LadybugStore(CypherReads):
+class LadybugStore(CypherReads, CypherTokens):
     dialect = "ladybug"
 
     def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
@@ -176,6 +178,9 @@ class LadybugStore(CypherReads):
     def _reindex(self, nodes: Sequence[Node], relations: Sequence[Relation], generation: str) -> None:
         moved = [r.from_id for r in relations if r.rel == "LOCATED_IN"] + [n.id for n in nodes if n.kind == "Place"]
         ids = {n.id for n in nodes} | {r.from_id for r in relations if r.rel in WHERE}
+        # A record's communities (for the visibility of `community` records) follow these links.
+        ids |= {r.to_id for r in relations if r.rel == "PRACTICES"}
+        ids |= {r.from_id for r in relations if r.rel == "MEMBER_OF"}
         ids.update(self._index.ids_in_places(moved))
         docs = build_documents(self, self.get_nodes(sorted(ids)))
         self._index.update(docs, generation)
@@ -203,18 +208,23 @@ class LadybugStore(CypherReads):
 
     # -- writes --------------------------------------------------------------
     def delete_all(self) -> None:
-        """Remove every node and relation (tests and re-imports from scratch)."""
+        """Remove every node, relation and revision (tests and re-imports from scratch)."""
+        self._q("delete_revisions")
         self._q("delete_all")
 
     def write(self, nodes: Sequence[Node], relations: Sequence[Relation],
               progress: Progress | None = None) -> None:
+        self.apply(Changes(list(nodes), list(relations)), progress)
+
+    def apply(self, changes: Changes, progress: Progress | None = None) -> None:
         if self._read_only:
             raise StoreUnavailable("the embedded store is open read-only")
         with self._lock:
             generation = str(int(self._generation()) + 1)
             self._run("BEGIN TRANSACTION")
             try:
-                self._write(nodes, relations, progress or (lambda n: None))
+                check_versions(self._locked_versions(changes.expected), changes.expected)
+                self._write(changes, progress or (lambda n: None))
                 self._q("set_meta", {"key": "generation", "value": generation})
             except BaseException:
                 with contextlib.suppress(StoreError):
@@ -222,13 +232,26 @@ class LadybugStore(CypherReads):
                 raise
             self._run("COMMIT")
             try:
-                self._reindex(nodes, relations, generation)
+                self._reindex(changes.nodes, [*changes.relations, *changes.removed], generation)
             except Exception:
                 # The graph is committed; the index lags and says so by its generation.
                 log.exception("search index update failed; rebuilding it from the graph")
                 self.rebuild_search()
 
-    def _write(self, nodes: Sequence[Node], relations: Sequence[Relation], progress: Progress) -> None:
+    def _locked_versions(self, expected: dict[tuple[str, ...], int]) -> dict[tuple[str, ...], int]:
+        found: dict[tuple[str, ...], int] = {}
+        ids = [k[1] for k in expected if k[0] == "node"]
+        for chunk in chunks(ids):
+            for r in self._q("lock_nodes", {"ids": chunk}):
+                found[("node", r["id"])] = int(r["version"] or 1)
+        for rel, rows in _by_type([k for k in expected if k[0] == "rel"]).items():
+            for chunk in chunks(rows):
+                for r in self._q("lock_relations", {"rows": chunk}, rel=rel):
+                    found[("rel", rel, r["from_id"], r["to_id"])] = int(r["version"] or 1)
+        return found
+
+    def _write(self, changes: Changes, progress: Progress) -> None:
+        nodes = changes.nodes
         for chunk in chunks([codec.node_row(n) for n in nodes]):
             self._run(self._queries.render("upsert_nodes"), {"rows": chunk})
             progress(len(chunk))
@@ -238,15 +261,26 @@ class LadybugStore(CypherReads):
         links = [{"from": n.id, "to": s} for n in nodes for s in n.sources]
         for chunk in chunks(links):
             check_written(_written(self._run(self._queries.render("add_sources"), {"rows": chunk})), len(chunk))
+        for rel, rows in _by_type([relation_key(r) for r in changes.removed]).items():
+            for chunk in chunks(rows):
+                self._q("delete_relations", {"rows": chunk}, rel=rel)
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for r in relations:
+        for r in changes.relations:
             by_type[r.rel].append(codec.relation_row(r))
         for rel, rows in by_type.items():
             text = self._queries.render("upsert_relations", rel=rel)
             for chunk in chunks(rows):
                 check_written(_written(self._run(text, {"rows": chunk})), len(chunk))
                 progress(len(chunk))
+        for chunk in chunks([codec.revision_row(v) for v in changes.revisions]):
+            self._q("add_revisions", {"rows": chunk})
+        for chunk in chunks([{"revision": v.id, "node": n} for v in changes.revisions for n in v.nodes]):
+            self._q("link_revisions", {"rows": chunk})
 
+    def revisions(self, ids: Sequence[str]) -> list[Revision]:
+        if not ids:
+            return []
+        return [codec.row_revision(r) for r in self._q("revisions_of", {"ids": list(dict.fromkeys(ids))})]
 
 
 def _written(rows: list[dict[str, Any]]) -> int:

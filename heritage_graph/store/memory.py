@@ -10,19 +10,22 @@ import copy
 from collections.abc import Iterator, Sequence
 
 from .. import schema
-from ..model import Node, Relation
+from ..model import Changes, Node, Relation, Revision
 from ..search.documents import build_documents
 from ..search.model import Facets, SearchPage, SearchQuery
 from ..search.text import KIND_WEIGHTS, ParsedQuery, SearchText, matches
-from .base import Direction, Progress, check_written
+from ..visibility import Visibility
+from .base import Direction, Progress, check_versions, check_written
+from .tokens import MemoryTokens
 
 
-class MemoryStore:
+class MemoryStore(MemoryTokens):
     dialect = "memory"
 
     def __init__(self) -> None:
         self._nodes: dict[str, Node] = {}
         self._rels: dict[tuple[str, str, str], Relation] = {}
+        self._revisions: list[Revision] = []
         self.calls = 0
 
     def open(self) -> MemoryStore:
@@ -43,7 +46,7 @@ class MemoryStore:
         return [self._nodes[i] for i in dict.fromkeys(ids) if i in self._nodes]
 
     def _matching(self, kind: str, within: Sequence[str] | None, domain: str | None,
-                  statuses: Sequence[str], sensitivities: Sequence[str]) -> list[Node]:
+                  visibility: Visibility | None) -> list[Node]:
         places = set(within) if within is not None else None
         out = []
         for n in self._nodes.values():
@@ -51,7 +54,7 @@ class MemoryStore:
                 continue
             if domain and domain not in (n.properties.get("domains") or ()):
                 continue
-            if (statuses and n.status not in statuses) or (sensitivities and n.sensitivity not in sensitivities):
+            if visibility is not None and not visibility.allows(n, self._communities(n.id)):
                 continue
             if places is not None and not any(
                 self._rels.get((rel, n.id, p)) for p in places for rel in ("LOCATED_IN", "COVER_PLACE")
@@ -61,17 +64,21 @@ class MemoryStore:
         return sorted(out, key=lambda n: n.id)
 
     def list_nodes(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
-                   after: str | None = None, limit: int | None = None, statuses: Sequence[str] = (),
-                   sensitivities: Sequence[str] = ()) -> list[Node]:
+                   after: str | None = None, limit: int | None = None,
+                   visibility: Visibility | None = None) -> list[Node]:
         self.calls += 1
-        found = [n for n in self._matching(kind, within, domain, statuses, sensitivities)
+        found = [n for n in self._matching(kind, within, domain, visibility)
                  if not after or n.id > after]
         return found if limit is None else found[:limit]
 
     def count_kind(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
-                   statuses: Sequence[str] = (), sensitivities: Sequence[str] = ()) -> int:
+                   visibility: Visibility | None = None) -> int:
         self.calls += 1
-        return len(self._matching(kind, within, domain, statuses, sensitivities))
+        return len(self._matching(kind, within, domain, visibility))
+
+    def _communities(self, node_id: str) -> set[str]:
+        return ({r.from_id for r in self._rels.values() if r.rel == "PRACTICES" and r.to_id == node_id}
+                | {r.to_id for r in self._rels.values() if r.rel == "MEMBER_OF" and r.from_id == node_id})
 
     def child_places(self, ids: Sequence[str]) -> list[str]:
         self.calls += 1
@@ -115,6 +122,8 @@ class MemoryStore:
                 continue
             if query.unesco is not None and d.unesco != query.unesco:
                 continue
+            if not query.visibility.allows(self._nodes[d.id], d.communities):
+                continue
             if not matches(d.text, query.text):
                 continue
             found.append((self._nodes[d.id], _score(d.text, query.text) * KIND_WEIGHTS.get(d.kind, 1.0)))
@@ -125,28 +134,41 @@ class MemoryStore:
         return SearchPage(found[query.offset:query.offset + query.limit], len(found), facets)
 
     def delete_all(self) -> None:
-        self._nodes, self._rels = {}, {}
+        self._nodes, self._rels, self._revisions = {}, {}, []
 
     def write(self, nodes: Sequence[Node], relations: Sequence[Relation],
               progress: Progress | None = None) -> None:
+        self.apply(Changes(list(nodes), list(relations)), progress)
+
+    def apply(self, changes: Changes, progress: Progress | None = None) -> None:
         self.calls += 1
+        found: dict[tuple[str, ...], int] = {}
+        for key in changes.expected:
+            current = self._nodes.get(key[1]) if key[0] == "node" else self._rels.get(key[1:])  # type: ignore[arg-type]
+            if current is not None:
+                found[key] = current.version
+        check_versions(found, changes.expected)
         new_nodes = dict(self._nodes)
-        for n in nodes:
+        for n in changes.nodes:
             new_nodes[n.id] = n
         new_rels = copy.copy(self._rels)
-        missing = 0
-        for n in nodes:
-            missing += sum(1 for s in n.sources if s not in new_nodes)
-        for r in relations:
+        for r in changes.removed:
+            new_rels.pop(r.key, None)
+        missing = sum(1 for n in changes.nodes for s in n.sources if s not in new_nodes)
+        for r in changes.relations:
             if r.rel not in schema.RELATIONS or r.from_id not in new_nodes or r.to_id not in new_nodes:
                 missing += 1
                 continue
             new_rels[r.key] = r
-        check_written(len(relations) - missing, len(relations))
+        check_written(len(changes.relations) - missing, len(changes.relations))
         self._nodes, self._rels = new_nodes, new_rels
+        self._revisions.extend(changes.revisions)
         if progress is not None:
-            progress(len(nodes) + len(relations))
+            progress(len(changes.nodes) + len(changes.relations))
 
+    def revisions(self, ids: Sequence[str]) -> list[Revision]:
+        wanted = set(ids)
+        return sorted((v for v in self._revisions if wanted & set(v.nodes)), key=lambda v: (v.at, v.id))
 
 def _score(text: SearchText, query: ParsedQuery) -> float:
     """Weighted count of the fields where a query word occurs (a crude bm25 stand-in)."""

@@ -13,13 +13,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import StoreError, StoreQueryError, StoreUnavailable
-from ..model import Node, Relation
+from ..model import Changes, Node, Relation, Revision, relation_key
 from ..search.model import Facets, SearchPage, SearchQuery
 from ..search.text import KIND_WEIGHTS, ParsedQuery, SearchText, search_text
 from . import codec
-from .base import Progress, check_written, chunks
+from .base import Progress, check_versions, check_written, chunks
+from .base import by_type as _by_type
 from .cypher import QueryBook
 from .cypher_reads import CypherReads
+from .tokens import CypherTokens
 
 
 def _translate(exc: Exception) -> StoreError:
@@ -54,7 +56,7 @@ def _non_null(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if v is not None}
 
 
-class Neo4jStore(CypherReads):
+class Neo4jStore(CypherReads, CypherTokens):
     dialect = "neo4j"
 
     def __init__(self, uri: str, user: str, password: str | None, database: str = "neo4j") -> None:
@@ -125,6 +127,7 @@ class Neo4jStore(CypherReads):
             "domains": list(query.domains),
             "region": query.region or "",
             "unesco": "" if query.unesco is None else ("yes" if query.unesco else "no"),
+            **query.visibility.params(),
         }
         rows = self._q("search_page", {**params, "offset": query.offset, "limit": query.limit,
                                        "weights": KIND_WEIGHTS})
@@ -141,29 +144,47 @@ class Neo4jStore(CypherReads):
 
     # -- writes --------------------------------------------------------------
     def delete_all(self) -> None:
-        """Remove every node and relation (tests and re-imports from scratch)."""
+        """Remove every node, relation and revision (tests and re-imports from scratch)."""
+        self._read_or_write(self._queries.render("delete_revisions"), {}, write=True)
         self._read_or_write(self._queries.render("delete_all"), {}, write=True)
 
     def write(self, nodes: Sequence[Node], relations: Sequence[Relation],
               progress: Progress | None = None) -> None:
+        self.apply(Changes(list(nodes), list(relations)), progress)
+
+    def apply(self, changes: Changes, progress: Progress | None = None) -> None:
         from neo4j import exceptions as ne
 
         if self._driver is None:
             raise StoreUnavailable("the Neo4j store is not open")
+        nodes = changes.nodes
         by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for n in nodes:
             row = codec.node_row(n) | _search_props(n)
             by_kind[n.kind].append({"id": n.id, "props": _non_null(row)})
         links = [{"from": n.id, "to": s} for n in nodes for s in n.sources]
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for r in relations:
+        for r in changes.relations:
             row = codec.relation_row(r)
             by_type[r.rel].append({"from": r.from_id, "to": r.to_id,
                                    "props": _non_null({k: v for k, v in row.items() if k not in ("from", "to")})})
+        removed = _by_type([relation_key(r) for r in changes.removed])
+        revisions = [_non_null(codec.revision_row(v)) for v in changes.revisions]
+        revision_links = [{"revision": v.id, "node": n} for v in changes.revisions for n in v.nodes]
         q = self._queries
         report = progress or (lambda n: None)
 
         def work(tx: Any) -> None:
+            found: dict[tuple[str, ...], int] = {}
+            ids = [k[1] for k in changes.expected if k[0] == "node"]
+            for chunk in chunks(ids):
+                for r in tx.run(q.render("lock_nodes"), ids=chunk):
+                    found[("node", r["id"])] = int(r["version"] or 1)
+            for rel, rows in _by_type([k for k in changes.expected if k[0] == "rel"]).items():
+                for chunk in chunks(rows):
+                    for r in tx.run(q.render("lock_relations", rel=rel), rows=chunk):
+                        found[("rel", rel, r["from_id"], r["to_id"])] = int(r["version"] or 1)
+            check_versions(found, changes.expected)
             for kind, rows in by_kind.items():
                 for chunk in chunks(rows):
                     tx.run(q.render("upsert_nodes", kind=kind), rows=chunk).consume()
@@ -172,12 +193,19 @@ class Neo4jStore(CypherReads):
                 tx.run(q.render("clear_sources"), ids=chunk).consume()
             for chunk in chunks(links):
                 check_written(_written(tx.run(q.render("add_sources"), rows=chunk).single()), len(chunk))
+            for rel, rows in removed.items():
+                for chunk in chunks(rows):
+                    tx.run(q.render("delete_relations", rel=rel), rows=chunk).consume()
             for rel, rows in by_type.items():
                 for chunk in chunks(rows):
                     check_written(
                         _written(tx.run(q.render("upsert_relations", rel=rel), rows=chunk).single()), len(chunk)
                     )
                     report(len(chunk))
+            for chunk in chunks(revisions):
+                tx.run(q.render("add_revisions"), rows=chunk).consume()
+            for chunk in chunks(revision_links):
+                tx.run(q.render("link_revisions"), rows=chunk).consume()
 
         self.calls += 1
         try:
@@ -185,6 +213,11 @@ class Neo4jStore(CypherReads):
                 session.execute_write(work)
         except (ne.Neo4jError, ne.DriverError) as exc:
             raise _translate(exc) from exc
+
+    def revisions(self, ids: Sequence[str]) -> list[Revision]:
+        if not ids:
+            return []
+        return [codec.row_revision(r) for r in self._q("revisions_of", {"ids": list(dict.fromkeys(ids))})]
 
 
 def _written(record: Any) -> int:

@@ -1,0 +1,123 @@
+"""Who may see which record: one rule, applied on every read path.
+
+A record is visible to a principal when all of these hold:
+
+- **status**: anonymous readers and researchers see only ``published`` records;
+  curators, reviewers and admins see every status;
+- **sensitivity**: ``public`` records are visible to all; ``community`` records to
+  admins, and to tokens scoped to one of the record's communities (researcher,
+  curator or reviewer); ``restricted`` records to admins only;
+- **consent**: a record whose consent was ``refused`` or ``withdrawn`` is visible to
+  admins only; one whose consent is ``pending`` is not published to anonymous
+  readers or researchers.
+
+A record's communities: a Community is its own; an element belongs to the
+communities that PRACTICE it; a person to the communities they are a MEMBER_OF.
+
+Anything that reaches a reader — a node, the totals of a listing, search hits,
+snippets and facets, the far end of a relation, a lineage or a path, a story,
+provenance, history, linked data — passes through this rule, and a hidden record
+looks exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .auth import Principal
+from .model import Node
+from .store.base import BATCH, Store, chunks
+
+COMMUNITY_LINKS = {"in": ("PRACTICES",), "out": ("MEMBER_OF",)}
+
+
+@dataclass(frozen=True)
+class Visibility:
+    statuses: tuple[str, ...]  # () means any
+    sensitivities: tuple[str, ...]  # always visible
+    scope: tuple[str, ...]  # communities whose `community` records are visible
+    hidden_consent: tuple[str, ...]
+
+    @classmethod
+    def of(cls, principal: Principal) -> Visibility:
+        scope = (principal.community,) if principal.community else ()
+        if principal.role == "admin":
+            return cls((), ("public", "community", "restricted"), (), ())
+        if principal.at_least("curator"):
+            return cls((), ("public",), scope, ("refused", "withdrawn"))
+        if principal.role == "researcher":
+            return cls(("published",), ("public",), scope, ("pending", "refused", "withdrawn"))
+        return PUBLIC
+
+    @property
+    def needs_communities(self) -> bool:
+        return bool(self.scope) and "community" not in self.sensitivities
+
+    def allows(self, node: Node, communities: Iterable[str] = ()) -> bool:
+        if self.statuses and node.status not in self.statuses:
+            return False
+        if node.consent_status and node.consent_status in self.hidden_consent:
+            return False
+        if node.sensitivity in self.sensitivities:
+            return True
+        if node.sensitivity == "community" and self.scope:
+            mine = set(communities) | ({node.id} if node.kind == "Community" else set())
+            return bool(mine & set(self.scope))
+        return False
+
+    def params(self) -> dict[str, list[str]]:
+        """The parameters of the store queries' visibility filter."""
+        return {"statuses": list(self.statuses), "sensitivities": list(self.sensitivities),
+                "scope": list(self.scope), "hidden_consent": list(self.hidden_consent)}
+
+
+PUBLIC = Visibility(("published",), ("public",), (), ("pending", "refused", "withdrawn"))
+EVERYTHING = Visibility((), ("public", "community", "restricted"), (), ())
+
+
+def communities_of(store: Store, ids: Sequence[str]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {i: set() for i in ids}
+    for chunk in chunks(list(ids), BATCH):
+        for r in store.relations(chunk, "in", COMMUNITY_LINKS["in"]):
+            found[r.to_id].add(r.from_id)
+        for r in store.relations(chunk, "out", COMMUNITY_LINKS["out"]):
+            found[r.from_id].add(r.to_id)
+    return found
+
+
+class Gate:
+    """Answers "which of these ids may the principal see?", in batches, remembering answers.
+
+    One Gate serves one request (or one command); it reads through the store port.
+    """
+
+    def __init__(self, store: Store, visibility: Visibility) -> None:
+        self.store = store
+        self.visibility = visibility
+        self._known: dict[str, bool] = {}
+        self.nodes: dict[str, Node] = {}
+
+    def visible(self, ids: Iterable[str]) -> set[str]:
+        todo = [i for i in dict.fromkeys(ids) if i not in self._known]
+        if todo:
+            found = {n.id: n for chunk in chunks(todo, BATCH) for n in self.store.get_nodes(chunk)}
+            self.nodes.update(found)
+            self.judge(list(found.values()))
+            for i in todo:
+                self._known.setdefault(i, False)
+        return {i for i in ids if self._known.get(i)}
+
+    def judge(self, nodes: Sequence[Node]) -> None:
+        """Decide for nodes already read (e.g. by a listing)."""
+        v = self.visibility
+        scoped = [n.id for n in nodes if n.sensitivity == "community" and v.needs_communities]
+        communities = communities_of(self.store, scoped) if scoped else {}
+        for n in nodes:
+            self.nodes[n.id] = n
+            self._known[n.id] = v.allows(n, communities.get(n.id, ()))
+
+    def allows(self, node: Node) -> bool:
+        if node.id not in self._known:
+            self.judge([node])
+        return self._known[node.id]
