@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from .auth import TOKEN_ROLES
-from .errors import HeritageGraphError, InvalidInput, StoreError
+from .errors import HeritageGraphError, InvalidInput, NotFound, StoreError
 from .services.exporter import export_to
 from .services.importer import ImportReport, count_lines, run_import
 from .services.linked_data import export_jsonld
@@ -139,6 +139,28 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "import"
+
+
+@main.command()
+@click.argument("node_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per revision, with the record before and after.")
+@click.pass_context
+def history(ctx: click.Context, node_id: str, as_json: bool) -> None:
+    """Print the revisions of a node and of its relations, oldest first."""
+    import json
+
+    with _store(ctx) as store:
+        revisions = store.revisions([node_id])
+        if not revisions and not store.get_nodes([node_id]):
+            _fail(NotFound(f"no record with id {node_id!r}"))
+        for v in revisions:
+            if as_json:
+                click.echo(json.dumps({"id": v.id, "at": v.at, "op": v.op, "actor": v.actor, "version": v.version,
+                                       "target": v.target, "reason": v.reason, "before": v.before,
+                                       "after": v.after}, ensure_ascii=False))
+            else:
+                reason = f"  — {v.reason}" if v.reason else ""
+                click.echo(f"{v.at}  v{v.version:<3} {v.op:<16} {v.actor}  {v.target}{reason}")
 
 
 def seed_files(folder: Path = SEEDS) -> list[Path]:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .clock import revision_id
 from .interchange import node_to_json, parse_record, relation_to_json
 from .model import Node, Relation, Revision
+
+if TYPE_CHECKING:
+    from .store.base import Store
+    from .visibility import Gate
 
 
 def snapshot(record: Node | Relation | None) -> dict[str, Any] | None:
@@ -45,3 +49,46 @@ def record_as_of(revisions: list[Revision], target: str, at: str) -> Node | Rela
         return None
     record, _ = parse_record(last.after)
     return replace(record, version=last.version) if record is not None else None
+
+
+def visible_history(revisions: list[Revision], node_id: str, gate: Gate) -> list[Revision]:
+    """A node's revisions as a reader may see them: relations to hidden nodes left out,
+    and any before/after state the reader could not have seen redacted (None)."""
+    others = {n for v in revisions for n in v.nodes if n != node_id}
+    shown = gate.visible(others) | {node_id}
+    out = []
+    for v in revisions:
+        if not set(v.nodes) <= shown:
+            continue
+        out.append(replace(v, before=_readable(v.before, gate), after=_readable(v.after, gate)))
+    return out
+
+
+def _readable(state: dict[str, Any] | None, gate: Gate) -> dict[str, Any] | None:
+    if state is None:
+        return None
+    if "kind" in state:
+        record, _ = parse_record(state)
+        if not isinstance(record, Node) or not gate.visibility.allows(record, gate.communities(record.id)):
+            return None
+    cited = list(state.get("sources", ()))
+    if cited:
+        visible = gate.visible(cited)
+        state = {**state, "sources": [s for s in cited if s in visible]}
+    return state
+
+
+def history_of(store: Store, gate: Gate, node_id: str) -> list[Revision]:
+    if node_id not in gate.visible([node_id]):
+        return []
+    return visible_history(store.revisions([node_id]), node_id, gate)
+
+
+def node_as_of(store: Store, gate: Gate, node_id: str, at: str) -> Node | None:
+    """The node as it was at ``at``, if the reader may see it now and could have then."""
+    if node_id not in gate.visible([node_id]):
+        return None
+    record = record_as_of(store.revisions([node_id]), node_id, at)
+    if not isinstance(record, Node) or not gate.visibility.allows(record, gate.communities(node_id)):
+        return None
+    return record

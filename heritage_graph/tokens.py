@@ -17,10 +17,10 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Protocol
 
 from .auth import ANONYMOUS, TOKEN_ROLES, Principal
+from .clock import utc_now
 from .errors import InvalidInput, NotFound, Unauthenticated
 from .model import Node
 from .store.tokens import TokenRecord, TokenStore, hash_secret
@@ -32,10 +32,6 @@ COMMUNITY = "Community"
 
 class TokenAndNodeStore(TokenStore, Protocol):
     def get_nodes(self, ids: list[str]) -> list[Node]: ...
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def create_token(store: TokenAndNodeStore, role: str, community: str | None = None,

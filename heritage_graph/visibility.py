@@ -121,3 +121,6 @@ class Gate:
         if node.id not in self._known:
             self.judge([node])
         return self._known[node.id]
+
+    def communities(self, node_id: str) -> set[str]:
+        return communities_of(self.store, [node_id])[node_id]

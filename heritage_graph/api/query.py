@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
-from .. import schema
+from .. import history, schema
 from ..errors import InvalidInput
 from ..model import Page
 from ..services import catalog, discovery, graph
@@ -17,6 +18,7 @@ from ..services.provenance import provenance as provenance_of
 from ..visibility import PUBLIC
 from .context import Context
 from .enums import Domain, Kind, LineageDirection, LineageRelation, RelationType
+from .mutations import Revision, as_of_text
 from .types import KIND_TYPES, Node, Relation, SourceNode, is_public, visible_node, wrap
 
 DEFAULT_PAGE = 20
@@ -241,8 +243,22 @@ class _Root:
         )
 
     @strawberry.field(description="A node by id, or null if there is none.")
-    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
-        return wrap(await visible_node(info, str(id)))
+    async def node(self, info: Info[Context, None], id: strawberry.ID,
+                   as_of: Annotated[datetime | None, strawberry.argument(
+                       description="Read the node as it was at this time (from its history).")] = None,
+                   ) -> Node | None:
+        if as_of is None:
+            return wrap(await visible_node(info, str(id)))
+        ctx = info.context
+        found = await ctx.call(history.node_as_of, ctx.store, ctx.gate, str(id), as_of_text(as_of))
+        return wrap(found)
+
+    @strawberry.field(description="A node's revisions and those of its relations, oldest first: who, when, which "
+                                  "operation, the record before and after, and why. Empty for an unknown id.")
+    async def history(self, info: Info[Context, None], id: strawberry.ID) -> list[Revision]:
+        ctx = info.context
+        found = await ctx.call(history.history_of, ctx.store, ctx.gate, str(id))
+        return [Revision.of(v) for v in found]
 
     @strawberry.field(description="Nodes by id, in the order asked; null where an id is unknown.")
     async def nodes(self, info: Info[Context, None], ids: list[strawberry.ID]) -> list[Node | None]:

@@ -12,6 +12,7 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from ..errors import HeritageGraphError
 from ..settings import Settings
 from .limits import QueryLimits
+from .mutations import Mutation
 from .query import Query
 from .types import KIND_TYPES
 
@@ -51,5 +52,5 @@ def _coded(error: GraphQLError) -> GraphQLError:
 def build_schema(settings: Settings | None = None) -> Schema:
     # The limits' validation rules are built here, once, so ValidationCache can hit (see limits.py).
     limits = QueryLimits.from_settings(settings or Settings())
-    return Schema(query=Query, types=list(KIND_TYPES.values()),
+    return Schema(query=Query, mutation=Mutation, types=list(KIND_TYPES.values()),
                   extensions=[ErrorCodes, limits.extension, ParserCache, ValidationCache])

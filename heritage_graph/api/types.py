@@ -102,6 +102,7 @@ class Node:
     confidence: Confidence | None  # type: ignore[valid-type]
     sensitivity: Sensitivity  # type: ignore[valid-type]
     status: PublicationStatus  # type: ignore[valid-type]
+    version: int = strawberry.field(description="Increases with every change; send it as expectedVersion.")
     recorded_by: str | None = strawberry.field(description="Who recorded it.")
     recorded_at: str | None = strawberry.field(description="When it was first recorded (ISO 8601, UTC).")
     updated_at: str | None = strawberry.field(description="When it last changed (ISO 8601, UTC).")
@@ -183,6 +184,7 @@ def _relation_class() -> type:
         "recorded_by": str | None,
         "recorded_at": str | None,
         "updated_at": str | None,
+        "version": int,
         "viewer": strawberry.Private[str | None],
         "record": strawberry.Private[RelationRecord],
     }
@@ -214,7 +216,7 @@ class _RelationMethods:
             type=RelationType(rec.rel), from_id=strawberry.ID(rec.from_id), to_id=strawberry.ID(rec.to_id),
             direction=direction, confidence=_enum_or_none("Confidence", rec.confidence), note=rec.note,
             recorded_by=rec.recorded_by, recorded_at=rec.recorded_at, updated_at=rec.updated_at,
-            viewer=viewer, record=rec, **props,
+            version=rec.version, viewer=viewer, record=rec, **props,
         )
 
     @strawberry.field(description="The node at the other end, seen from the node that listed the relation "
@@ -338,7 +340,7 @@ def wrap(rec: NodeRecord | None, lang: str | None = None) -> Node | None:
     return KIND_TYPES[rec.kind](  # type: ignore[no-any-return]
         id=strawberry.ID(rec.id), kind=Kind(rec.kind), names=_texts(rec.names),
         summaries=_texts(rec.summary), confidence=_enum_or_none("Confidence", rec.confidence),
-        sensitivity=Sensitivity(rec.sensitivity), status=PublicationStatus(rec.status),
+        sensitivity=Sensitivity(rec.sensitivity), status=PublicationStatus(rec.status), version=rec.version,
         recorded_by=rec.recorded_by, recorded_at=rec.recorded_at, updated_at=rec.updated_at, record=rec,
         lang_hint=lang, **props,
     )

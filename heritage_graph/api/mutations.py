@@ -1,0 +1,319 @@
+"""Mutations: curation with review, versions and history.
+
+Expected failures are part of the schema: every mutation returns a union of its
+success and the typed errors (invalid input naming the fields, a version
+conflict with the current record, not found, forbidden), never a server error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..model import Node as NodeRecord
+from ..model import Relation as RelationRecord
+from ..model import Revision as RevisionRecord
+from ..services.curation import Curation, Done, Rejected
+from .context import Context
+from .enums import ENUMS, Confidence, Kind, PublicationStatus, RelationType, Sensitivity
+from .types import Node, Relation, wrap
+
+ConsentStatus = ENUMS["ConsentStatus"]
+ConsentScope = ENUMS["ConsentScope"]
+
+
+@strawberry.type(description="One recorded change.")
+class Revision:
+    id: strawberry.ID
+    target: str = strawberry.field(description="The node id, or TYPE:from->to for a relation.")
+    op: str = strawberry.field(description="create, update, submit, approve, reject, retire, restore, consent, "
+                                           "add-relation, update-relation, remove-relation, or import.")
+    actor: str
+    at: str = strawberry.field(description="When (ISO 8601, UTC).")
+    reason: str | None
+    version: int = strawberry.field(description="The record's version after the change.")
+    before: JSON | None = strawberry.field(description="The record before, in the interchange format.")
+    after: JSON | None = strawberry.field(description="The record after (null when a relation was removed).")
+
+    @classmethod
+    def of(cls, v: RevisionRecord) -> Revision:
+        return cls(id=strawberry.ID(v.id), target=v.target, op=v.op, actor=v.actor, at=v.at, reason=v.reason,
+                   version=v.version, before=v.before, after=v.after)
+
+
+@strawberry.type
+class NodeSaved:
+    node: Node
+    revision: Revision
+
+
+@strawberry.type
+class RelationSaved:
+    relation: Relation | None = strawberry.field(description="Null when the relation was removed.")
+    revision: Revision
+
+
+@strawberry.type
+class FieldProblem:
+    field: str | None
+    message: str
+
+
+@strawberry.type(description="The input breaks the schema; each problem names its field and what is allowed.")
+class InvalidInputError:
+    message: str
+    problems: list[FieldProblem]
+
+
+@strawberry.type(description="The record changed since the version the change was based on.")
+class VersionConflict:
+    message: str
+    current_version: int | None
+    current_node: Node | None = None
+    current_relation: Relation | None = None
+
+
+@strawberry.type
+class NotFoundError:
+    message: str
+
+
+@strawberry.type
+class ForbiddenError:
+    message: str
+
+
+NodeResult = Annotated[NodeSaved | InvalidInputError | VersionConflict | NotFoundError | ForbiddenError,
+                       strawberry.union("NodeResult")]
+RelationResult = Annotated[RelationSaved | InvalidInputError | VersionConflict | NotFoundError | ForbiddenError,
+                           strawberry.union("RelationResult")]
+
+
+@strawberry.input
+class LocalizedTextInput:
+    lang: str
+    text: str
+
+
+@strawberry.input(description="A new node. `properties` uses the schema's property names (docs/schema.md).")
+class NodeInput:
+    kind: Kind  # type: ignore[valid-type]
+    id: strawberry.ID
+    name: str
+    names: list[LocalizedTextInput] | None = None
+    summary: list[LocalizedTextInput] | None = None
+    properties: JSON | None = None
+    sources: list[strawberry.ID] | None = None
+    confidence: Confidence | None = None  # type: ignore[valid-type]
+    sensitivity: Sensitivity | None = None  # type: ignore[valid-type]
+    status: PublicationStatus | None = strawberry.field(  # type: ignore[valid-type]
+        default=None, description="Reviewers only; records are created as drafts by default.")
+
+
+@strawberry.input(description="Fields to change; what is left out stays. In `properties`, a key set to null "
+                              "is removed and the others are set.")
+class NodePatch:
+    name: str | None = strawberry.UNSET
+    names: list[LocalizedTextInput] | None = strawberry.UNSET
+    summary: list[LocalizedTextInput] | None = strawberry.UNSET
+    properties: JSON | None = strawberry.UNSET
+    sources: list[strawberry.ID] | None = strawberry.UNSET
+    confidence: Confidence | None = strawberry.UNSET  # type: ignore[valid-type]
+    sensitivity: Sensitivity | None = strawberry.UNSET  # type: ignore[valid-type]
+
+
+@strawberry.input(description="Free, prior and informed consent.")
+class ConsentInput:
+    status: ConsentStatus  # type: ignore[valid-type]
+    given_by: str | None = None
+    date: str | None = None
+    scope: list[ConsentScope] | None = None  # type: ignore[valid-type]
+    note: str | None = None
+
+
+@strawberry.input
+class RelationInput:
+    type: RelationType  # type: ignore[valid-type]
+    from_: strawberry.ID = strawberry.field(name="from")
+    to: strawberry.ID
+    properties: JSON | None = None
+    sources: list[strawberry.ID] | None = None
+    confidence: Confidence | None = None  # type: ignore[valid-type]
+    note: str | None = None
+
+
+@strawberry.input(description="Fields to change; what is left out stays.")
+class RelationPatch:
+    properties: JSON | None = strawberry.UNSET
+    sources: list[strawberry.ID] | None = strawberry.UNSET
+    confidence: Confidence | None = strawberry.UNSET  # type: ignore[valid-type]
+    note: str | None = strawberry.UNSET
+
+
+def _texts(items: list[LocalizedTextInput] | None) -> dict[str, str] | None:
+    return None if items is None else {t.lang: t.text for t in items}
+
+
+def _value(v: Any) -> Any:
+    if hasattr(v, "value"):  # an enum
+        return v.value
+    if isinstance(v, list):
+        return [_value(x) for x in v]
+    return v
+
+
+def _given(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in names:
+        v = getattr(obj, name)
+        if v is strawberry.UNSET:
+            continue
+        if name in ("names", "summary"):
+            v = _texts(v)
+        out[name] = _value(v)
+    return out
+
+
+async def _run(info: Info[Context, None], work: Callable[[Curation], Done]) -> Any:
+    """Run one curation step in a worker thread and turn expected failures into results."""
+    ctx = info.context
+    curation = Curation(ctx.store, ctx.principal)
+    try:
+        done = await ctx.call(work, curation)
+    except Rejected as exc:
+        return InvalidInputError(message=str(exc), problems=[FieldProblem(field=p.field, message=p.message)
+                                                              for p in exc.problems])
+    except InvalidInput as exc:
+        return InvalidInputError(message=str(exc), problems=[FieldProblem(field=exc.field, message=str(exc))])
+    except Conflict as exc:
+        current_node = current_relation = None
+        curation = Curation(ctx.store, ctx.principal)  # a fresh look: the record just changed
+        if exc.current is not None and exc.key[0] == "node":
+            found = await ctx.call(curation.gate.visible, [exc.key[1]])
+            if exc.key[1] in found:
+                current_node = wrap(curation.gate.nodes[exc.key[1]])
+        elif exc.current is not None:
+            _, rel, from_id, to_id = exc.key
+            with contextlib.suppress(NotFound):
+                current_relation = Relation.of(await ctx.call(curation.relation, rel, from_id, to_id))
+        return VersionConflict(message=str(exc), current_version=exc.current,
+                               current_node=current_node, current_relation=current_relation)
+    except NotFound as exc:
+        return NotFoundError(message=str(exc))
+    except Forbidden as exc:
+        return ForbiddenError(message=str(exc))
+    revision = Revision.of(done.revision)
+    if isinstance(done.record, NodeRecord):
+        # Later fields of this request read the record as it is now.
+        await ctx.call(ctx.gate.judge, [done.record])
+        ctx.nodes.prime(done.record.id, done.record, force=True)
+        ctx.visible.prime(done.record.id, ctx.gate.allows(done.record), force=True)
+        return NodeSaved(node=wrap(done.record), revision=revision)  # type: ignore[arg-type]
+    record = done.record if isinstance(done.record, RelationRecord) else None
+    return RelationSaved(relation=Relation.of(record) if record else None, revision=revision)
+
+
+@strawberry.type(description="Change the inventory. Every change is one transaction with one revision.")
+class Mutation:
+    @strawberry.mutation(description="Create a node (curators: as a draft).")
+    async def create_node(self, info: Info[Context, None], input: NodeInput, reason: str | None = None) -> NodeResult:
+        data: dict[str, Any] = {"kind": input.kind.value, "id": str(input.id), "name": input.name}
+        for key in ("names", "summary"):
+            if getattr(input, key) is not None:
+                data[key] = _texts(getattr(input, key))
+        for key in ("properties", "sources", "confidence", "sensitivity", "status"):
+            if getattr(input, key) is not None:
+                data[key] = _value(getattr(input, key))
+        return await _run(info, lambda c: c.create_node(data, reason))
+
+    @strawberry.mutation(description="Change a node's fields, based on the version read (expectedVersion).")
+    async def update_node(self, info: Info[Context, None], id: strawberry.ID, expected_version: int,
+                          patch: NodePatch, reason: str | None = None) -> NodeResult:
+        given = _given(patch, ("name", "names", "summary", "properties", "sources", "confidence", "sensitivity"))
+        return await _run(info, lambda c: c.update_node(str(id), expected_version, given, reason))
+
+    @strawberry.mutation(description="Submit a draft for review (draft → in_review).")
+    async def submit_for_review(self, info: Info[Context, None], id: strawberry.ID, expected_version: int,
+                                reason: str | None = None) -> NodeResult:
+        return await _run(info, lambda c: c.transition("submit", str(id), expected_version, reason))
+
+    @strawberry.mutation(description="Publish a record in review (in_review → published). Reviewers.")
+    async def approve(self, info: Info[Context, None], id: strawberry.ID, expected_version: int,
+                      comment: str | None = None) -> NodeResult:
+        return await _run(info, lambda c: c.transition("approve", str(id), expected_version, comment))
+
+    @strawberry.mutation(description="Send a record in review back to draft, saying why (in_review → draft). "
+                                     "Reviewers.")
+    async def reject(self, info: Info[Context, None], id: strawberry.ID, expected_version: int,
+                     comment: str) -> NodeResult:
+        return await _run(info, lambda c: c.transition("reject", str(id), expected_version, comment))
+
+    @strawberry.mutation(description="Retire a record: it is kept, with its history, but no longer shown to the "
+                                     "public. Reviewers.")
+    async def retire_node(self, info: Info[Context, None], id: strawberry.ID, expected_version: int,
+                          reason: str | None = None) -> NodeResult:
+        return await _run(info, lambda c: c.transition("retire", str(id), expected_version, reason))
+
+    @strawberry.mutation(description="Bring a retired record back as a draft. Reviewers.")
+    async def restore_node(self, info: Info[Context, None], id: strawberry.ID, expected_version: int,
+                           reason: str | None = None) -> NodeResult:
+        return await _run(info, lambda c: c.transition("restore", str(id), expected_version, reason))
+
+    @strawberry.mutation(description="Record (or, with null, clear) a node's consent. Takes effect at once: "
+                                     "refused or withdrawn consent hides the record from all but admins.")
+    async def set_consent(self, info: Info[Context, None], id: strawberry.ID, expected_version: int,
+                          consent: ConsentInput | None, reason: str | None = None) -> NodeResult:
+        data = None if consent is None else {
+            k: _value(v) for k, v in (("status", consent.status), ("given_by", consent.given_by),
+                                      ("date", consent.date), ("scope", consent.scope), ("note", consent.note))
+            if v is not None}
+        return await _run(info, lambda c: c.set_consent(str(id), expected_version, data, reason))
+
+    @strawberry.mutation(description="Cite a Source for a node.")
+    async def attach_source(self, info: Info[Context, None], id: strawberry.ID, expected_version: int,
+                            source_id: strawberry.ID, reason: str | None = None) -> NodeResult:
+        return await _run(info, lambda c: c.attach_source(str(id), expected_version, str(source_id), reason))
+
+    @strawberry.mutation(description="Stop citing a Source for a node.")
+    async def detach_source(self, info: Info[Context, None], id: strawberry.ID, expected_version: int,
+                            source_id: strawberry.ID, reason: str | None = None) -> NodeResult:
+        return await _run(info, lambda c: c.detach_source(str(id), expected_version, str(source_id), reason))
+
+    @strawberry.mutation(description="Add a relation between two nodes.")
+    async def add_relation(self, info: Info[Context, None], input: RelationInput,
+                           reason: str | None = None) -> RelationResult:
+        data: dict[str, Any] = {"rel": input.type.value, "from": str(input.from_), "to": str(input.to)}
+        for key in ("properties", "sources", "confidence", "note"):
+            if getattr(input, key) is not None:
+                data[key] = _value(getattr(input, key))
+        return await _run(info, lambda c: c.add_relation(data, reason))
+
+    @strawberry.mutation(description="Change a relation's properties, sources, confidence or note.")
+    async def update_relation(self, info: Info[Context, None], type: RelationType,  # type: ignore[valid-type]
+                              from_: Annotated[strawberry.ID, strawberry.argument(name="from")], to: strawberry.ID,
+                              expected_version: int, patch: RelationPatch,
+                              reason: str | None = None) -> RelationResult:
+        given = _given(patch, ("properties", "sources", "confidence", "note"))
+        return await _run(info, lambda c: c.update_relation(type.value, str(from_), str(to), expected_version,
+                                                            given, reason))
+
+    @strawberry.mutation(description="Remove a relation (its history stays).")
+    async def remove_relation(self, info: Info[Context, None], type: RelationType,  # type: ignore[valid-type]
+                              from_: Annotated[strawberry.ID, strawberry.argument(name="from")], to: strawberry.ID,
+                              expected_version: int, reason: str | None = None) -> RelationResult:
+        return await _run(info, lambda c: c.remove_relation(type.value, str(from_), str(to), expected_version,
+                                                            reason))
+
+
+def as_of_text(when: datetime) -> str:
+    """A time as the revisions store it (UTC, microseconds), so text comparison is time comparison."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

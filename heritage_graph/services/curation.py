@@ -1,0 +1,304 @@
+"""Curation: create, edit, review and retire records, one transaction and one revision each.
+
+The review workflow, and who may do what:
+
+    draft ──submit──▶ in_review ──approve──▶ published
+      ▲                  │                       │
+      └─────reject───────┘                       │
+    any status ──retire──▶ retired ──restore──▶ draft
+
+- curators create records (always as drafts), edit drafts, submit them, manage
+  relations and sources of drafts, and record consent on any record they can see;
+- reviewers (and admins) also approve, reject, retire and restore, and may edit any record;
+- only admins create or edit ``restricted`` records; ``community`` records need a
+  token scoped to one of the record's communities (or an admin).
+
+Every change names the version it was based on; a stale version is refused with
+a Conflict carrying the current version (optimistic concurrency, checked under the
+store's write lock, so two curators can never silently overwrite each other).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .. import schema
+from ..auth import Principal
+from ..clock import utc_now
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..history import revision_for
+from ..interchange import node_to_json, parse_record, relation_to_json
+from ..model import Changes, Node, Relation, Revision, node_key, relation_key
+from ..store.base import Store
+from ..visibility import Gate, Visibility
+
+TRANSITIONS = {
+    # op: (allowed from, to, role needed)
+    "submit": (("draft",), "in_review", "curator"),
+    "approve": (("in_review",), "published", "reviewer"),
+    "reject": (("in_review",), "draft", "reviewer"),
+    "retire": (("draft", "in_review", "published"), "retired", "reviewer"),
+    "restore": (("retired",), "draft", "reviewer"),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str | None
+    message: str
+
+
+class Rejected(InvalidInput):
+    """Input that breaks the schema: every problem, each naming its field."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in problems),
+                         field=problems[0].field if problems else None)
+
+
+@dataclass(frozen=True)
+class Done:
+    record: Node | Relation | None
+    revision: Revision
+
+
+def _problems(errors: list[str]) -> list[Problem]:
+    out = []
+    for e in errors:
+        field, sep, message = e.partition(": ")
+        out.append(Problem(field, message) if sep and " " not in field else Problem(None, e))
+    return out
+
+
+class Curation:
+    def __init__(self, store: Store, principal: Principal) -> None:
+        self.store = store
+        self.principal = principal
+        self.gate = Gate(store, Visibility.of(principal))
+
+    # -- helpers -------------------------------------------------------------
+    def _need(self, role: str, what: str) -> None:
+        if not self.principal.at_least(role):
+            if self.principal.role == "anonymous":
+                raise Forbidden(f"{what} needs a token with the {role} role or higher (send Authorization: Bearer …)")
+            raise Forbidden(f"{what} needs the {role} role or higher; this token's role is {self.principal.role}")
+
+    def _node(self, node_id: str) -> Node:
+        """The node, if the principal may see it; otherwise exactly as if it did not exist."""
+        if node_id in self.gate.visible([node_id]):
+            return self.gate.nodes[node_id]
+        raise NotFound(f"no record with id {node_id!r}")
+
+    def _may_hold(self, node: Node) -> None:
+        """Refuse a sensitivity the principal could not read back."""
+        if node.sensitivity == "restricted" and self.principal.role != "admin":
+            raise Forbidden("only an admin may create or edit restricted records")
+        if node.sensitivity == "community" and self.principal.role != "admin" and not self.principal.community:
+            raise Forbidden("community records need a token scoped to a community (or an admin)")
+
+    def _may_edit(self, node: Node) -> None:
+        if node.status != "draft":
+            self._need("reviewer", f"editing a {node.status} record")
+
+    def _check_version(self, current: Node | Relation, expected: int) -> None:
+        if expected != current.version:
+            key = node_key(current.id) if isinstance(current, Node) else relation_key(current)
+            raise Conflict(f"the record is at version {current.version}, the change was based on version {expected}",
+                           key=key, current=current.version)
+
+    def _sources_ok(self, ids: tuple[str, ...], field: str) -> list[Problem]:
+        shown = self.gate.visible(ids)
+        problems = []
+        for s in ids:
+            if s not in shown:
+                problems.append(Problem(field, f"Source {s!r} does not exist"))
+            elif self.gate.nodes[s].kind != "Source":
+                problems.append(Problem(field, f"{s!r} is a {self.gate.nodes[s].kind}, not a Source"))
+        return problems
+
+    def _commit(self, new: Node | Relation | None, old: Node | Relation | None, op: str, reason: str | None,
+                expected: int, *, removed: Relation | None = None) -> Done:
+        now = utc_now()
+        changes = Changes()
+        if isinstance(new, Node):
+            changes.nodes.append(new)
+        elif isinstance(new, Relation):
+            changes.relations.append(new)
+        if removed is not None:
+            changes.removed.append(removed)
+        record = new if new is not None else old
+        assert record is not None
+        key = node_key(record.id) if isinstance(record, Node) else relation_key(record)
+        changes.expected[key] = expected
+        revision = revision_for(new, old, op, self.principal.actor, now, reason)
+        changes.revisions.append(revision)
+        self.store.apply(changes)
+        return Done(new, revision)
+
+    def _stamped(self, record: Any, old: Any | None) -> Any:
+        now = utc_now()
+        if old is None:
+            return replace(record, recorded_by=self.principal.actor, recorded_at=now, updated_at=now, version=1)
+        return replace(record, recorded_by=old.recorded_by, recorded_at=old.recorded_at, updated_at=now,
+                       version=old.version + 1)
+
+    # -- nodes ---------------------------------------------------------------
+    def create_node(self, data: Mapping[str, Any], reason: str | None = None) -> Done:
+        self._need("curator", "creating records")
+        status = data.get("status") or "draft"
+        if status != "draft":
+            self._need("reviewer", f"creating a record as {status}")
+        record, errors = parse_record({**data, "status": status})
+        if record is None or not isinstance(record, Node):
+            raise Rejected(_problems(errors or ["expected a node (with kind, id, name)"]))
+        self._may_hold(record)
+        problems = self._sources_ok(record.sources, "sources")
+        if problems:
+            raise Rejected(problems)
+        node = self._stamped(record, None)
+        try:
+            return self._commit(node, None, "create", reason, 0)
+        except Conflict:
+            # Taken by a record the principal may or may not see: say no more than that.
+            raise Conflict(f"the id {record.id!r} is not available", key=node_key(record.id), current=None) from None
+
+    def update_node(self, node_id: str, expected: int, patch: Mapping[str, Any], reason: str | None = None) -> Done:
+        self._need("curator", "editing records")
+        old = self._node(node_id)
+        self._may_edit(old)
+        self._check_version(old, expected)
+        if "status" in patch or "kind" in patch or "id" in patch:
+            bad = next(k for k in ("status", "kind", "id") if k in patch)
+            raise Rejected([Problem(bad, "cannot be changed by an update; the status changes through submit, "
+                                         "approve, reject, retire and restore")])
+        data = node_to_json(old)
+        for key in ("name", "names", "summary", "sources", "confidence", "sensitivity"):
+            if key in patch:
+                data[key] = patch[key]
+        if "properties" in patch:
+            props = dict(data.get("properties", {}))
+            for k, v in (patch["properties"] or {}).items():
+                if v is None:
+                    props.pop(k, None)
+                else:
+                    props[k] = v
+            data["properties"] = props
+        return self._replace_node(old, data, "update", reason)
+
+    def _replace_node(self, old: Node, data: dict[str, Any], op: str, reason: str | None) -> Done:
+        record, errors = parse_record(data)
+        if record is None or not isinstance(record, Node):
+            raise Rejected(_problems(errors))
+        self._may_hold(record)
+        problems = self._sources_ok(tuple(s for s in record.sources if s not in old.sources), "sources")
+        if problems:
+            raise Rejected(problems)
+        new = self._stamped(record, old)
+        if replace(new, version=old.version, updated_at=old.updated_at) == old:
+            raise Rejected([Problem(None, "nothing to change: the record already has these values")])
+        return self._commit(new, old, op, reason, old.version)
+
+    def transition(self, op: str, node_id: str, expected: int, reason: str | None = None) -> Done:
+        allowed, target, role = TRANSITIONS[op]
+        self._need(role, f"{op} ({', '.join(allowed)} → {target})")
+        old = self._node(node_id)
+        self._check_version(old, expected)
+        if old.status not in allowed:
+            raise Rejected([Problem("status", f"cannot {op} a {old.status} record; {op} applies to "
+                                              f"{' or '.join(allowed)} records")])
+        if op == "reject" and not (reason and reason.strip()):
+            raise Rejected([Problem("comment", "a rejection needs a comment saying what to change")])
+        new = self._stamped(replace(old, status=target), old)
+        return self._commit(new, old, op, reason, old.version)
+
+    def set_consent(self, node_id: str, expected: int, consent: Mapping[str, Any] | None,
+                    reason: str | None = None) -> Done:
+        # Consent may be withdrawn on a published record at once: curators need no review for it.
+        self._need("curator", "recording consent")
+        old = self._node(node_id)
+        self._check_version(old, expected)
+        if schema.KINDS[old.kind].prop("consent") is None:
+            kinds = ", ".join(k.name for k in schema.NODE_KINDS if k.prop("consent"))
+            raise Rejected([Problem("consent", f"a {old.kind} has no consent record; these kinds do: {kinds}")])
+        data = node_to_json(old)
+        props = dict(data.get("properties", {}))
+        if consent is None:
+            props.pop("consent", None)
+        else:
+            props["consent"] = dict(consent)
+        data["properties"] = props
+        return self._replace_node(old, data, "consent", reason)
+
+    def attach_source(self, node_id: str, expected: int, source_id: str, reason: str | None = None) -> Done:
+        old = self._node(node_id)
+        if source_id in old.sources:
+            raise Rejected([Problem("sourceId", f"{source_id!r} is already a source of {node_id!r}")])
+        return self.update_node(node_id, expected, {"sources": [*old.sources, source_id]}, reason)
+
+    def detach_source(self, node_id: str, expected: int, source_id: str, reason: str | None = None) -> Done:
+        old = self._node(node_id)
+        if source_id not in old.sources:
+            raise Rejected([Problem("sourceId", f"{source_id!r} is not a source of {node_id!r}")])
+        return self.update_node(node_id, expected, {"sources": [s for s in old.sources if s != source_id]}, reason)
+
+    # -- relations -----------------------------------------------------------
+    def relation(self, rel: str, from_id: str, to_id: str) -> Relation:
+        for node_id in (from_id, to_id):
+            self._node(node_id)
+        for r in self.store.relations([from_id], "out", [rel]):
+            if r.to_id == to_id:
+                return r
+        raise NotFound(f"no {rel} relation from {from_id!r} to {to_id!r}")
+
+    def _may_link(self, from_node: Node, to_node: Node) -> None:
+        if not (from_node.status == "draft" or to_node.status == "draft"):
+            self._need("reviewer", "changing the relations between records that are not drafts")
+
+    def add_relation(self, data: Mapping[str, Any], reason: str | None = None) -> Done:
+        self._need("curator", "adding relations")
+        record, errors = parse_record(dict(data))
+        if record is None or not isinstance(record, Relation):
+            raise Rejected(_problems(errors or ["expected a relation (with rel, from, to)"]))
+        ends = [self._node(record.from_id), self._node(record.to_id)]
+        rtype = schema.RELATIONS[record.rel]
+        if not rtype.allows(ends[0].kind, ends[1].kind):
+            raise Rejected([Problem("type", f"{record.rel} cannot go from {ends[0].kind} to {ends[1].kind}; "
+                                            f"allowed: {schema.endpoint_summary(rtype)}")])
+        self._may_link(*ends)
+        problems = self._sources_ok(record.sources, "sources")
+        if problems:
+            raise Rejected(problems)
+        try:
+            return self._commit(self._stamped(record, None), None, "add-relation", reason, 0)
+        except Conflict as exc:
+            raise Conflict(f"{record.rel} from {record.from_id!r} to {record.to_id!r} already exists; update it "
+                           "instead", key=exc.key, current=exc.current) from None
+
+    def update_relation(self, rel: str, from_id: str, to_id: str, expected: int, patch: Mapping[str, Any],
+                        reason: str | None = None) -> Done:
+        self._need("curator", "editing relations")
+        old = self.relation(rel, from_id, to_id)
+        self._may_link(self.gate.nodes[from_id], self.gate.nodes[to_id])
+        self._check_version(old, expected)
+        data = relation_to_json(old)
+        for key in ("properties", "sources", "confidence", "note"):
+            if key in patch:
+                data[key] = patch[key]
+        record, errors = parse_record(data)
+        if record is None:
+            raise Rejected(_problems(errors))
+        problems = self._sources_ok(tuple(s for s in record.sources if s not in old.sources), "sources")
+        if problems:
+            raise Rejected(problems)
+        new = self._stamped(record, old)
+        return self._commit(new, old, "update-relation", reason, old.version)
+
+    def remove_relation(self, rel: str, from_id: str, to_id: str, expected: int, reason: str | None = None) -> Done:
+        self._need("curator", "removing relations")
+        old = self.relation(rel, from_id, to_id)
+        self._may_link(self.gate.nodes[from_id], self.gate.nodes[to_id])
+        self._check_version(old, expected)
+        return self._commit(None, old, "remove-relation", reason, old.version, removed=old)
