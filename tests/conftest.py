@@ -10,6 +10,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import Phase
+from hypothesis import settings as hypothesis_settings
 
 from heritage_graph.app import create_app
 from heritage_graph.cli import SEED_ACTOR, seed_files
@@ -20,6 +22,8 @@ from heritage_graph.store.ladybug import LadybugStore
 from heritage_graph.store.memory import MemoryStore
 
 ROOT = Path(__file__).resolve().parent.parent
+# `pytest --hypothesis-profile=explore` finds failures without the (slow) shrinking.
+hypothesis_settings.register_profile("explore", phases=[Phase.explicit, Phase.generate])
 NEO4J_SKIP = "NEO4J_URI is not set: the Neo4j contract tests need a server (see README, 'Neo4j')"
 
 

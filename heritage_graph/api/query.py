@@ -15,7 +15,7 @@ from ..errors import InvalidInput
 from ..model import Page
 from ..services import catalog, discovery, graph
 from ..services.provenance import provenance as provenance_of
-from ..visibility import PUBLIC
+from ..visibility import PUBLIC, Gate
 from .context import Context
 from .enums import Domain, Kind, LineageDirection, LineageRelation, RelationType
 from .mutations import Revision, as_of_text
@@ -105,7 +105,8 @@ def _listing(kind: str) -> Any:
             domain=filter.domain.value if is_element and filter and filter.domain else None,
         )
         page = await ctx.call(catalog.list_page, ctx.store, kind, flt, first=first,
-                              after=decode_cursor(after), cap=ctx.settings.max_page_size, visibility=ctx.visibility)
+                              after=decode_cursor(after), cap=ctx.settings.max_page_size, visibility=ctx.visibility,
+                              visible=ctx.gate.visible)
         ctx.gate.judge(page.items)
         return _connection(kind, page, ctx)
 
@@ -153,6 +154,10 @@ class Provenance:
     sources: list[SourceSupport] = strawberry.field(description="Every source cited by the node or a relation.")
 
 
+def public_gate(ctx: Context) -> Gate:
+    return Gate(ctx.store, PUBLIC)
+
+
 StoryType = KIND_TYPES["Story"]
 StoryConnection = CONNECTIONS["Story"][1]
 
@@ -191,7 +196,7 @@ class _Root:
         flt = catalog.Filter(region=str(region) if region else None)
         # Stories are the tourism apps' door: they show what anyone may see, whoever asks.
         page = await ctx.call(catalog.list_page, ctx.store, "Story", flt, first=first, after=decode_cursor(after),
-                              cap=ctx.settings.max_page_size, visibility=PUBLIC)
+                              cap=ctx.settings.max_page_size, visibility=PUBLIC, visible=public_gate(ctx).visible)
         return _connection("Story", page, ctx, lang=language)
 
     @strawberry.field(description="A published, public story, or null.")
@@ -224,7 +229,7 @@ class _Root:
             discovery.search, ctx.store, query, kinds=[k.value for k in kinds or ()],
             region=str(region) if region else None, domains=[d.value for d in domains or ()], unesco=unesco,
             first=first, offset=offset, cap=ctx.settings.max_page_size, lang=lang or ctx.lang,
-            visibility=ctx.visibility)
+            visibility=ctx.visibility, visible=ctx.gate.visible)
         for h in found.hits:
             ctx.nodes.prime(h.node.id, h.node)
         edges = [SearchEdge(cursor=encode_cursor(str(offset + i), OFFSET_PREFIX), score=round(h.score, 6),

@@ -82,7 +82,7 @@ class SqliteIndex:
     # -- writes --------------------------------------------------------------
     def rebuild(self, docs: Iterable[SearchDoc], generation: str) -> int:
         with self._lock, self._transaction():
-            for table in ("docs", "doc_places", "doc_domains", "fts"):
+            for table in TABLES:
                 self._db.execute(f"DELETE FROM {table}")
             count = self._insert(docs)
             self._set_state(generation)
@@ -120,7 +120,7 @@ class SqliteIndex:
             if not rowids:
                 continue
             rmarks = ",".join("?" * len(rowids))
-            for table in ("docs", "doc_places", "doc_domains", "fts"):
+            for table in TABLES:
                 self._db.execute(f"DELETE FROM {table} WHERE rowid IN ({rmarks})", rowids)
 
     def _insert(self, docs: Iterable[SearchDoc]) -> int:

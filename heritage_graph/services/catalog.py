@@ -8,6 +8,7 @@ from ..errors import InvalidInput
 from ..model import Page
 from ..store.base import Store
 from ..visibility import Visibility
+from .graph import Visible, _everyone
 
 MAX_PLACE_DEPTH = 10
 
@@ -31,9 +32,11 @@ def places_within(store: Store, region: str) -> list[str]:
 
 
 def list_page(store: Store, kind: str, flt: Filter, *, first: int, after: str | None, cap: int,
-              visibility: Visibility | None = None) -> Page:
+              visibility: Visibility | None = None, visible: Visible = _everyone) -> Page:
     if first < 0 or first > cap:
         raise InvalidInput(f"first must be between 0 and {cap}, got {first}", field="first")
+    if flt.region and not visible([flt.region]):
+        return Page([], 0, False)  # a region the reader may not see is no region
     within = places_within(store, flt.region) if flt.region else None
     items = store.list_nodes(kind, within=within, domain=flt.domain, after=after, limit=first + 1,
                              visibility=visibility)

@@ -41,6 +41,7 @@ from ..errors import NotFound, StoreError
 from ..model import Node, Relation
 from ..schema import Prop, T
 from ..store.base import Store
+from ..visibility import PUBLIC
 from .exporter import EXPORT_KINDS, PAGE
 
 Json = dict[str, Any]
@@ -415,8 +416,8 @@ def agent_object(name: str) -> Json:
 
 
 def is_public(node: Node) -> bool:
-    """What linked data publishes: public, published records (the rule stories follow too)."""
-    return node.sensitivity == "public" and node.status == "published"
+    """What linked data publishes: what anyone may see (heritage_graph/visibility.py), as stories do."""
+    return PUBLIC.allows(node)
 
 
 def _everyone(_: str) -> bool:

@@ -209,8 +209,11 @@ class LadybugStore(CypherReads, CypherTokens):
     # -- writes --------------------------------------------------------------
     def delete_all(self) -> None:
         """Remove every node, relation and revision (tests and re-imports from scratch)."""
-        self._q("delete_revisions")
-        self._q("delete_all")
+        with self._lock:
+            self._q("delete_revisions")
+            self._q("delete_all")
+            self._q("set_meta", {"key": "generation", "value": str(int(self._generation()) + 1)})
+            self.rebuild_search()
 
     def write(self, nodes: Sequence[Node], relations: Sequence[Relation],
               progress: Progress | None = None) -> None:
