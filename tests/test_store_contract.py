@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from heritage_graph.errors import StoreError
-from heritage_graph.model import Node, Relation
+from heritage_graph.errors import Conflict, StoreError
+from heritage_graph.model import Changes, Node, Relation, Revision
 from heritage_graph.store.base import Store
 
 SRC = Node("Source", "src-1", "A source", properties={"title": "T", "url": "https://example.org", "type": "web"})
@@ -128,3 +130,45 @@ def test_write_is_atomic(filled: Store) -> None:
 def test_delete_all(filled: Store) -> None:
     filled.delete_all()
     assert filled.count_nodes() == 0
+
+
+# -- transactions with expected versions, removals and revisions ---------------------
+def _rev(target: str, nodes: tuple[str, ...], op: str, at: str, version: int) -> Revision:
+    return Revision(id=f"rev-{at}-{target}", target=target, nodes=nodes, op=op, actor="ana", at=at, version=version,
+                    reason="test", before=None, after={"kind": "Place", "id": target, "name": target})
+
+
+def test_apply_checks_expected_versions(filled: Store) -> None:
+    filled.apply(Changes(nodes=[replace(n, version=1) for n in filled.get_nodes(["ana"])],
+                         relations=[replace(RELS[5], version=1)]))
+    ana = filled.get_nodes(["ana"])[0]
+    assert ana.version == 1
+    filled.apply(Changes(nodes=[replace(ana, name="Ana M.", version=ana.version + 1)],
+                         expected={("node", "ana"): ana.version}))
+    assert filled.get_nodes(["ana"])[0].version == ana.version + 1
+    with pytest.raises(Conflict) as stale:
+        filled.apply(Changes(nodes=[replace(ana, name="Ana X", version=ana.version + 1)],
+                             expected={("node", "ana"): ana.version}))
+    assert stale.value.current == ana.version + 1
+    assert filled.get_nodes(["ana"])[0].name == "Ana M.", "a refused change writes nothing"
+    with pytest.raises(Conflict, match="already exists"):
+        filled.apply(Changes(nodes=[Node("Place", "pe", "Perú 2")], expected={("node", "pe"): 0}))
+    rel = RELS[5]
+    with pytest.raises(Conflict):
+        filled.apply(Changes(relations=[rel], expected={("rel", rel.rel, rel.from_id, rel.to_id): 7}))
+
+
+def test_apply_removes_relations_and_records_revisions(filled: Store) -> None:
+    rel = RELS[5]
+    revision = _rev(f"{rel.rel}:{rel.from_id}->{rel.to_id}", (rel.from_id, rel.to_id), "remove-relation",
+                    "2026-01-01T00:00:00.000001Z", 0)
+    filled.apply(Changes(relations=[replace(rel, version=3)]))
+    filled.apply(Changes(removed=[rel], revisions=[revision], expected={("rel", rel.rel, rel.from_id, rel.to_id): 3}))
+    assert filled.relations(["beto"], "out", ["LEARNED_FROM"]) == []
+    first = _rev("pe", ("pe",), "update", "2026-01-01T00:00:00.000002Z", 1)
+    filled.apply(Changes(revisions=[first]))
+    assert [v.op for v in filled.revisions(["beto"])] == ["remove-relation"]
+    assert [v.op for v in filled.revisions(["ana", "pe"])] == ["remove-relation", "update"]
+    got = filled.revisions(["pe"])[0]
+    assert (got.actor, got.reason, got.version, got.after) == ("ana", "test", 1, first.after)
+    assert filled.revisions(["nobody"]) == []

@@ -147,8 +147,8 @@ NODE = """query($id: ID!) { node(id: $id) { id name sources { id } relations { f
 
 
 # HERITAGE_LEAK_EXAMPLES raises the count for a longer hunt (bench/ or by hand).
-@settings(max_examples=int(os.environ.get("HERITAGE_LEAK_EXAMPLES", "40")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("HERITAGE_LEAK_EXAMPLES", "40")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=cases())
 def test_no_read_path_mentions_a_hidden_record(world: tuple[LadybugStore, Client, dict], case: Case) -> None:
     store, client, secrets = world

@@ -99,18 +99,20 @@ def check_written(written: int, expected: int) -> None:
 
 
 def check_versions(found: dict[tuple[str, ...], int], expected: dict[tuple[str, ...], int]) -> None:
-    """Compare the versions read under lock with those the writer expected (0: absent)."""
+    """Compare the versions read under lock (``found``: the records that exist) with those the
+    writer expected (0: the record must not exist yet)."""
     for key, want in expected.items():
-        have = found.get(key, 0)
+        what = key[1] if key[0] == "node" else f"{key[1]} from {key[2]!r} to {key[3]!r}"
+        if key not in found:
+            if want:
+                raise Conflict(f"{what} no longer exists", key=key, current=None)
+            continue
+        have = found[key]
+        if want == 0:
+            raise Conflict(f"{what} already exists (version {have})", key=key, current=have)
         if have != want:
-            what = key[1] if key[0] == "node" else f"{key[1]} from {key[2]!r} to {key[3]!r}"
-            if want == 0:
-                message = f"{what} already exists (version {have})"
-            elif have == 0:
-                message = f"{what} no longer exists"
-            else:
-                message = f"{what} changed: it is at version {have}, the change was based on version {want}"
-            raise Conflict(message, key=key, current=have or None)
+            raise Conflict(f"{what} changed: it is at version {have}, the change was based on version {want}",
+                           key=key, current=have)
 
 
 def by_type(keys: list[tuple[str, ...]]) -> dict[str, list[dict[str, str]]]:

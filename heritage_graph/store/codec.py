@@ -30,7 +30,7 @@ def _load(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _version(value: Any) -> int:
+def stored_version(value: Any) -> int:
     # Rows written before versions existed count as version 1.
     return 1 if value is None else int(value)
 
@@ -62,7 +62,7 @@ def row_node(row: Mapping[str, Any], sources: list[str] | tuple[str, ...] = ()) 
         confidence=row.get("confidence"),
         sensitivity=row.get("sensitivity") or "public",
         status=row.get("status") or "published",
-        version=_version(row.get("version")),
+        version=stored_version(row.get("version")),
         **{f: row.get(f) for f in schema.SYSTEM_FIELDS},
     )
 
@@ -99,7 +99,7 @@ def row_relation(rel: str, from_id: str, to_id: str, props: Mapping[str, Any]) -
         sources=tuple(sorted(props.get("sources") or ())),
         confidence=props.get("confidence"),
         note=props.get("note"),
-        version=_version(props.get("version")),
+        version=stored_version(props.get("version")),
         **{f: props.get(f) for f in schema.SYSTEM_FIELDS},
     )
 

@@ -246,11 +246,11 @@ class LadybugStore(CypherReads, CypherTokens):
         ids = [k[1] for k in expected if k[0] == "node"]
         for chunk in chunks(ids):
             for r in self._q("lock_nodes", {"ids": chunk}):
-                found[("node", r["id"])] = int(r["version"] or 1)
+                found[("node", r["id"])] = codec.stored_version(r["version"])
         for rel, rows in _by_type([k for k in expected if k[0] == "rel"]).items():
             for chunk in chunks(rows):
                 for r in self._q("lock_relations", {"rows": chunk}, rel=rel):
-                    found[("rel", rel, r["from_id"], r["to_id"])] = int(r["version"] or 1)
+                    found[("rel", rel, r["from_id"], r["to_id"])] = codec.stored_version(r["version"])
         return found
 
     def _write(self, changes: Changes, progress: Progress) -> None:

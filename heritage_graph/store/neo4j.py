@@ -179,11 +179,11 @@ class Neo4jStore(CypherReads, CypherTokens):
             ids = [k[1] for k in changes.expected if k[0] == "node"]
             for chunk in chunks(ids):
                 for r in tx.run(q.render("lock_nodes"), ids=chunk):
-                    found[("node", r["id"])] = int(r["version"] or 1)
+                    found[("node", r["id"])] = codec.stored_version(r["version"])
             for rel, rows in _by_type([k for k in changes.expected if k[0] == "rel"]).items():
                 for chunk in chunks(rows):
                     for r in tx.run(q.render("lock_relations", rel=rel), rows=chunk):
-                        found[("rel", rel, r["from_id"], r["to_id"])] = int(r["version"] or 1)
+                        found[("rel", rel, r["from_id"], r["to_id"])] = codec.stored_version(r["version"])
             check_versions(found, changes.expected)
             for kind, rows in by_kind.items():
                 for chunk in chunks(rows):
