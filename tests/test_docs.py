@@ -94,3 +94,19 @@ def test_every_command_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for name in main.commands:
         assert re.search(rf"^\s+{name}\b", readme, re.M), f"command {name} is not in the README"
+
+
+def test_mutation_examples_are_valid_against_the_schema() -> None:
+    from graphql import parse, validate
+
+    from heritage_graph.api.schema import build_schema
+
+    schema = build_schema()._schema
+    found = 0
+    for doc in GRAPHQL_DOCS:
+        for lang, text in blocks(doc):
+            if lang == "graphql-mutation":
+                found += 1
+                errors = validate(schema, parse(text))
+                assert not errors, f"{doc.name}: {errors}"
+    assert found >= 5
