@@ -4,6 +4,7 @@ index's consistency with the graph, and the GraphQL field."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -133,44 +134,31 @@ def _ladybug(path: Path) -> LadybugStore:
     return s
 
 
-def test_deleted_index_is_rebuilt_on_open(tmp_path: Path) -> None:
+def _spoil(db: Path) -> None:
+    """As if the process died after the graph commit and before the index commit."""
+    index = sqlite3.connect(db / SEARCH_FILE)
+    index.execute("DELETE FROM fts WHERE rowid IN (SELECT rowid FROM docs WHERE id = 'tijeras')")
+    index.execute("UPDATE meta SET value = '0' WHERE key = 'generation'")
+    index.commit()
+    index.close()
+
+
+def _outdate(db: Path) -> None:
+    """As if the index was written by an older version."""
+    index = sqlite3.connect(db / SEARCH_FILE)
+    index.execute("UPDATE meta SET value = 'old' WHERE key = 'format'")
+    index.execute("DELETE FROM fts")
+    index.commit()
+    index.close()
+
+
+@pytest.mark.parametrize("damage", [lambda db: (db / SEARCH_FILE).unlink(), _spoil, _outdate],
+                         ids=["deleted", "behind-the-graph", "older-format"])
+def test_a_stale_index_is_rebuilt_when_the_store_opens(tmp_path: Path, damage: Callable[[Path], None]) -> None:
     s = _ladybug(tmp_path / "db")
     s.write(NODES, RELS)
     s.close()
-    (tmp_path / "db" / SEARCH_FILE).unlink()
-    s = _ladybug(tmp_path / "db")
-    try:
-        assert ids(s, "tijeras") == ["tijeras"]
-    finally:
-        s.close()
-
-
-def test_index_behind_the_graph_is_rebuilt_on_open(tmp_path: Path) -> None:
-    s = _ladybug(tmp_path / "db")
-    s.write(NODES, RELS)
-    s.close()
-    # As if the process died after the graph commit and before the index commit:
-    db = sqlite3.connect(tmp_path / "db" / SEARCH_FILE)
-    db.execute("DELETE FROM fts WHERE rowid IN (SELECT rowid FROM docs WHERE id = 'tijeras')")
-    db.execute("UPDATE meta SET value = '0' WHERE key = 'generation'")
-    db.commit()
-    db.close()
-    s = _ladybug(tmp_path / "db")
-    try:
-        assert ids(s, "tijeras") == ["tijeras"]
-    finally:
-        s.close()
-
-
-def test_index_from_another_format_version_is_rebuilt(tmp_path: Path) -> None:
-    s = _ladybug(tmp_path / "db")
-    s.write(NODES, RELS)
-    s.close()
-    db = sqlite3.connect(tmp_path / "db" / SEARCH_FILE)
-    db.execute("UPDATE meta SET value = 'old' WHERE key = 'format'")
-    db.execute("DELETE FROM fts")
-    db.commit()
-    db.close()
+    damage(tmp_path / "db")
     s = _ladybug(tmp_path / "db")
     try:
         assert ids(s, "tijeras") == ["tijeras"]

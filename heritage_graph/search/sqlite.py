@@ -17,7 +17,7 @@ from ..errors import StoreUnavailable
 from ..visibility import Visibility
 from .documents import SearchDoc
 from .model import Facets, SearchQuery
-from .text import KIND_WEIGHTS, ParsedQuery, SearchText
+from .text import KIND_WEIGHTS, ParsedQuery, SearchText, match_expression
 
 FORMAT_VERSION = "2"
 _SCHEMA = f"""
@@ -40,17 +40,9 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5({", ".join(SearchText.FIELDS)}
 TABLES = ("docs", "doc_places", "doc_domains", "doc_communities", "fts")
 
 
-def _quote(term: str) -> str:
-    return '"' + term.replace('"', "") + '"'
-
-
 def fts_expression(q: ParsedQuery) -> str:
-    """The FTS5 MATCH text: each word a prefix, each phrase in order, joins as alternatives."""
-    parts = ['"' + " ".join(p) + '"' for p in q.phrases]
-    if q.terms:
-        variants = [" AND ".join(f"{_quote(t)}*" for t in v) for v in q.term_variants()]
-        parts.append("(" + " OR ".join(f"({v})" for v in variants) + ")")
-    return " AND ".join(parts)
+    """The FTS5 MATCH text (words are [a-z0-9] only, so quoting cannot be escaped)."""
+    return match_expression(q, lambda t: f'"{t}"*')
 
 
 class SqliteIndex:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ..errors import InvalidInput
@@ -194,3 +194,13 @@ def _ordered(texts: dict[str, str], lang: str | None) -> list[str]:
     order = [lang, "es", "en"] if lang else ["es", "en"]
     keys = [k for k in order if k and k in texts] + sorted(k for k in texts if k not in order)
     return [texts[k] for k in keys]
+
+
+def match_expression(q: ParsedQuery, term: Callable[[str], str]) -> str:
+    """The query for an FTS5 or Lucene index: phrases in order, each word a prefix (``term``
+    writes one), and the variants with adjacent words joined as alternatives."""
+    parts = ['"' + " ".join(p) + '"' for p in q.phrases]
+    if q.terms:
+        variants = [" AND ".join(term(t) for t in v) for v in q.term_variants()]
+        parts.append("(" + " OR ".join(f"({v})" for v in variants) + ")")
+    return " AND ".join(parts)

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import StoreError, StoreQueryError, StoreUnavailable
 from ..model import Changes, Node, Relation, Revision, relation_key
 from ..search.model import Facets, SearchPage, SearchQuery
-from ..search.text import KIND_WEIGHTS, ParsedQuery, SearchText, search_text
+from ..search.text import KIND_WEIGHTS, ParsedQuery, SearchText, match_expression, search_text
 from . import codec
 from .base import Progress, check_versions, check_written, chunks
 from .base import by_type as _by_type
@@ -45,11 +45,7 @@ def _search_props(node: Node) -> dict[str, str]:
 
 def lucene_expression(q: ParsedQuery) -> str:
     """Lucene syntax for the full-text index: the same semantics as the FTS5 expression."""
-    parts = ['"' + " ".join(p) + '"' for p in q.phrases]
-    if q.terms:
-        variants = [" AND ".join(f"{t}*" for t in v) for v in q.term_variants()]
-        parts.append("(" + " OR ".join(f"({v})" for v in variants) + ")")
-    return " AND ".join(parts)
+    return match_expression(q, lambda t: f"{t}*")
 
 
 def _non_null(row: dict[str, Any]) -> dict[str, Any]:
