@@ -93,7 +93,7 @@ def render_schema() -> str:
         "",
         "## Ids",
         "",
-        f"An id matches `{schema.ID_PATTERN.pattern}` and is unique across all kinds.",
+        f"An id matches `^{schema.ID_PATTERN.pattern}$` and is unique across all kinds.",
         "",
     ]
     return "\n".join(out)

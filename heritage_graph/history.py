@@ -60,8 +60,13 @@ def visible_history(revisions: list[Revision], node_id: str, gate: Gate) -> list
     for v in revisions:
         if not set(v.nodes) <= shown:
             continue
-        out.append(replace(v, before=_readable(v.before, gate), after=_readable(v.after, gate)))
+        out.append(readable(v, gate))
     return out
+
+
+def readable(v: Revision, gate: Gate) -> Revision:
+    """The revision with what the reader may not see taken out of its before and after."""
+    return replace(v, before=_readable(v.before, gate), after=_readable(v.after, gate))
 
 
 def _readable(state: dict[str, Any] | None, gate: Gate) -> dict[str, Any] | None:
@@ -74,7 +79,9 @@ def _readable(state: dict[str, Any] | None, gate: Gate) -> dict[str, Any] | None
     cited = list(state.get("sources", ()))
     if cited:
         visible = gate.visible(cited)
-        state = {**state, "sources": [s for s in cited if s in visible]}
+        kept = [s for s in cited if s in visible]
+        # No trace of what was left out, not even an empty list.
+        state = {k: v for k, v in state.items() if k != "sources"} | ({"sources": kept} if kept else {})
     return state
 
 

@@ -9,6 +9,7 @@ export → import → export is byte-identical.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,6 +66,9 @@ def check_value(p: Prop, value: Any, path: str, errors: list[str]) -> Any:
         if p.allowed and value not in p.allowed:
             errors.append(f"{path}: {_show(value)} is not allowed; allowed values: {', '.join(p.allowed)}")
             return None
+        if p.pattern is not None and not p.pattern.fullmatch(value):
+            errors.append(f"{path}: {_show(value)} is not of the form {p.doc.rstrip('.').split(': ')[-1]}")
+            return None
         return value
     if p.type is T.INT:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -110,7 +114,7 @@ def check_value(p: Prop, value: Any, path: str, errors: list[str]) -> Any:
             return None
         texts: dict[str, str] = {}
         for lang, text in value.items():
-            if not schema.LANG_PATTERN.match(lang):
+            if not isinstance(lang, str) or not schema.LANG_PATTERN.fullmatch(lang):
                 errors.append(f"{path}: {_show(lang)} is not a language code (like es, en, qu, ay)")
             elif not isinstance(text, str) or not text.strip():
                 errors.append(f"{path}.{lang}: expected non-empty text, got {_show(text)}")
@@ -121,6 +125,9 @@ def check_value(p: Prop, value: Any, path: str, errors: list[str]) -> Any:
 
 
 def _in_range(p: Prop, value: float, path: str, errors: list[str]) -> Any:
+    if not math.isfinite(value):
+        errors.append(f"{path}: {value} is not a finite number")
+        return None
     if (p.minimum is not None and value < p.minimum) or (p.maximum is not None and value > p.maximum):
         errors.append(f"{path}: {_show(value)} is out of range; allowed: {p.minimum:g} to {p.maximum:g}")
         return None
@@ -128,7 +135,7 @@ def _in_range(p: Prop, value: float, path: str, errors: list[str]) -> Any:
 
 
 def _check_id(value: Any, path: str, errors: list[str]) -> str | None:
-    if not isinstance(value, str) or not schema.ID_PATTERN.match(value):
+    if not isinstance(value, str) or not schema.ID_PATTERN.fullmatch(value):
         errors.append(f"{path}: {_show(value)} is not a valid id (lowercase letters, digits, '.', '_' or '-', "
                       "starting with a letter or digit, at most 128 characters)")
         return None

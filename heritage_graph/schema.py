@@ -35,6 +35,8 @@ class Prop:
     fields: tuple[Prop, ...] = ()
     minimum: float | None = None
     maximum: float | None = None
+    # For strings: the form a value must have (matched whole), and how to say it.
+    pattern: re.Pattern[str] | None = None
     # Name of the GraphQL enum (for `allowed`), object type (for STRUCT), or the
     # field that gives the text in one language (for TEXT_MAP).
     gql: str | None = None
@@ -82,8 +84,10 @@ class RelationType:
         return next((p for p in self.props if p.name == name), None)
 
 
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,127}$")
-LANG_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+# Matched whole (fullmatch): "$" alone would also accept a trailing newline.
+ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9._-]{0,127}")
+LANG_PATTERN = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+DATE_PATTERN = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
 
 CONFIDENCE = ("high", "medium", "low")
 SENSITIVITY = ("public", "community", "restricted")
@@ -165,7 +169,7 @@ CONSENT = Prop(
     fields=(
         Prop("status", T.STRING, "Where consent stands.", CONSENT_STATUSES, gql="ConsentStatus"),
         Prop("given_by", T.STRING, "Who gave, refused or withdrew it (a person, an assembly, an organization)."),
-        Prop("date", T.STRING, "When: YYYY, YYYY-MM or YYYY-MM-DD."),
+        Prop("date", T.STRING, "When: YYYY, YYYY-MM or YYYY-MM-DD.", pattern=DATE_PATTERN),
         Prop("scope", T.STRING_LIST, "The uses it covers.", CONSENT_SCOPES, gql="ConsentScope"),
         Prop("note", T.STRING, "How it was obtained, conditions, references."),
     ),
@@ -266,7 +270,7 @@ NODE_KINDS: tuple[NodeKind, ...] = (
             Prop("title", T.STRING, "Title of the document."),
             Prop("url", T.STRING, "Where to read it."),
             Prop("publisher", T.STRING, "Who published it."),
-            Prop("date", T.STRING, "Publication date: YYYY, YYYY-MM or YYYY-MM-DD."),
+            Prop("date", T.STRING, "Publication date: YYYY, YYYY-MM or YYYY-MM-DD.", pattern=DATE_PATTERN),
             Prop("type", T.STRING, "What sort of document it is.", SOURCE_TYPES, gql="SourceType"),
         ),
         "sources",
@@ -418,7 +422,7 @@ RELATION_COMMON_PROPS: tuple[Prop, ...] = (
     VERSION,
 )
 NODE_COMMON_PROPS: tuple[Prop, ...] = (
-    Prop("id", T.STRING, "Unique across all kinds; matches `" + ID_PATTERN.pattern + "`."),
+    Prop("id", T.STRING, "Unique across all kinds; matches `^" + ID_PATTERN.pattern + "$`."),
     Prop("kind", T.STRING, "The node kind.", tuple(KINDS), gql="Kind"),
     Prop("name", T.STRING, "Display name."),
     Prop("names", T.TEXT_MAP, "Names by language code (es, en, qu, ay, ...)."),

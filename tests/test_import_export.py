@@ -237,3 +237,24 @@ s.close()
 def test_every_command_has_help(command: str) -> None:
     code, out, _ = cli(command, "--help")
     assert code == 0 and "Usage:" in out
+
+
+def test_an_export_reimports_into_the_same_store(tmp_path: Path) -> None:
+    code, _, _ = cli("--db", str(tmp_path / "db"), "import", str(write(tmp_path / "good.jsonl", GOOD)))
+    assert code == 0
+    out = tmp_path / "export.jsonl"
+    assert cli("--db", str(tmp_path / "db"), "export", str(out))[0] == 0
+    code, stdout, stderr = cli("--db", str(tmp_path / "db"), "import", str(out))
+    assert code == 0 and "nothing to change" in stdout, stderr
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ('{"kind": "Place", "id": "fiesta\\n", "name": "X"}', "not a valid id"),
+    ('{"kind": "Place", "id": "x", "name": "X", "names": {"es\\n": "X"}}', "not a language code"),
+    ('{"kind": "Place", "id": "x", "name": "X", "properties": {"lat": NaN}}', "not a finite number"),
+    ('{"kind": "Source", "id": "x", "name": "X", "properties": {"date": "May 2020"}}', "is not of the form"),
+    ('{"kind": "Source", "id": "x", "name": "X", "properties": {"date": "2020-13"}}', "is not of the form"),
+])
+def test_subtle_bad_values(store: Store, tmp_path: Path, line: str, message: str) -> None:
+    with pytest.raises(ImportRejected, match=message):
+        run_import(store, [write(tmp_path / "bad.jsonl", [line])])

@@ -152,8 +152,24 @@ def _outdate(db: Path) -> None:
     index.close()
 
 
-@pytest.mark.parametrize("damage", [lambda db: (db / SEARCH_FILE).unlink(), _spoil, _outdate],
-                         ids=["deleted", "behind-the-graph", "older-format"])
+def _format_one(db: Path) -> None:
+    """An index as version 1 wrote it: no consent column, no communities table."""
+    (db / SEARCH_FILE).unlink()
+    index = sqlite3.connect(db / SEARCH_FILE)
+    index.executescript("""
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('format', '1'), ('generation', '1');
+        CREATE TABLE docs (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,
+                           unesco INTEGER NOT NULL, sensitivity TEXT NOT NULL, status TEXT NOT NULL);""")
+    index.close()
+
+
+def _garble(db: Path) -> None:
+    (db / SEARCH_FILE).write_bytes(b"not a database" * 100)
+
+
+@pytest.mark.parametrize("damage", [lambda db: (db / SEARCH_FILE).unlink(), _spoil, _outdate, _format_one, _garble],
+                         ids=["deleted", "behind-the-graph", "older-format", "format-1-tables", "garbled"])
 def test_a_stale_index_is_rebuilt_when_the_store_opens(tmp_path: Path, damage: Callable[[Path], None]) -> None:
     s = _ladybug(tmp_path / "db")
     s.write(NODES, RELS)

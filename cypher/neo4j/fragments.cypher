@@ -11,3 +11,8 @@ AND (coalesce(n.sensitivity, "public") IN $sensitivities
          AND (n.id IN $scope
               OR EXISTS { MATCH (n)<-[:PRACTICES]-(c:Node) WHERE c.id IN $scope }
               OR EXISTS { MATCH (n)-[:MEMBER_OF]->(c:Node) WHERE c.id IN $scope })))
+
+// fragment: PUBLIC_PLACE
+// A place anyone may see (visibility.PUBLIC), on the variable `x`.
+(coalesce(x.status, "published") = "published" AND coalesce(x.sensitivity, "public") = "public"
+ AND NOT coalesce(x.consent_status, "") IN ["pending", "refused", "withdrawn"])

@@ -17,6 +17,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..history import readable
 from ..model import Node as NodeRecord
 from ..model import Relation as RelationRecord
 from ..model import Revision as RevisionRecord
@@ -209,7 +210,7 @@ async def _run(info: Info[Context, None], work: Callable[[Curation], Done]) -> A
         return NotFoundError(message=str(exc))
     except Forbidden as exc:
         return ForbiddenError(message=str(exc))
-    revision = Revision.of(done.revision)
+    revision = Revision.of(readable(done.revision, curation.gate))
     if isinstance(done.record, NodeRecord):
         # Later fields of this request read the record as it is now.
         await ctx.call(ctx.gate.judge, [done.record])

@@ -125,7 +125,10 @@ class Node:
 
     @strawberry.field(description="The sources that document this record.")
     async def sources(self, info: Info[Context, None]) -> list[SourceNode]:
-        return await _source_nodes(info, self.record.sources)
+        found = await _source_nodes(info, self.record.sources)
+        if self.record.kind == "Story":  # read by anyone: what anyone may see
+            found = [s for s in found if is_public(s.record)]
+        return found
 
     @strawberry.field(description="Relations of the given types (all but DOCUMENTED_BY by default), "
                       "in one or both directions.")
@@ -142,7 +145,8 @@ class Node:
         out: list[Relation] = []
         for d in dirs:
             recs = await info.context.relations.load((self.id, d, names))  # type: ignore[arg-type]
-            recs = await visible_relations(info, recs, str(self.id))
+            recs = await (_public_ends(info, recs, str(self.id)) if self.record.kind == "Story"
+                          else visible_relations(info, recs, str(self.id)))
             out.extend(Relation.of(r, viewer=str(self.id)) for r in recs)
         return out
 

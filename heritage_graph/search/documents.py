@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from .. import schema
 from ..model import Node
 from ..store.base import BATCH, Store, chunks
-from ..visibility import communities_of
+from ..visibility import PUBLIC, communities_of
 from .text import SearchText, search_text
 
 # Relations that say where a node is: LOCATED_IN, and a story's cover place.
@@ -23,7 +23,8 @@ class SearchDoc:
     text: SearchText
     domains: tuple[str, ...]
     unesco: bool
-    places: tuple[str, ...]  # every place it is in, at any depth (a Place is in itself)
+    places: tuple[str, ...]  # every place it is in, at any depth (a Place is in itself), as anyone sees them
+    hidden_places: tuple[str, ...]  # places on the way that not everyone may see (kept to refresh the doc)
     departments: tuple[str, ...]
     sensitivity: str
     status: str
@@ -32,39 +33,56 @@ class SearchDoc:
 
 
 class PlaceTree:
-    """Parents and levels of places, fetched from the store once each."""
+    """Parents of places, and which places anyone may see, fetched from the store once each.
+
+    Only places anyone may see place a record in a region: a draft or restricted place
+    neither counts as a region nor leads up to one (the index serves every reader, so
+    it follows the public view). Hidden places are still recorded, so that a document
+    is refreshed when such a place changes.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
         self.parents: dict[str, list[str]] = {}
-        self.levels: dict[str, str | None] = {}
+        self.places: dict[str, Node] = {}
 
     def _load(self, ids: Iterable[str]) -> None:
         todo = [i for i in dict.fromkeys(ids) if i not in self.parents]
-        for _ in range(MAX_PLACE_DEPTH):
-            if not todo:
-                return
-            for chunk in chunks(todo, BATCH):
-                for i in chunk:
-                    self.parents.setdefault(i, [])
-                for r in self.store.relations(chunk, "out", ["LOCATED_IN"]):
-                    self.parents[r.from_id].append(r.to_id)
-                for n in self.store.get_nodes(chunk):
-                    self.levels[n.id] = n.properties.get("level") if n.kind == "Place" else None
-            todo = [p for i in todo for p in self.parents[i] if p not in self.parents]
+        for chunk in chunks(todo, BATCH):
+            for i in chunk:
+                self.parents.setdefault(i, [])
+            for r in self.store.relations(chunk, "out", ["LOCATED_IN"]):
+                self.parents[r.from_id].append(r.to_id)
+            for n in self.store.get_nodes(chunk):
+                if n.kind == "Place":
+                    self.places[n.id] = n
 
-    def ancestors(self, starts: Sequence[str]) -> list[str]:
-        self._load(starts)
-        seen: dict[str, None] = {}
+    def ancestors(self, starts: Sequence[str]) -> tuple[list[str], list[str]]:
+        """(public places the starts are in, at any depth through public places; hidden ones met)."""
+        public: dict[str, None] = {}
+        hidden: dict[str, None] = {}
         frontier = list(starts)
         for _ in range(MAX_PLACE_DEPTH + 1):
-            frontier = [p for p in frontier if p not in seen]
+            frontier = [p for p in dict.fromkeys(frontier) if p not in public and p not in hidden]
             if not frontier:
                 break
-            seen.update(dict.fromkeys(frontier))
             self._load(frontier)
-            frontier = [q for p in frontier for q in self.parents.get(p, [])]
-        return [p for p in seen if self.levels.get(p) is not None]
+            nxt = []
+            for p in frontier:
+                place = self.places.get(p)
+                if place is None:
+                    continue
+                if PUBLIC.allows(place):
+                    public[p] = None
+                    nxt += self.parents.get(p, [])
+                else:
+                    hidden[p] = None
+            frontier = nxt
+        return list(public), list(hidden)
+
+    def level(self, place_id: str) -> str | None:
+        place = self.places.get(place_id)
+        return place.properties.get("level") if place else None
 
 
 def build_documents(store: Store, nodes: Sequence[Node], tree: PlaceTree | None = None) -> list[SearchDoc]:
@@ -76,10 +94,10 @@ def build_documents(store: Store, nodes: Sequence[Node], tree: PlaceTree | None 
     communities = communities_of(store, [n.id for n in nodes])
     docs = []
     for n in nodes:
-        starts = direct[n.id] + ([n.id] if n.kind == "Place" else [])
         if n.kind == "Place":
-            tree.levels.setdefault(n.id, n.properties.get("level"))
-        places = tuple(sorted(tree.ancestors(starts)))
+            tree.places[n.id] = n
+        public, hidden = tree.ancestors(direct[n.id] + ([n.id] if n.kind == "Place" else []))
+        places = tuple(sorted(public))
         docs.append(SearchDoc(
             id=n.id,
             kind=n.kind,
@@ -87,7 +105,8 @@ def build_documents(store: Store, nodes: Sequence[Node], tree: PlaceTree | None 
             domains=tuple(n.properties.get("domains") or ()),
             unesco=bool(n.properties.get("unesco")),
             places=places,
-            departments=tuple(p for p in places if tree.levels.get(p) == "department"),
+            hidden_places=tuple(sorted(hidden)),
+            departments=tuple(p for p in places if tree.level(p) == "department"),
             sensitivity=n.sensitivity,
             status=n.status,
             consent_status=n.consent_status,

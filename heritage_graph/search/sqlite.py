@@ -19,7 +19,7 @@ from .documents import SearchDoc
 from .model import Facets, SearchQuery
 from .text import KIND_WEIGHTS, ParsedQuery, SearchText, match_expression
 
-FORMAT_VERSION = "2"
+FORMAT_VERSION = "3"
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS docs (
@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS docs (
     sensitivity TEXT NOT NULL, status TEXT NOT NULL, consent_status TEXT);
 CREATE TABLE IF NOT EXISTS doc_communities (rowid INTEGER NOT NULL, community TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS doc_communities_rowid ON doc_communities (rowid);
-CREATE TABLE IF NOT EXISTS doc_places (rowid INTEGER NOT NULL, place TEXT NOT NULL, department INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS doc_places (rowid INTEGER NOT NULL, place TEXT NOT NULL, department INTEGER NOT NULL,
+    public INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS doc_places_place ON doc_places (place);
 CREATE INDEX IF NOT EXISTS doc_places_rowid ON doc_places (rowid);
 CREATE TABLE IF NOT EXISTS doc_domains (rowid INTEGER NOT NULL, domain TEXT NOT NULL);
@@ -50,12 +51,27 @@ class SqliteIndex:
         self.path = path
         self._lock = threading.RLock()
         try:
-            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise StoreUnavailable(f"cannot open the search index {path}: {exc}") from exc
+            self._db = self._connect()
+        except sqlite3.DatabaseError:
+            # Derived data: an unreadable index is thrown away and rebuilt from the graph.
+            for suffix in ("", "-wal", "-shm"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+            try:
+                self._db = self._connect()
+            except sqlite3.DatabaseError as exc:
+                raise StoreUnavailable(f"cannot open the search index {path}: {exc}") from exc
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        return db
 
     def close(self) -> None:
         with self._lock:
@@ -73,11 +89,12 @@ class SqliteIndex:
 
     # -- writes --------------------------------------------------------------
     def rebuild(self, docs: Iterable[SearchDoc], generation: str) -> int:
-        with self._lock, self._transaction():
-            for table in TABLES:
-                self._db.execute(f"DELETE FROM {table}")
-            count = self._insert(docs)
-            self._set_state(generation)
+        with self._lock:
+            # Tables are made anew, so an index of an older format gets this format's columns.
+            self._db.executescript("".join(f"DROP TABLE IF EXISTS {t};" for t in TABLES) + _SCHEMA)
+            with self._transaction():
+                count = self._insert(docs)
+                self._set_state(generation)
         return count
 
     def update(self, docs: Sequence[SearchDoc], generation: str) -> None:
@@ -125,8 +142,9 @@ class SqliteIndex:
             self._db.execute(f"INSERT INTO fts (rowid, {', '.join(SearchText.FIELDS)}) VALUES (?, ?, ?, ?, ?, ?)",
                              (rowid, *d.text.values()))
             depts = set(d.departments)
-            self._db.executemany("INSERT INTO doc_places (rowid, place, department) VALUES (?, ?, ?)",
-                                 [(rowid, p, int(p in depts)) for p in d.places])
+            self._db.executemany(
+                "INSERT INTO doc_places (rowid, place, department, public) VALUES (?, ?, ?, ?)",
+                [(rowid, p, int(p in depts), 1) for p in d.places] + [(rowid, p, 0, 0) for p in d.hidden_places])
             self._db.executemany("INSERT INTO doc_domains (rowid, domain) VALUES (?, ?)",
                                  [(rowid, x) for x in d.domains])
             self._db.executemany("INSERT INTO doc_communities (rowid, community) VALUES (?, ?)",
@@ -142,7 +160,7 @@ class SqliteIndex:
             where.append(f"d.kind IN ({','.join('?' * len(q.kinds))})")
             args += q.kinds
         if q.region:
-            where.append("d.rowid IN (SELECT rowid FROM doc_places WHERE place = ?)")
+            where.append("d.rowid IN (SELECT rowid FROM doc_places WHERE place = ? AND public = 1)")
             args.append(q.region)
         if q.domains:
             marks = ",".join("?" * len(q.domains))

@@ -19,12 +19,14 @@ class Filter:
     domain: str | None = None
 
 
-def places_within(store: Store, region: str) -> list[str]:
-    """The region and every place nested in it, at any depth."""
+def places_within(store: Store, region: str, visible: Visible = _everyone) -> list[str]:
+    """The region and every place nested in it, at any depth, through places the reader may see."""
     seen = {region}
     frontier = [region]
     for _ in range(MAX_PLACE_DEPTH):
-        frontier = [p for p in store.child_places(frontier) if p not in seen]
+        found = [p for p in store.child_places(frontier) if p not in seen]
+        allowed = visible(found)
+        frontier = [p for p in found if p in allowed]
         if not frontier:
             break
         seen.update(frontier)
@@ -37,7 +39,7 @@ def list_page(store: Store, kind: str, flt: Filter, *, first: int, after: str | 
         raise InvalidInput(f"first must be between 0 and {cap}, got {first}", field="first")
     if flt.region and not visible([flt.region]):
         return Page([], 0, False)  # a region the reader may not see is no region
-    within = places_within(store, flt.region) if flt.region else None
+    within = places_within(store, flt.region, visible) if flt.region else None
     items = store.list_nodes(kind, within=within, domain=flt.domain, after=after, limit=first + 1,
                              visibility=visibility)
     total = store.count_kind(kind, within=within, domain=flt.domain, visibility=visibility)

@@ -93,11 +93,13 @@ class Curation:
         raise NotFound(f"no record with id {node_id!r}")
 
     def _may_hold(self, node: Node) -> None:
-        """Refuse a sensitivity the principal could not read back."""
+        """Refuse a record the principal could not read back (consent changes excepted: hiding is their point)."""
         if node.sensitivity == "restricted" and self.principal.role != "admin":
             raise Forbidden("only an admin may create or edit restricted records")
-        if node.sensitivity == "community" and self.principal.role != "admin" and not self.principal.community:
-            raise Forbidden("community records need a token scoped to a community (or an admin)")
+        if not self.gate.visibility.allows(node, self.gate.communities(node.id)):
+            raise Forbidden(f"the record would be hidden from this token ({node.sensitivity}, consent "
+                            f"{node.consent_status or 'none'}): set `community` records through a token "
+                            "scoped to one of the record's communities, or ask an admin")
 
     def _may_edit(self, node: Node) -> None:
         if node.status != "draft":
@@ -121,6 +123,8 @@ class Curation:
 
     def _commit(self, new: Node | Relation | None, old: Node | Relation | None, op: str, reason: str | None,
                 expected: int, *, removed: Relation | None = None) -> Done:
+        """Write one change; a relation change also expects its two ends unchanged (their status
+        decided whether the principal may make it)."""
         now = utc_now()
         changes = Changes()
         if isinstance(new, Node):
@@ -133,6 +137,9 @@ class Curation:
         assert record is not None
         key = node_key(record.id) if isinstance(record, Node) else relation_key(record)
         changes.expected[key] = expected
+        if isinstance(record, Relation):
+            for end in (record.from_id, record.to_id):
+                changes.expected[node_key(end)] = self.gate.nodes[end].version
         revision = revision_for(new, old, op, self.principal.actor, now, reason)
         changes.revisions.append(revision)
         self.store.apply(changes)
@@ -178,6 +185,8 @@ class Curation:
         for key in ("name", "names", "summary", "sources", "confidence", "sensitivity"):
             if key in patch:
                 data[key] = patch[key]
+        if "sources" in patch:
+            data["sources"] = self._checked_sources(old.sources, patch["sources"])
         if "properties" in patch:
             props = dict(data.get("properties", {}))
             for k, v in (patch["properties"] or {}).items():
@@ -192,7 +201,8 @@ class Curation:
         record, errors = parse_record(data)
         if record is None or not isinstance(record, Node):
             raise Rejected(_problems(errors))
-        self._may_hold(record)
+        if op != "consent":
+            self._may_hold(record)
         problems = self._sources_ok(tuple(s for s in record.sources if s not in old.sources), "sources")
         if problems:
             raise Rejected(problems)
@@ -233,19 +243,41 @@ class Curation:
         return self._replace_node(old, data, "consent", reason)
 
     def attach_source(self, node_id: str, expected: int, source_id: str, reason: str | None = None) -> Done:
+        self._need("curator", "citing sources")
         old = self._node(node_id)
-        if source_id in old.sources:
+        self._may_edit(old)
+        cited = self._visible_sources(old.sources)
+        if source_id in cited:
             raise Rejected([Problem("sourceId", f"{source_id!r} is already a source of {node_id!r}")])
-        return self.update_node(node_id, expected, {"sources": [*old.sources, source_id]}, reason)
+        return self.update_node(node_id, expected, {"sources": [*cited, source_id]}, reason)
 
     def detach_source(self, node_id: str, expected: int, source_id: str, reason: str | None = None) -> Done:
+        self._need("curator", "citing sources")
         old = self._node(node_id)
-        if source_id not in old.sources:
+        self._may_edit(old)
+        cited = self._visible_sources(old.sources)
+        if source_id not in cited:
             raise Rejected([Problem("sourceId", f"{source_id!r} is not a source of {node_id!r}")])
-        return self.update_node(node_id, expected, {"sources": [s for s in old.sources if s != source_id]}, reason)
+        return self.update_node(node_id, expected, {"sources": [s for s in cited if s != source_id]}, reason)
+
+    def _visible_sources(self, sources: tuple[str, ...]) -> list[str]:
+        shown = self.gate.visible(sources)
+        return [s for s in sources if s in shown]
+
+    def _checked_sources(self, old_sources: tuple[str, ...], wanted: Any) -> list[str]:
+        """A reader edits the sources it sees: each one it names must be a Source it may see (one it
+        may not see reads as missing, cited or not), and those it may not see stay as they were."""
+        wanted = [str(s) for s in (wanted or [])]
+        problems = self._sources_ok(tuple(wanted), "sources")
+        if problems:
+            raise Rejected(problems)
+        shown = self.gate.visible(old_sources)
+        return [*wanted, *(s for s in old_sources if s not in shown and s not in wanted)]
 
     # -- relations -----------------------------------------------------------
     def relation(self, rel: str, from_id: str, to_id: str) -> Relation:
+        if rel in schema.DERIVED_RELATIONS:
+            raise Rejected([Problem("type", f"{rel} follows a node's sources: use attachSource and detachSource")])
         for node_id in (from_id, to_id):
             self._node(node_id)
         for r in self.store.relations([from_id], "out", [rel]):
@@ -287,6 +319,8 @@ class Curation:
         for key in ("properties", "sources", "confidence", "note"):
             if key in patch:
                 data[key] = patch[key]
+        if "sources" in patch:
+            data["sources"] = self._checked_sources(old.sources, patch["sources"])
         record, errors = parse_record(data)
         if record is None:
             raise Rejected(_problems(errors))

@@ -46,7 +46,9 @@ def search(store: Store, text: str, *, kinds: Sequence[str] = (), region: str | 
     if region and not visible([region]):
         return Results([], 0, Facets(), offset)
     page = store.search(SearchQuery(parsed, tuple(kinds), region, tuple(domains), unesco, offset, first, visibility))
-    shown = visible(page.facets.regions)
+    shown = visible([*page.facets.regions, *(n.id for n, _ in page.hits)])
     page.facets.regions = Counter({k: n for k, n in page.facets.regions.items() if k in shown})
+    # Hits are checked again, whatever the index said.
+    page.hits = [(n, score) for n, score in page.hits if n.id in shown]
     hits = [Hit(node, score, snippet(node, parsed, lang)) for node, score in page.hits]
     return Results(hits, page.total, page.facets, offset)

@@ -236,7 +236,7 @@ def _changed(records: list[Any], old_of: Callable[[Any], Any], counts: Counts, s
             rec = replace(rec, **{"recorded_by": stamp.actor, "recorded_at": stamp.now, "updated_at": stamp.now,
                                   **given}, version=1)
         else:
-            rec = replace(rec, **{f: getattr(old, f) for f in SYSTEM_FIELDS}, **given, version=old.version)
+            rec = replace(rec, **{**{f: getattr(old, f) for f in SYSTEM_FIELDS}, **given}, version=old.version)
             if rec == old:
                 counts.unchanged += 1
                 continue

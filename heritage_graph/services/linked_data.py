@@ -708,7 +708,7 @@ async def _context_endpoint(request: Request) -> Response:
 async def _node_endpoint(request: Request) -> Response:
     node_id = request.path_params["id"]
     doc = None
-    if schema.ID_PATTERN.match(node_id):
+    if schema.ID_PATTERN.fullmatch(node_id):
         ctx = str(request.url_for("ld-context"))
         try:
             doc = await to_thread.run_sync(node_document, request.app.state.store, node_id, ctx)

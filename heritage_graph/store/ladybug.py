@@ -171,9 +171,11 @@ class LadybugStore(CypherReads, CypherTokens):
             return self._index.rebuild(iter_documents(self), generation)
 
     def search(self, query: SearchQuery) -> SearchPage:
-        hits, total, facets = self._index.query(query)
-        found = {n.id: n for n in self.get_nodes([i for i, _ in hits])}
-        return SearchPage([(found[i], score) for i, score in hits if i in found], total, facets)
+        # Under the store lock, so the index cannot lag behind the graph read with it.
+        with self._lock:
+            hits, total, facets = self._index.query(query)
+            found = {n.id: n for n in self.get_nodes([i for i, _ in hits])}
+            return SearchPage([(found[i], score) for i, score in hits if i in found], total, facets)
 
     def _reindex(self, nodes: Sequence[Node], relations: Sequence[Relation], generation: str) -> None:
         moved = [r.from_id for r in relations if r.rel == "LOCATED_IN"] + [n.id for n in nodes if n.kind == "Place"]
