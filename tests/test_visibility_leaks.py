@@ -191,6 +191,14 @@ def test_no_read_path_mentions_a_hidden_record(world: tuple[LadybugStore, Client
     assert {e["node"]["id"] for e in found["edges"]} == visible
     assert found["totalCount"] == len(visible) == sum(k["count"] for k in found["facets"]["kinds"])
 
+    # region filters: whatever place is named, nothing hidden comes back, and a hidden region is none
+    for place in ("zqp0x", "zqp1x"):
+        by_region = ask('query($r: ID) { traditions(filter: {region: $r}) { totalCount edges { node { id } } } '
+                        'search(query: "alpha", region: $r) { totalCount edges { node { id } } '
+                        'facets { regions { id } } } }', r=place)
+        if place not in visible:
+            assert by_region["traditions"]["totalCount"] == 0 and by_region["search"]["totalCount"] == 0
+
     # lineage, path, provenance, history from every visible node
     for n in case.nodes:
         if n.id not in visible:
