@@ -110,6 +110,8 @@ TRADITION_CATEGORIES = (
     "other",
 )
 PLACE_LEVELS = ("country", "department", "province", "district", "locality")
+# How deep walks up or down the place hierarchy go (its levels, with room for irregular nesting).
+MAX_PLACE_DEPTH = 10
 ORGANIZATION_TYPES = (
     "un-agency",
     "government",

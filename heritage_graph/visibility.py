@@ -22,7 +22,7 @@ looks exactly like one that does not exist.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .auth import Principal
@@ -75,6 +75,18 @@ class Visibility:
 PUBLIC = Visibility(("published",), ("public",), (), ("pending", "refused", "withdrawn"))
 EVERYTHING = Visibility((), ("public", "community", "restricted"), (), ())
 
+# Which of these ids the reader may see: a Gate's `visible`, or `everyone` for tools that see all.
+Visible = Callable[[Iterable[str]], set[str]]
+
+
+def everyone(ids: Iterable[str]) -> set[str]:
+    return set(ids)
+
+
+def is_public(node: Node) -> bool:
+    """Whether anyone may see it: published, public, consent neither pending nor withheld."""
+    return PUBLIC.allows(node)
+
 
 def communities_of(store: Store, ids: Sequence[str]) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {i: set() for i in ids}
@@ -96,6 +108,7 @@ class Gate:
         self.store = store
         self.visibility = visibility
         self._known: dict[str, bool] = {}
+        self._communities: dict[str, set[str]] = {}
         self.nodes: dict[str, Node] = {}
 
     def visible(self, ids: Iterable[str]) -> set[str]:
@@ -113,6 +126,7 @@ class Gate:
         v = self.visibility
         scoped = [n.id for n in nodes if n.sensitivity == "community" and v.needs_communities]
         communities = communities_of(self.store, scoped) if scoped else {}
+        self._communities.update(communities)
         for n in nodes:
             self.nodes[n.id] = n
             self._known[n.id] = v.allows(n, communities.get(n.id, ()))
@@ -123,4 +137,7 @@ class Gate:
         return self._known[node.id]
 
     def communities(self, node_id: str) -> set[str]:
-        return communities_of(self.store, [node_id])[node_id]
+        # Asked once per revision when a history is read: remembered for the request.
+        if node_id not in self._communities:
+            self._communities.update(communities_of(self.store, [node_id]))
+        return self._communities[node_id]

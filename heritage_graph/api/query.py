@@ -15,11 +15,11 @@ from ..errors import InvalidInput
 from ..model import Page
 from ..services import catalog, discovery, graph
 from ..services.provenance import provenance as provenance_of
-from ..visibility import PUBLIC, Gate
+from ..visibility import PUBLIC, Gate, is_public
 from .context import Context
 from .enums import Domain, Kind, LineageDirection, LineageRelation, RelationType
 from .mutations import Revision, as_of_text
-from .types import KIND_TYPES, Node, Relation, SourceNode, is_public, visible_node, wrap
+from .types import KIND_TYPES, Node, Relation, SourceNode, visible_node, wrap
 
 DEFAULT_PAGE = 20
 CURSOR_PREFIX = "id:"

@@ -18,7 +18,7 @@ from .. import schema
 from ..model import Node as NodeRecord
 from ..model import Relation as RelationRecord
 from ..schema import T
-from ..visibility import PUBLIC
+from ..visibility import is_public
 from .context import Context
 from .enums import ENUMS, Confidence, Direction, Kind, Kinship, PublicationStatus, RelationType, Sensitivity
 
@@ -292,11 +292,6 @@ async def _public_ends(info: Info[Context, None], recs: list[RelationRecord], vi
     others = [r.to_id if r.from_id == viewer else r.from_id for r in recs]
     nodes = await info.context.nodes.load_many(others)
     return [r for r, n in zip(recs, nodes, strict=True) if n is not None and is_public(n)]
-
-
-def is_public(node: NodeRecord) -> bool:
-    """Whether anyone may see it: published, public, and consent not withheld or pending."""
-    return PUBLIC.allows(node)
 
 
 def _kind_type(kind: schema.NodeKind) -> type:

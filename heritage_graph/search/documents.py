@@ -13,7 +13,6 @@ from .text import SearchText, search_text
 
 # Relations that say where a node is: LOCATED_IN, and a story's cover place.
 WHERE = ("LOCATED_IN", "COVER_PLACE")
-MAX_PLACE_DEPTH = 10
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ class PlaceTree:
         public: dict[str, None] = {}
         hidden: dict[str, None] = {}
         frontier = list(starts)
-        for _ in range(MAX_PLACE_DEPTH + 1):
+        for _ in range(schema.MAX_PLACE_DEPTH + 1):
             frontier = [p for p in dict.fromkeys(frontier) if p not in public and p not in hidden]
             if not frontier:
                 break

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import schema
 from ..errors import InvalidInput
 from ..model import Page
 from ..store.base import Store
-from ..visibility import Visibility
-from .graph import Visible, _everyone
-
-MAX_PLACE_DEPTH = 10
+from ..visibility import Visibility, Visible, everyone
 
 
 @dataclass(frozen=True)
@@ -19,11 +17,11 @@ class Filter:
     domain: str | None = None
 
 
-def places_within(store: Store, region: str, visible: Visible = _everyone) -> list[str]:
+def places_within(store: Store, region: str, visible: Visible = everyone) -> list[str]:
     """The region and every place nested in it, at any depth, through places the reader may see."""
     seen = {region}
     frontier = [region]
-    for _ in range(MAX_PLACE_DEPTH):
+    for _ in range(schema.MAX_PLACE_DEPTH):
         found = [p for p in store.child_places(frontier) if p not in seen]
         allowed = visible(found)
         frontier = [p for p in found if p in allowed]
@@ -34,7 +32,7 @@ def places_within(store: Store, region: str, visible: Visible = _everyone) -> li
 
 
 def list_page(store: Store, kind: str, flt: Filter, *, first: int, after: str | None, cap: int,
-              visibility: Visibility | None = None, visible: Visible = _everyone) -> Page:
+              visibility: Visibility | None = None, visible: Visible = everyone) -> Page:
     if first < 0 or first > cap:
         raise InvalidInput(f"first must be between 0 and {cap}, got {first}", field="first")
     if flt.region and not visible([flt.region]):

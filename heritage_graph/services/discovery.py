@@ -12,8 +12,7 @@ from ..model import Node
 from ..search.model import Facets, SearchQuery
 from ..search.text import parse_query, snippet
 from ..store.base import Store
-from ..visibility import EVERYTHING, Visibility
-from .graph import Visible, _everyone
+from ..visibility import EVERYTHING, Visibility, Visible, everyone
 
 
 @dataclass
@@ -34,7 +33,7 @@ class Results:
 def search(store: Store, text: str, *, kinds: Sequence[str] = (), region: str | None = None,
            domains: Sequence[str] = (), unesco: bool | None = None, first: int = 20, offset: int = 0,
            cap: int = 200, lang: str | None = None, visibility: Visibility = EVERYTHING,
-           visible: Visible = _everyone) -> Results:
+           visible: Visible = everyone) -> Results:
     """``visible`` answers which ids the reader may see: a hidden region is no region, and
     the departments in the facets are only those the reader may see."""
     if first < 0 or first > cap:

@@ -9,13 +9,14 @@ can prune hidden nodes before they are crossed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .. import schema
 from ..errors import InvalidInput
 from ..model import Node, Relation
 from ..store.base import Store
+from ..visibility import Visible, everyone
 
 LINEAGE_RELATIONS = ("LEARNED_FROM", "DERIVED_FROM")
 # Provenance and editorial links are not heritage connections: a path runs
@@ -47,15 +48,8 @@ def check_depth(value: int, cap: int, name: str = "maxDepth") -> int:
     return value
 
 
-Visible = Callable[[Iterable[str]], set[str]]
-
-
-def _everyone(ids: Iterable[str]) -> set[str]:
-    return set(ids)
-
-
 def lineage(store: Store, node_id: str, *, ancestors: bool, relation: str, max_depth: int,
-            visible: Visible = _everyone) -> Lineage | None:
+            visible: Visible = everyone) -> Lineage | None:
     """Each node once, at its shortest depth; hidden nodes are neither shown nor crossed."""
     if relation not in LINEAGE_RELATIONS:
         raise InvalidInput(f"relation must be one of {', '.join(LINEAGE_RELATIONS)}", field="relation")
@@ -88,7 +82,7 @@ def lineage(store: Store, node_id: str, *, ancestors: bool, relation: str, max_d
 
 
 def path(store: Store, from_id: str, to_id: str, *, max_depth: int,
-         relation_types: Sequence[str] | None = None, visible: Visible = _everyone) -> Path | None:
+         relation_types: Sequence[str] | None = None, visible: Visible = everyone) -> Path | None:
     """The shortest connection, following each relation in either direction, through visible nodes only."""
     types = list(relation_types) if relation_types else [
         r for r in schema.RELATIONS if r not in PATH_DEFAULT_EXCLUDED

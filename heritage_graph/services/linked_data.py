@@ -41,7 +41,7 @@ from ..errors import NotFound, StoreError
 from ..model import Node, Relation
 from ..schema import Prop, T
 from ..store.base import Store
-from ..visibility import PUBLIC
+from ..visibility import is_public
 from .exporter import EXPORT_KINDS, PAGE
 
 Json = dict[str, Any]
@@ -413,11 +413,6 @@ def agent_object(name: str) -> Json:
 
 
 # -- nodes and relations -------------------------------------------------------------
-
-
-def is_public(node: Node) -> bool:
-    """What linked data publishes: what anyone may see (heritage_graph/visibility.py), as stories do."""
-    return PUBLIC.allows(node)
 
 
 def _everyone(_: str) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from .. import schema
 from ..model import Node, Relation
 from ..store.base import Store
-from .graph import Visible, _everyone
+from ..visibility import Visible, everyone
 
 CLAIM_RELATIONS = tuple(r for r in schema.RELATIONS if r not in schema.DERIVED_RELATIONS)
 
@@ -27,7 +27,7 @@ class Provenance:
     supports: list[Support]
 
 
-def provenance(store: Store, node_id: str, visible: Visible = _everyone) -> Provenance | None:
+def provenance(store: Store, node_id: str, visible: Visible = everyone) -> Provenance | None:
     found = store.get_nodes([node_id]) if visible([node_id]) else []
     if not found:
         return None

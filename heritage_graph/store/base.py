@@ -121,3 +121,14 @@ def by_type(keys: list[tuple[str, ...]]) -> dict[str, list[dict[str, str]]]:
     for _, rel, from_id, to_id in keys:
         out.setdefault(rel, []).append({"from": from_id, "to": to_id})
     return out
+
+
+class WriteByApply:
+    """Adapters' ``write``: ``apply`` with nothing but nodes and relations."""
+
+    def apply(self, changes: Changes, progress: Progress | None = None) -> None:
+        raise NotImplementedError
+
+    def write(self, nodes: Sequence[Node], relations: Sequence[Relation],
+              progress: Progress | None = None) -> None:
+        self.apply(Changes(list(nodes), list(relations)), progress)

@@ -18,7 +18,7 @@ from ..search.documents import WHERE, build_documents, iter_documents
 from ..search.model import SearchPage, SearchQuery
 from ..search.sqlite import SqliteIndex
 from . import codec
-from .base import Progress, check_versions, check_written, chunks
+from .base import Progress, WriteByApply, check_versions, check_written, chunks
 from .base import by_type as _by_type
 from .cypher import QueryBook
 from .cypher_reads import CypherReads
@@ -99,7 +99,7 @@ def _translate(exc: Exception) -> StoreError:
     return StoreQueryError(text)
 
 
-class LadybugStore(CypherReads, CypherTokens):
+class LadybugStore(CypherReads, CypherTokens, WriteByApply):
     dialect = "ladybug"
 
     def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
@@ -216,10 +216,6 @@ class LadybugStore(CypherReads, CypherTokens):
             self._q("delete_all")
             self._q("set_meta", {"key": "generation", "value": str(int(self._generation()) + 1)})
             self.rebuild_search()
-
-    def write(self, nodes: Sequence[Node], relations: Sequence[Relation],
-              progress: Progress | None = None) -> None:
-        self.apply(Changes(list(nodes), list(relations)), progress)
 
     def apply(self, changes: Changes, progress: Progress | None = None) -> None:
         if self._read_only:

@@ -15,11 +15,11 @@ from ..search.documents import build_documents
 from ..search.model import Facets, SearchPage, SearchQuery
 from ..search.text import KIND_WEIGHTS, ParsedQuery, SearchText, matches
 from ..visibility import Visibility
-from .base import Direction, Progress, check_versions, check_written
+from .base import Direction, Progress, WriteByApply, check_versions, check_written
 from .tokens import MemoryTokens
 
 
-class MemoryStore(MemoryTokens):
+class MemoryStore(MemoryTokens, WriteByApply):
     dialect = "memory"
 
     def __init__(self) -> None:
@@ -135,10 +135,6 @@ class MemoryStore(MemoryTokens):
 
     def delete_all(self) -> None:
         self._nodes, self._rels, self._revisions = {}, {}, []
-
-    def write(self, nodes: Sequence[Node], relations: Sequence[Relation],
-              progress: Progress | None = None) -> None:
-        self.apply(Changes(list(nodes), list(relations)), progress)
 
     def apply(self, changes: Changes, progress: Progress | None = None) -> None:
         self.calls += 1

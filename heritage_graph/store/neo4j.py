@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import StoreError, StoreQueryError, StoreUnavailable
-from ..model import Changes, Node, Relation, Revision, relation_key
+from ..model import Changes, Node, Revision, relation_key
 from ..search.model import Facets, SearchPage, SearchQuery
 from ..search.text import KIND_WEIGHTS, ParsedQuery, SearchText, match_expression, search_text
 from . import codec
-from .base import Progress, check_versions, check_written, chunks
+from .base import Progress, WriteByApply, check_versions, check_written, chunks
 from .base import by_type as _by_type
 from .cypher import QueryBook
 from .cypher_reads import CypherReads
@@ -52,7 +52,7 @@ def _non_null(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if v is not None}
 
 
-class Neo4jStore(CypherReads, CypherTokens):
+class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
     dialect = "neo4j"
 
     def __init__(self, uri: str, user: str, password: str | None, database: str = "neo4j") -> None:
@@ -143,10 +143,6 @@ class Neo4jStore(CypherReads, CypherTokens):
         """Remove every node, relation and revision (tests and re-imports from scratch)."""
         self._read_or_write(self._queries.render("delete_revisions"), {}, write=True)
         self._read_or_write(self._queries.render("delete_all"), {}, write=True)
-
-    def write(self, nodes: Sequence[Node], relations: Sequence[Relation],
-              progress: Progress | None = None) -> None:
-        self.apply(Changes(list(nodes), list(relations)), progress)
 
     def apply(self, changes: Changes, progress: Progress | None = None) -> None:
         from neo4j import exceptions as ne
