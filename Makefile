@@ -8,15 +8,28 @@ STAMP  := $(VENV)/.installed
 LINT   := tools/cypher-lint
 GRAPHIQL := tools/graphiql
 
-.PHONY: serve test install lint docs clean
+.PHONY: serve test install lint docs clean bench
 
-$(STAMP): pyproject.toml
+# Installs exactly the versions of requirements.lock (as constraints), which `make audit` checks.
+$(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --upgrade pip -c requirements.lock
+	$(BIN)/python -m pip install --quiet -e '.[test]' -c requirements.lock
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+.PHONY: lock audit
+# requirements.lock: every distribution the project and its test extra resolve to (pip's resolver against
+# the configured index, nothing installed). Refresh it after changing dependencies in pyproject.toml, or
+# to take upstream fixes: `make lock && make test`, and commit both files.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python tools/deps.py lock
+
+# Known vulnerabilities in requirements.lock (CI runs it; tools/deps.py says how to handle a finding).
+audit: $(STAMP)
+	$(BIN)/python tools/deps.py audit
 
 $(LINT)/node_modules/.package-lock.json: $(LINT)/package-lock.json $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" npm ci --prefix $(LINT) --no-audit --no-fund --loglevel=error
@@ -39,6 +52,18 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m heritage_graph.docs
+
+.PHONY: load
+# 60 s of mixed reads, searches, lineages and curator writes against a real server on a throw-away
+# seeded store; results in bench/results/ and BENCHMARKS.md. LOAD_ARGS, e.g. "--duration 10 --clients 16".
+load: $(STAMP)
+	$(BIN)/python bench/load.py --update-benchmarks $(LOAD_ARGS)
+
+# The national-scale suite of issue 5 (bench/suite.py): 1,000,000 nodes and 5,000,000 relations by
+# default, `make bench SIZE=--small` for 20,000 / 100,000; BENCH_ARGS for more, e.g. "--runs 50 --keep".
+# Results in bench/results/ and BENCHMARKS.md; generated data cached in bench/.data/.
+bench: $(STAMP)
+	$(BIN)/python bench/suite.py $(SIZE) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(LINT)/node_modules tools/graphiql/node_modules tools/graphql-http-audit/node_modules .pytest_cache

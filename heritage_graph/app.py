@@ -1,54 +1,81 @@
 """The ASGI application: ``create_app(settings)`` is the one composition root.
 
-The store is opened in the lifespan, never at import, and reaches handlers
-through ``app.state``; a store handed in (tests) is used as is and not closed.
+The store is opened in the lifespan, never at import (or handed in: tests, and ``serve``), and
+reaches handlers through ``app.state``, wrapped in a timing proxy that feeds the store-call
+metrics. The lifespan's shutdown runs after in-flight requests finish (uvicorn's graceful
+shutdown), so the store closes under no request. Operations (heritage_graph/ops/): ``/healthz``,
+``/readyz``, ``/metrics``, a request id and one log line per request, CORS when configured.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
+from .api import admin
 from .api.http import HeritageGraphQL, graphiql_assets
 from .api.schema import build_schema
+from .ops.cors import cors_middleware
+from .ops.health import ReadinessProbe, healthz
+from .ops.metrics import Metrics, metrics_endpoint
+from .ops.middleware import OpsMiddleware
+from .ops.timing import TimedStore
 from .services import linked_data
 from .settings import Settings
 from .store import open_store
 from .store.base import Store
 
+log = logging.getLogger("heritage_graph.app")
+GRAPHQL_PATH = "/graphql"
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Starlette:
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None,
+               close_store: bool = False) -> Starlette:
+    """The app; it opens the store the settings name, or serves ``store``, which it closes at
+    shutdown only when told to (``serve`` opens it first, to report a failure plainly)."""
     settings = settings or Settings.from_env()
+    metrics = Metrics(store.dialect if store is not None else settings.store_kind)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        owned = store is None
-        app.state.store = store if store is not None else open_store(settings)
+        if store is None:
+            opened = open_store(settings, serving=True)
+            app.state.store = TimedStore(opened, metrics)
+            log.info("store opened", extra={"store": opened.dialect})
+        elif not close_store:
+            yield
+            return
+        else:
+            opened = store
         try:
             yield
         finally:
-            if owned:
-                app.state.store.close()
+            del app.state.store  # /readyz says "not open" from here on, not a driver error
+            opened.close()
+            log.info("store closed", extra={"store": opened.dialect})
 
-    async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "store": request.app.state.store.dialect})
-
-    graphql = HeritageGraphQL(build_schema(settings))
+    graphql = HeritageGraphQL(build_schema(settings), settings=settings)
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/healthz", healthz),
+            Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", ReadinessProbe().endpoint, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
             graphiql_assets(),
             *linked_data.routes(),
+            *admin.routes(),  # POST /admin/backup
         ],
+        middleware=[Middleware(OpsMiddleware, metrics=metrics, graphql_route=GRAPHQL_PATH),
+                    *cors_middleware(settings.cors_origins)],
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.metrics = metrics
     if store is not None:
-        app.state.store = store
+        app.state.store = TimedStore(store, metrics)
     return app

@@ -1,4 +1,4 @@
-"""The ``heritage-graph`` command: init, import, export, seed, serve, token.
+"""The ``heritage-graph`` command: init, import, export, seed, serve, token, backup, restore.
 
 Exit status: 0 success, 1 invalid input (nothing written), 2 bad usage,
 3 the store failed or could not be opened.
@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -23,6 +23,9 @@ from .services.linked_data import export_jsonld
 from .settings import Settings
 from .store import open_store
 from .store.base import Store
+
+if TYPE_CHECKING:
+    from .ops.metrics import ImportMetrics
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 PROGRESS_MIN_LINES = 5000
@@ -175,25 +178,53 @@ def seed(ctx: click.Context) -> None:
         _print_report(_import(store, seed_files(), False, SEED_ACTOR), False)
 
 
+def _seed_if_empty(store: Store, imports: ImportMetrics) -> None:
+    if store.count_nodes() == 0:
+        click.echo("the store is empty: loading the Peru seeds")
+        with imports.run():  # so /metrics shows what this import wrote
+            report = run_import(store, seed_files(), actor=SEED_ACTOR, progress=imports.read,
+                                on_write=imports.writing)
+        _print_report(report, False)
+
+
 @main.command()
 @click.option("--host", default=None, help="Interface to listen on [env HERITAGE_HOST; default 127.0.0.1].")
 @click.option("--port", default=None, type=int, help="Port [env HERITAGE_PORT; default 8000].")
 @click.option("--seed-if-empty", is_flag=True, help="Load seeds/ first when the store holds no node.")
+@click.option("--log-format", type=click.Choice(["json", "text"]), default=None,
+              help="Log lines as JSON objects or as text [env HERITAGE_LOG_FORMAT; default: text on a terminal, "
+                   "json otherwise].")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, seed_if_empty: bool) -> None:
-    """Serve the GraphQL API at http://HOST:PORT/graphql."""
-    import uvicorn
+def serve(ctx: click.Context, host: str | None, port: int | None, seed_if_empty: bool, log_format: str | None) -> None:
+    """Serve the GraphQL API at http://HOST:PORT/graphql.
 
+    Also /healthz, /readyz and /metrics (docs/operations.md). SIGTERM stops it gracefully: requests
+    in flight finish (within HERITAGE_SHUTDOWN_TIMEOUT seconds), the store closes, and it exits 0.
+    """
     from .app import create_app
+    from .ops.logs import configure_logging
+    from .ops.server import run_server
 
-    settings: Settings = ctx.obj.with_overrides(host=host, port=port)
+    settings: Settings = ctx.obj.with_overrides(host=host, port=port, log_format=log_format)
+    configure_logging(settings.log_format, settings.log_level)
+    try:
+        store = open_store(settings, serving=True)
+    except HeritageGraphError as exc:
+        _fail(exc)
+    # The app closes the store when it shuts down, after the requests in flight.
+    try:
+        app = create_app(settings, store=store, close_store=True)  # checks the limits and caches
+    except HeritageGraphError as exc:
+        store.close()
+        _fail(exc)
     if seed_if_empty:
-        with _store(ctx) as store:
-            if store.count_nodes() == 0:
-                click.echo("the store is empty: loading the Peru seeds")
-                _print_report(_import(store, seed_files(), False, SEED_ACTOR), False)
+        try:
+            _seed_if_empty(store, app.state.metrics.imports)
+        except HeritageGraphError as exc:
+            store.close()
+            _fail(exc)
     click.echo(f"serving the {settings.store_kind} store at http://{settings.host}:{settings.port}/graphql")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    sys.exit(run_server(app, settings))
 
 
 @main.group()
@@ -258,6 +289,92 @@ def token_revoke(ctx: click.Context, token_id: str) -> None:
     with _store(ctx) as store:
         record = revoke_token(store, token_id)  # type: ignore[arg-type]
     click.echo(f"revoked token {record.id}" + (f" ({record.name})" if record.name else ""))
+
+
+# -- backup and restore (heritage_graph/services/backup.py) ---------------------------------------
+NEO4J_TOOLS = ("on Neo4j use Neo4j's own tools: neo4j-admin database dump and load (Community Edition), "
+               "or neo4j-admin database backup and restore (Enterprise Edition); see docs/operations.md")
+
+
+def _embedded_folder(settings: Settings, what: str) -> Path:
+    from .errors import ConfigError
+
+    if settings.neo4j_uri:
+        _fail(ConfigError(f"`{what}` works on the embedded store, and NEO4J_URI is set: {NEO4J_TOOLS}"))
+    return settings.db_path
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--url", default=None, metavar="URL",
+              help="Take the backup through the service running at URL (e.g. http://127.0.0.1:8000), which is "
+                   "needed while `serve` holds the store. Without it, the store folder (--db) is opened here.")
+@click.option("--token", "secret", envvar="HERITAGE_TOKEN", default=None, metavar="TOKEN",
+              help="An admin token, for --url [env HERITAGE_TOKEN].")
+@click.pass_context
+def backup(ctx: click.Context, path: Path, url: str | None, secret: str | None) -> None:
+    """Copy the embedded store (graph, search index, tokens, history) into the new folder PATH.
+
+    The copy is one consistent state, taken while the store stays in use: with --url the running
+    service takes it, holding requests back only while it copies the files. It is checked (opened,
+    its counts compared, each file's SHA-256 recorded in PATH/manifest.json) before it is kept.
+    """
+    from .errors import ConfigError, StoreLocked
+    from .services import backup as backups
+    from .store import command_buffer_pool_mb
+    from .store.ladybug import GRAPH_FILE, LadybugStore
+
+    settings: Settings = ctx.obj
+    db = _embedded_folder(settings, "backup")
+    try:
+        if url:
+            if not secret:
+                raise ConfigError("--url needs an admin token: --token TOKEN, or HERITAGE_TOKEN in the environment")
+            manifest = backups.backup_remote(url, secret, path)
+            source = url
+        else:
+            backups.check_backup_target(path, db)
+            if not (db / GRAPH_FILE).is_file():
+                raise ConfigError(f"there is no embedded store at {db} (--db or HERITAGE_DB names its folder)")
+            try:
+                store = LadybugStore(db, buffer_pool_mb=command_buffer_pool_mb()).open()
+            except StoreLocked:
+                raise StoreLocked(
+                    f"the store at {db} is open in another process, presumably `heritage-graph serve`: take the "
+                    f"backup through it, `heritage-graph backup {path} --url http://{settings.host}:{settings.port}` "
+                    "with an admin token in HERITAGE_TOKEN") from None
+            try:
+                store.init()  # brings a stale search index up to date first
+                manifest = backups.backup_local(store, path)
+            finally:
+                store.close()
+            source = str(db)
+    except HeritageGraphError as exc:
+        _fail(exc)
+    click.echo(f"backup of {source} written to {path}: {manifest.summary()}")
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace the store at --db even though it holds data.")
+@click.pass_context
+def restore(ctx: click.Context, path: Path, force: bool) -> None:
+    """Bring back the backup in folder PATH as the embedded store (--db).
+
+    The backup is checked first (format, LadybugDB storage version, every file's SHA-256), restored
+    into a new folder beside the store and checked again there, then renamed into place. A store that
+    holds data is replaced only with --force; one in use is never (stop `serve` first).
+    """
+    from .services import backup as backups
+
+    db = _embedded_folder(ctx.obj, "restore")
+    try:
+        manifest, note = backups.restore(path, db, force=force)
+    except HeritageGraphError as exc:
+        _fail(exc)
+    if note:
+        click.echo(note, err=True)
+    click.echo(f"restored {path} (taken {manifest.created_at}) into {db}: {manifest.summary()}")
 
 
 def run() -> None:

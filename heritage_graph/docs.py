@@ -88,7 +88,10 @@ def render_schema() -> str:
         ends = schema.endpoint_summary(rel).replace(" | ", " \\| ")
         out.append(f"| `{rel.name}` | {ends} | {props} | {fields} |")
     out += ["", "Relation meanings:", ""]
-    out += [f"- `{rel.name}`: {rel.doc}" for rel in schema.RELATION_TYPES]
+    out += [f"- `{rel.name}`: {rel.doc}" + (" A hierarchy: no cycles." if rel.acyclic else "")
+            for rel in schema.RELATION_TYPES]
+    out += ["", "No relation links a record to itself, and a relation of a hierarchy type that would close a "
+            "cycle is refused (by an import, naming its file and line, and by `addRelation`)."]
     out += [
         "",
         "## Ids",

@@ -27,15 +27,17 @@ def target_of(record: Node | Relation) -> tuple[str, tuple[str, ...]]:
 
 
 def revision_for(new: Node | Relation | None, old: Node | Relation | None, op: str, actor: str, at: str,
-                 reason: str | None) -> Revision:
-    """The revision of a change from ``old`` to ``new`` (either may be None)."""
+                 reason: str | None, *, lazy: bool = False) -> Revision:
+    """The revision of a change from ``old`` to ``new`` (either may be None); ``lazy`` leaves the
+    after-state to be made from ``new`` when the revision is written (Revision.record)."""
     record = new if new is not None else old
     assert record is not None
     target, nodes = target_of(record)
     return Revision(
         id=revision_id(), target=target, nodes=nodes, op=op, actor=actor, at=at,
         version=new.version if new is not None else (old.version if old is not None else 0),
-        reason=reason, before=snapshot(old), after=snapshot(new),
+        reason=reason, before=snapshot(old), after=None if lazy else snapshot(new),
+        record=new if lazy else None,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -204,11 +205,40 @@ def _check_properties(value: Any, props: tuple[Prop, ...], owner: str, errors: l
     return {p.name: out[p.name] for p in props if p.name in out}
 
 
+def _lone_surrogate(obj: Any) -> str | None:
+    """Where ``obj`` holds text with a lone surrogate (JSON lets ``"\\ud800"`` through, but it is no
+    character: no store can keep it), as a path like ``names.es``; None if nowhere. Iterative, as
+    the value may be nested as deeply as the JSON decoder allows."""
+    todo: list[tuple[str, Any]] = [("", obj)]
+    while todo:
+        path, value = todo.pop()
+        if isinstance(value, str):
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    return path or "value"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                inner = f"{path}.{key}" if path else str(key)
+                if _lone_surrogate(key) is not None:
+                    return f"{path or 'object'}: a key"
+                todo.append((inner, item))
+        elif isinstance(value, list):
+            todo.extend((f"{path}[{i}]", item) for i, item in enumerate(value))
+    return None
+
+
 def parse_record(obj: Any) -> tuple[Record | None, list[str]]:
     """Check one decoded line; returns the record, or None and the problems."""
     errors: list[str] = []
     if not isinstance(obj, dict):
         return None, [f"expected a JSON object, got {_type_name(obj)}"]
+    where = _lone_surrogate(obj)
+    if where is not None:
+        # Said without the text itself: it cannot be printed or stored, and the path names it.
+        return None, [f"{where.encode('ascii', 'backslashreplace').decode()}: not valid Unicode text: it holds a "
+                      "lone surrogate (a \\ud800-\\udfff escape without its pair)"]
     if ("kind" in obj) == ("rel" in obj):
         return None, ['a line must have either "kind" (a node) or "rel" (a relation)']
     if "kind" in obj:
@@ -272,6 +302,8 @@ def _parse_relation(obj: dict[str, Any], errors: list[str]) -> tuple[Relation | 
     _unknown_keys(obj, RELATION_KEYS, errors)
     from_id = _check_id(obj.get("from"), "from", errors)
     to_id = _check_id(obj.get("to"), "to", errors)
+    if from_id is not None and from_id == to_id:
+        errors.append(f"to: {rtype.name} from {from_id!r} to itself; a relation links two different records")
     props = _check_properties(obj.get("properties"), rtype.props, rtype.name, errors)
     sources = _check_sources(obj.get("sources"), errors)
     confidence = _check_enum(obj.get("confidence"), "confidence", schema.CONFIDENCE, errors)
@@ -298,11 +330,32 @@ def read_lines(stream: BinaryIO, file: str) -> Iterator[tuple[int, Any, str | No
         if not text.strip():
             continue
         try:
-            yield lineno, json.loads(text), None
+            yield lineno, json.loads(text, object_pairs_hook=_unique_keys), None
         except json.JSONDecodeError as exc:
             yield lineno, None, f"invalid JSON: {exc.msg} (column {exc.colno})"
         except RecursionError:
             yield lineno, None, "invalid JSON: nested too deeply"
+        except DuplicateKey as exc:
+            yield lineno, None, f"invalid JSON: {exc}"
+        except ValueError:  # the decoder refuses to convert an integer that long (CVE-2020-10735)
+            yield lineno, None, f"invalid JSON: a number has more than {sys.get_int_max_str_digits()} digits"
+
+
+class DuplicateKey(ValueError):
+    """An object names a key twice: JSON decoders keep one value or the other, so the line is ambiguous."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            shown = json.dumps(key).encode("ascii", "backslashreplace").decode()
+            raise DuplicateKey(f"the key {shown} appears twice in one object")
+        seen.add(key)
+    raise AssertionError("unreachable: a shorter dict has a repeated key")
 
 
 def _ordered_props(props: dict[str, Any], spec: tuple[Prop, ...]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 Json = Any
@@ -90,6 +90,18 @@ class Revision:
     reason: str | None = None
     before: dict[str, Json] | None = None
     after: dict[str, Json] | None = None
+    # The record after the change, when ``after`` is left to be made from it as it is written (an
+    # import's revisions: a snapshot of each record would double the memory of a national import).
+    record: Node | Relation | None = field(default=None, compare=False, repr=False)
+
+    def materialized(self) -> Revision:
+        """This revision with ``after`` made from ``record``."""
+        if self.after is not None or self.record is None:
+            return self
+        from .interchange import node_to_json, relation_to_json
+
+        state = node_to_json(self.record) if isinstance(self.record, Node) else relation_to_json(self.record)
+        return replace(self, after=state, record=None)
 
 
 @dataclass
@@ -102,3 +114,6 @@ class Changes:
     revisions: list[Revision] = field(default_factory=list)
     # Versions the writer read: the write fails with Conflict if any changed (0: must not exist).
     expected: dict[tuple[str, ...], int] = field(default_factory=dict)
+    # The store's data version when the writer read those versions; a store that keeps one may
+    # skip re-reading a large import's versions under its lock when nothing was written since.
+    based_on: str | None = None

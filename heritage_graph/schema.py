@@ -68,6 +68,9 @@ class RelationType:
     out_field: str = ""
     in_field: str = ""
     both_field: str = ""
+    # A hierarchy: following it from any record never leads back to that record (imports and
+    # curation refuse a relation that would close a cycle; services/cycles.py).
+    acyclic: bool = False
 
     @property
     def from_kinds(self) -> tuple[str, ...]:
@@ -345,6 +348,7 @@ RELATION_TYPES: tuple[RelationType, ...] = (
         tuple((k, k) for k in ELEMENT_KINDS),
         out_field="derivedFrom",
         in_field="derivatives",
+        acyclic=True,
     ),
     RelationType(
         "PART_OF",
@@ -352,6 +356,7 @@ RELATION_TYPES: tuple[RelationType, ...] = (
         _pairs(ELEMENT_KINDS, ("Tradition",)),
         out_field="partOf",
         in_field="parts",
+        acyclic=True,
     ),
     RelationType(
         "ASSOCIATED_WITH",
@@ -368,6 +373,7 @@ RELATION_TYPES: tuple[RelationType, ...] = (
         ),
         out_field="locatedIn",
         in_field="contains",
+        acyclic=True,
     ),
     RelationType(
         "CERTIFIED_BY",

@@ -25,6 +25,22 @@ class Settings:
     max_query_depth: int = 15
     max_aliases: int = 20
     max_tokens: int = 2000
+    # HTTP size limits (api/request_limits.py), persisted queries (api/persisted.py), HTTP and
+    # in-process caching of anonymous reads (api/response_cache.py); 0 turns a cache off.
+    max_body_bytes: int = 1 << 20
+    max_query_bytes: int = 64 << 10
+    max_result_bytes: int = 8 << 20
+    cache_max_age: int = 60
+    cache_entries: int = 2000
+    cache_bytes: int = 64 << 20
+    apq_entries: int = 2000
+    apq_bytes: int = 16 << 20
+    # Operations (heritage_graph/ops/, docs/operations.md).
+    log_format: str | None = None  # json | text; None: text on a terminal, json otherwise
+    log_level: str = "INFO"
+    cors_origins: tuple[str, ...] = ()  # origins allowed by CORS; empty: CORS off
+    shutdown_timeout: float = 30.0  # seconds in-flight requests get to finish on SIGTERM
+    buffer_pool_mb: int = 0  # the embedded store's page cache; 0: 1024 when serving, store.command_buffer_pool_mb()
 
     @property
     def store_kind(self) -> str:
@@ -54,13 +70,67 @@ class Settings:
             ("HERITAGE_MAX_QUERY_DEPTH", "max_query_depth"),
             ("HERITAGE_MAX_ALIASES", "max_aliases"),
             ("HERITAGE_MAX_TOKENS", "max_tokens"),
+            ("HERITAGE_MAX_BODY_BYTES", "max_body_bytes"),
+            ("HERITAGE_MAX_QUERY_BYTES", "max_query_bytes"),
+            ("HERITAGE_MAX_RESULT_BYTES", "max_result_bytes"),
+            ("HERITAGE_CACHE_MAX_AGE", "cache_max_age"),
+            ("HERITAGE_CACHE_ENTRIES", "cache_entries"),
+            ("HERITAGE_CACHE_BYTES", "cache_bytes"),
+            ("HERITAGE_APQ_ENTRIES", "apq_entries"),
+            ("HERITAGE_APQ_BYTES", "apq_bytes"),
+            ("HERITAGE_BUFFER_POOL_MB", "buffer_pool_mb"),
         ):
             if env.get(key):
                 try:
                     changes[attr] = int(env[key])
                 except ValueError:
                     raise ConfigError(f"{key} must be a whole number, got {env[key]!r}") from None
+                low, high = _RANGES.get(attr, (None, None))
+                if (low is not None and changes[attr] < low) or (high is not None and changes[attr] > high):  # type: ignore[operator]
+                    raise ConfigError(f"{key} must be between {low} and {high}, got {env[key]!r}")
+        changes.update(_operations_from_env(env))
         return replace(s, **changes)  # type: ignore[arg-type]
 
     def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})  # type: ignore[arg-type]
+
+
+# Whole-number settings whose nonsense values would only fail later, on a request or at bind time.
+_RANGES: dict[str, tuple[int, int]] = {
+    "port": (1, 65535),
+    "max_depth": (1, 100),
+    "max_page_size": (1, 10_000),
+    "max_query_depth": (1, 1_000),
+    "max_aliases": (1, 10_000),
+    "max_tokens": (1, 1_000_000),
+    "buffer_pool_mb": (0, 1 << 20),
+}
+
+
+def _operations_from_env(env: Mapping[str, str]) -> dict[str, object]:
+    from .ops.cors import parse_origins
+    from .ops.logs import LOG_FORMATS, LOG_LEVELS
+
+    changes: dict[str, object] = {}
+    if env.get("HERITAGE_LOG_FORMAT"):
+        fmt = env["HERITAGE_LOG_FORMAT"].strip().lower()
+        if fmt not in LOG_FORMATS:
+            raise ConfigError(f"HERITAGE_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, got {fmt!r}")
+        changes["log_format"] = fmt
+    if env.get("HERITAGE_LOG_LEVEL"):
+        level = env["HERITAGE_LOG_LEVEL"].strip().upper()
+        if level not in LOG_LEVELS:
+            raise ConfigError(f"HERITAGE_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
+        changes["log_level"] = level
+    if env.get("HERITAGE_CORS_ORIGINS"):
+        changes["cors_origins"] = parse_origins(env["HERITAGE_CORS_ORIGINS"])
+    if env.get("HERITAGE_SHUTDOWN_TIMEOUT"):
+        text = env["HERITAGE_SHUTDOWN_TIMEOUT"]
+        try:
+            timeout = float(text)
+        except ValueError:
+            timeout = -1.0
+        if not 0 < timeout < float("inf"):
+            raise ConfigError(f"HERITAGE_SHUTDOWN_TIMEOUT must be a number of seconds above 0, got {text!r}")
+        changes["shutdown_timeout"] = timeout
+    return changes

@@ -121,6 +121,13 @@ class Gate:
                 self._known.setdefault(i, False)
         return {i for i in ids if self._known.get(i)}
 
+    def get_nodes(self, ids: Sequence[str]) -> list[Node]:
+        """Nodes by id, visible or not, read through the ones this gate has already read."""
+        missing = [i for i in dict.fromkeys(ids) if i not in self.nodes]
+        if missing:
+            self.nodes.update((n.id, n) for n in self.store.get_nodes(missing))
+        return [self.nodes[i] for i in dict.fromkeys(ids) if i in self.nodes]
+
     def judge(self, nodes: Sequence[Node]) -> None:
         """Decide for nodes already read (e.g. by a listing)."""
         v = self.visibility

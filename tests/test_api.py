@@ -161,3 +161,27 @@ def test_source_lists_what_it_documents(gql: GraphQLClient) -> None:
                'documents { node { id } } } } }')["node"]
     assert data["type"] == "WEB"
     assert "taquile-textile-art" in {d["node"]["id"] for d in data["documents"]}
+
+
+@pytest.mark.parametrize(("error", "code", "message"), [
+    ("query", "STORE_QUERY_ERROR", "The store could not answer this request."),
+    ("unavailable", "STORE_UNAVAILABLE", "The store is unavailable; try again shortly."),
+])
+def test_store_failures_keep_their_code_but_not_the_databases_text(error: str, code: str, message: str) -> None:
+    from heritage_graph.app import create_app
+    from heritage_graph.errors import StoreQueryError, StoreUnavailable
+    from heritage_graph.settings import Settings
+    from heritage_graph.store.memory import MemoryStore
+
+    class Failing(MemoryStore):
+        def get_nodes(self, ids):  # type: ignore[no-untyped-def]
+            cls = StoreQueryError if error == "query" else StoreUnavailable
+            raise cls("Binder exception: table Node at /srv/secret/graph.lbdb has no column x")
+
+    client = Client(create_app(Settings(cache_entries=0), store=Failing()))
+    body = client.post("/graphql", json={"query": '{ node(id: "pe") { id } }'}).json()
+    client.close()
+    assert body["data"] == {"node": None}
+    assert body["errors"][0]["message"] == message
+    assert body["errors"][0]["extensions"]["code"] == code
+    assert "secret" not in str(body)

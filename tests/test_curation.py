@@ -282,3 +282,18 @@ def test_history_cli(tmp_path: Path, world: dict[str, Api]) -> None:
     assert "import" in result.output and SEED_ACTOR in result.output
     missing = CliRunner().invoke(main, ["--db", db, "history", "no-such-record"])
     assert missing.exit_code == 1 and "no record with id" in missing.output
+
+
+def test_a_relation_closing_a_cycle_in_a_hierarchy_is_refused(world: dict[str, Api]) -> None:
+    # Puno is in Peru: Peru inside Puno would make Puno contain itself.
+    # A reviewer, since both are published (curators do not touch published records).
+    closing = world["reviewer"]("""mutation { addRelation(input: {type: LOCATED_IN, from: "pe", to: "pe-puno"}) {
+                                  __typename ... on InvalidInputError { problems { field message } } } }""")
+    assert closing["addRelation"]["__typename"] == "InvalidInputError"
+    assert closing["addRelation"]["problems"] == [{"field": "to", "message": (
+        "LOCATED_IN from 'pe' to 'pe-puno' would close a cycle: 'pe-puno' already leads to 'pe'")}]
+    itself = world["reviewer"]("""mutation { addRelation(input: {type: PART_OF, from: "zapara-oral-heritage",
+                                 to: "zapara-oral-heritage"}) {
+                                 __typename ... on InvalidInputError { problems { field message } } } }""")
+    assert "to itself" in itself["addRelation"]["problems"][0]["message"]
+    assert world["anonymous"](NODE, id="pe")["node"]["version"] == 1

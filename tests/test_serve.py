@@ -15,7 +15,7 @@ def test_serve_seeds_an_empty_store_and_answers(tmp_path: Path) -> None:
                                                                 '{ nodes { depth node { id } } } }'}, timeout=10)
         depths = {n["node"]["id"]: n["depth"] for n in r.json()["data"]["lineage"]["nodes"]}
         assert depths["joaquin-lopez-antay"] == 1 and depths["manuela-momediano"] == 2
-    out = server.output[0]
+    out = server.text
     assert "the store is empty: loading the Peru seeds" in out
     # uvicorn finishes its graceful shutdown, then re-raises the SIGTERM it caught.
     assert "Application shutdown complete" in out

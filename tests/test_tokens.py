@@ -20,6 +20,7 @@ from heritage_graph.auth import ANONYMOUS, ROLES, TOKEN_ROLES, Principal
 from heritage_graph.cli import main
 from heritage_graph.errors import InvalidInput, NotFound, Unauthenticated
 from heritage_graph.model import Node
+from heritage_graph.ops.timing import unwrap
 from heritage_graph.settings import Settings
 from heritage_graph.store.base import Store
 from heritage_graph.store.ladybug import LadybugStore
@@ -299,7 +300,7 @@ def test_get_context_puts_the_principal_on_the_context(memory: MemoryStore) -> N
 
     context = asyncio.run(view.get_context(_request(app, f"Bearer {secret}")))
     assert context.principal == Principal("researcher", "comunidad-prueba", "Ana", rec.id)
-    assert context.store is memory
+    assert unwrap(context.store) is memory  # behind the metrics' timing proxy
     assert asyncio.run(view.get_context(_request(app, None))).principal is ANONYMOUS
     with pytest.raises(Unauthenticated):
         asyncio.run(view.get_context(_request(app, "Bearer hg_unknown")))

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,12 +31,19 @@ def free_port() -> int:
 class Server:
     base: str
     proc: subprocess.Popen[str]
-    output: list[str] = field(default_factory=list)
+    output: list[str] = field(default_factory=list)  # the server's lines so far, read as they come
+
+    @property
+    def text(self) -> str:
+        return "".join(self.output)
 
 
 @contextmanager
 def running_service(db: Path, *args: str, timeout: float = 60) -> Iterator[Server]:
-    """`heritage-graph serve --seed-if-empty` on a free port; stopped (SIGTERM) on exit."""
+    """`heritage-graph serve --seed-if-empty` on a free port; stopped (SIGTERM) on exit.
+
+    Its output is read as it comes into ``Server.output``: an unread pipe fills up (a log line per
+    request) and stalls the server."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "HERITAGE_"))}
     proc = subprocess.Popen(
@@ -43,10 +51,15 @@ def running_service(db: Path, *args: str, timeout: float = 60) -> Iterator[Serve
          "--seed-if-empty", *args],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     server = Server(f"http://127.0.0.1:{port}", proc)
+    reader = threading.Thread(target=lambda: server.output.extend(proc.stdout or ()), name="server-output",
+                              daemon=True)
+    reader.start()
     try:
         deadline = time.monotonic() + timeout
         while True:
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            if proc.poll() is not None:
+                reader.join(timeout=10)
+                raise AssertionError(server.text)
             try:
                 if httpx.get(f"{server.base}/healthz", timeout=1).status_code == 200:
                     break
@@ -57,8 +70,24 @@ def running_service(db: Path, *args: str, timeout: float = 60) -> Iterator[Serve
         yield server
     finally:
         proc.terminate()
-        out, _ = proc.communicate(timeout=30)
-        server.output.append(out or "")
+        proc.wait(timeout=30)
+        reader.join(timeout=30)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def new_store_with_tokens(db: Path, tokens: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """A new embedded store at ``db`` holding API tokens of these (role, name): their Authorization
+    headers, in order (for a service then started on it)."""
+    from heritage_graph.store.ladybug import LadybugStore
+    from heritage_graph.tokens import create_token
+
+    store = LadybugStore(db).open()
+    try:
+        store.init()
+        return [{"Authorization": f"Bearer {create_token(store, role, name=name)[0]}"} for role, name in tokens]
+    finally:
+        store.close()
 
 
 def node() -> Path:

@@ -3,7 +3,9 @@
 Loaders batch every lookup made while resolving one level of a query into one
 store call, so the number of store calls grows with the query's depth, not
 with the number of results. Store calls run in a worker thread so a slow store
-never blocks the event loop.
+never blocks the event loop, except small batched reads from a store that
+answers them in well under a millisecond (``Store.inline_reads``), where the
+hop to a thread would cost more than the read.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from ..store.base import Direction, Store
 from ..visibility import Gate, Visibility
 
 RelKey = tuple[str, Direction, tuple[str, ...]]
+# Ids per batched read that an inline-capable store answers on the event loop (see Context.read).
+INLINE_MAX = 32
 R = TypeVar("R")
 
 
@@ -52,15 +56,23 @@ class Context:
     async def call(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
         return await to_thread.run_sync(lambda: fn(*args, **kwargs))
 
+    async def read(self, size: int, fn: Callable[..., R], *args: Any) -> R:
+        """A batched store read of ``size`` ids: run in place when the store answers such reads in
+        well under a millisecond (an embedded store's point lookups), where a hop to a worker
+        thread and back would cost more than the read; in a worker thread otherwise."""
+        if size <= INLINE_MAX and getattr(self.store, "inline_reads", False):
+            return fn(*args)
+        return await self.call(fn, *args)
+
     async def _load_nodes(self, ids: list[str]) -> list[Node | None]:
-        found = {n.id: n for n in await self.call(self.store.get_nodes, ids)}
+        found = {n.id: n for n in await self.read(len(ids), self.store.get_nodes, ids)}
         return [found.get(i) for i in ids]
 
     async def _load_visible(self, ids: list[str]) -> list[bool]:
         # Nodes come through the node loader (batched, cached); only community-scoped
         # readers make one more call, for the communities of `community` records.
         found = [n for n in await self.nodes.load_many(ids) if n is not None]
-        await self.call(self.gate.judge, found)
+        await self.read(len(found), self.gate.judge, found)
         return [n is not None and self.gate.allows(n) for n in (self.gate.nodes.get(i) for i in ids)]
 
     async def visible_nodes(self, ids: list[str]) -> list[Node]:
@@ -75,7 +87,7 @@ class Context:
             groups[(direction, types)].append(node_id)
         found: dict[RelKey, list[Relation]] = defaultdict(list)
         for (direction, types), ids in groups.items():
-            rels = await self.call(self.store.relations, ids, direction, list(types))
+            rels = await self.read(len(ids), self.store.relations, ids, direction, list(types))
             for r in sorted(rels, key=lambda r: (r.rel, r.from_id, r.to_id)):
                 end = r.from_id if direction == "out" else r.to_id
                 found[(end, direction, types)].append(r)

@@ -17,36 +17,70 @@ tools/graphql-http-audit:
   is anonymous; a malformed, unknown or revoked token is answered 401, whatever the method, with
   ``WWW-Authenticate: Bearer`` and ``{"errors": [{"message": ..., "extensions": {"code":
   "UNAUTHENTICATED"}}]}``.
+
+Around that: size limits on the body, the query text and the result (request_limits.py);
+automatic persisted queries, over POST and GET (persisted.py); and, for anonymous requests,
+Cache-Control, ETag and 304, and an in-process cache of whole responses that skips parsing,
+validation and execution on a hit (response_cache.py). Requests with a token are never cached:
+``Cache-Control: private, no-store``.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Hashable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from anyio import to_thread
-from cross_web import HTTPException
+from cross_web import HTTPException, StarletteRequestAdapter
 from graphql import GraphQLError
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
+from ..auth import ANONYMOUS
 from ..errors import Unauthenticated
+from ..ops.graphql import operation_label
+from ..ops.logs import CURRENT
+from ..ops.timing import unwrap
+from ..settings import Settings
 from ..tokens import authenticate, bearer_secret
-from .context import Context
+from .context import Context, preferred_language
+from .persisted import PersistedQueries, Resolved
+from .request_limits import RequestLimits, RequestRefused
+from .response_cache import (
+    NO_STORE,
+    PRIVATE,
+    VARY,
+    CachedResponse,
+    RawResponse,
+    ResponseCache,
+    anonymous_request,
+    cache_key,
+    check_max_age,
+    etag_of,
+    operation_kind,
+    public_cache_control,
+)
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 GRAPHIQL_PAGE = STATIC_DIR / "graphiql" / "index.html"
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
-_FAILED_KEY = "heritage_graph.failed_before_execution"  # in the request's ASGI scope
+# In the request's ASGI scope:
+_FAILED_KEY = "heritage_graph.failed_before_execution"  # the status of a failure before execution
+_PARSED_KEY = "heritage_graph.parsed"  # (GraphQLRequestData, Resolved): the request, parsed once
+_OK_KEY = "heritage_graph.succeeded"  # the operation ran and returned data without errors
 _CONTENT_TYPES = {GRAPHQL_RESPONSE_JSON: f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8", JSON: JSON}
 
 # The GraphiQL page loads only what this service serves; the CSP makes the browser hold it to that.
@@ -107,6 +141,24 @@ def _failed_before_execution(result: ExecutionResult) -> int | None:
     return 500 if unexpected else 400
 
 
+def _lone_surrogate(value: object, path: str) -> str | None:
+    """The path of the first string in ``value`` that cannot be encoded as UTF-8, or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and _lone_surrogate(key, path) is not None:
+            return f"{path}.{key!r}" if path else repr(key)
+        found = _lone_surrogate(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
 def _error_body(message: str) -> dict[str, Any]:
     return {"errors": [{"message": message}]}
 
@@ -120,43 +172,240 @@ def _challenge(authorization: str | None) -> str:
     return 'Bearer error="invalid_token"'
 
 
+@dataclass(frozen=True)
+class HttpPolicy:
+    """What the endpoint enforces and keeps, built once per app from its settings."""
+
+    limits: RequestLimits
+    persisted: PersistedQueries
+    cache: ResponseCache
+    public: str  # the Cache-Control of a public answer
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HttpPolicy:
+        return cls(RequestLimits.from_settings(settings), PersistedQueries.from_settings(settings),
+                   ResponseCache.from_settings(settings), public_cache_control(check_max_age(settings)))
+
+    def resolve(self, data: GraphQLRequestData) -> Resolved:
+        if data.query is not None:
+            self.limits.check_query(data.query)
+        return self.persisted.resolve(data.query, data.extensions)
+
+
+class _Adapter(StarletteRequestAdapter):
+    """strawberry's request adapter, with the request it wraps in reach (for its ASGI scope)."""
+
+    @property
+    def request(self) -> Request:
+        return self._request  # type: ignore[no-any-return]
+
+
+def _mark(response: Response, cache_control: str) -> Response:
+    response.headers.setdefault("cache-control", cache_control)
+    response.headers["vary"] = VARY
+    return response
+
+
+def _observe_hit(operation_name: str | None) -> None:
+    """Tell the request log and metrics what strawberry would have, had it run (ops/graphql.py)."""
+    info = CURRENT.get()
+    if info is not None:
+        info.operation, info.outcome, info.role = operation_label(operation_name), "ok", ANONYMOUS.role
+
+
+@dataclass(frozen=True, slots=True)
+class Front:
+    """A request's key in the front of the response cache, and the data version it was read at."""
+
+    key: Hashable
+    version: str
+    size: int  # of the request bytes in the key
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """``receive`` for a body already read: the body once, then whatever the client sends next."""
+    pending = True
+
+    async def again() -> Message:
+        nonlocal pending
+        if pending:
+            pending = False
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return again
+
+
+def _refusal(error: HTTPException | Unauthenticated | RequestRefused, headers: Headers) -> Response:
+    """The answer to a request refused before it ran, in the media type it asked for."""
+    media = negotiate(headers.get("accept"))
+    content_type = _CONTENT_TYPES[media or JSON]
+    if isinstance(error, Unauthenticated):
+        body = {"errors": [{"message": str(error), "extensions": {"code": error.code}}]}
+        response = JSONResponse(body, status_code=401, media_type=content_type,
+                                headers={"www-authenticate": _challenge(headers.get("authorization"))})
+    elif isinstance(error, RequestRefused):
+        response = JSONResponse(error.body(), status_code=error.status_for(media == GRAPHQL_RESPONSE_JSON),
+                                media_type=content_type, headers=error.headers)
+    else:
+        response = JSONResponse(_error_body(error.reason), status_code=error.status_code, media_type=content_type)
+    return _mark(response, NO_STORE)
+
+
 class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
-    def __init__(self, schema: Any, **kwargs: Any) -> None:
+    request_adapter_class = _Adapter
+
+    def __init__(self, schema: Any, settings: Settings | None = None, **kwargs: Any) -> None:
+        """``settings`` (else the app's, read at the first request) set the size limits, the
+        persisted-query store and the caches."""
         super().__init__(schema, **kwargs)
         self._graphiql_html = GRAPHIQL_PAGE.read_text(encoding="utf-8")
+        self._policy = HttpPolicy.from_settings(settings) if settings is not None else None
+
+    def policy(self, scope: Scope) -> HttpPolicy:
+        if self._policy is None:
+            self._policy = HttpPolicy.from_settings(scope["app"].state.settings)
+        return self._policy
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A request's JSON, refused (400, naming the problem) when Python reads it but the rest of
+        the service could not: a number too long to convert (strawberry catches only syntax errors,
+        so it was a 500), or text holding a lone surrogate escape such as "\\ud800", which is not
+        Unicode and which no store can encode."""
+        try:
+            value = json.loads(data)
+        except json.JSONDecodeError:
+            raise
+        except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+            raise HTTPException(400, f"Unable to parse request body as JSON: {exc}") from None
+        where = _lone_surrogate(value, "")
+        if where is not None:
+            raise HTTPException(400, f"{where or 'the request'}: the text holds a lone surrogate escape "
+                                     "(\\ud800–\\udfff alone), which is not valid Unicode")
+        return value
 
     async def get_context(self, request: Any, response: Any = None) -> Context:
         """The request's context; authenticates its Authorization header, on every request (raises
         Unauthenticated for a malformed, unknown or revoked token, which ``__call__`` answers 401)."""
         state = request.app.state
-        principal = await to_thread.run_sync(authenticate, state.store, request.headers.get("authorization"))
+        header = request.headers.get("authorization")
+        # No header: anonymous, and no worker thread to learn it.
+        principal = ANONYMOUS if header is None else await to_thread.run_sync(authenticate, state.store, header)
         return Context(store=state.store, settings=state.settings, request=request, principal=principal)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET that names a persisted query has no `query` parameter, yet is no visit of a browser.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(request)
+
+    async def parse_http_body(self, request: Any) -> GraphQLRequestData:
+        """strawberry's parsing, then the query size limit and persisted queries; parsed once per
+        request (``_anonymous`` parses before strawberry runs)."""
+        scope = request.request.scope
+        parsed = scope.get(_PARSED_KEY)
+        if parsed is None:
+            data = await super().parse_http_body(request)
+            if isinstance(data, list):  # pragma: no cover - strawberry refuses batches (batching is off)
+                raise HTTPException(400, "Batching is not enabled")
+            resolved = self.policy(scope).resolve(data)
+            parsed = scope[_PARSED_KEY] = (replace(data, query=resolved.query), resolved)
+        return parsed[0]  # type: ignore[no-any-return]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
-        request = Request(scope, receive)
-        media = negotiate(request.headers.get("accept"))
+        response: Response | RawResponse
         try:
-            if media is None and not self.should_render_graphql_ide(self.request_adapter_class(request)):
-                raise HTTPException(406, f"Not Acceptable: this endpoint answers {GRAPHQL_RESPONSE_JSON} "
-                                         f"or {JSON}")
-            response = await self.run(request)
-        except HTTPException as e:
-            response = JSONResponse(_error_body(e.reason), status_code=e.status_code,
-                                    media_type=_CONTENT_TYPES[media or JSON])
-        except Unauthenticated as e:
-            body = {"errors": [{"message": str(e), "extensions": {"code": e.code}}]}
-            response = JSONResponse(body, status_code=401, media_type=_CONTENT_TYPES[media or JSON],
-                                    headers={"www-authenticate": _challenge(request.headers.get("authorization"))})
-        else:
-            if media and response.media_type == JSON:
-                response.headers["content-type"] = _CONTENT_TYPES[media]
-                failed = scope.get(_FAILED_KEY)
-                if media == GRAPHQL_RESPONSE_JSON and failed:
-                    response.status_code = failed
+            response = await self._respond(scope, receive, self.policy(scope))
+        except (HTTPException, Unauthenticated, RequestRefused) as e:
+            response = _refusal(e, Headers(scope=scope))
         await response(scope, receive, send)
+
+    async def _respond(self, scope: Scope, receive: Receive, policy: HttpPolicy) -> Response | RawResponse:
+        front: Front | None = None
+        version = unwrap(scope["app"].state.store).data_version() if policy.cache.enabled else None
+        method = scope["method"]
+        if version is not None and method in ("GET", "POST") and (seen := anonymous_request(scope)) is not None:
+            # The front of the cache: the request's own bytes, before any parsing.
+            if method == "POST":
+                policy.limits.check_content_length(seen.content_length)
+                body = await policy.limits.read_body(receive)
+                receive = _replay(body, receive)
+                front = Front((method, body, seen.fingerprint), version, len(body))
+            else:
+                front = Front((method, scope["query_string"], seen.fingerprint), version, len(scope["query_string"]))
+            if (hit := policy.cache.get(front.key, version)) is not None:
+                _observe_hit(hit.operation)
+                return hit.answer(seen.if_none_match)
+        request = Request(scope, policy.limits.counting(receive))
+        headers = request.headers
+        media = negotiate(headers.get("accept"))
+        ide = self.should_render_graphql_ide(self.request_adapter_class(request))
+        if media is None and not ide:
+            raise HTTPException(406, f"Not Acceptable: this endpoint answers {GRAPHQL_RESPONSE_JSON} or {JSON}")
+        policy.limits.check_content_length(headers.get("content-length"))
+        if ide or request.method not in ("GET", "POST"):
+            return await self.run(request)
+        if "authorization" not in headers:
+            return await self._anonymous(request, media or JSON, policy, front)
+        return _mark(await self._execute(request, media or JSON, policy), PRIVATE)
+
+    async def _anonymous(self, request: Request, media: str, policy: HttpPolicy,
+                         front: Front | None) -> Response | RawResponse:
+        """An anonymous request the front of the cache did not know: from the cache by what it
+        asks (the same query sent differently), else run, and made cacheable (public, ETag, 304)
+        when it is a query that succeeded."""
+        scope = request.scope
+        data = await self.parse_http_body(self.request_adapter_class(request))
+        resolved: Resolved = scope[_PARSED_KEY][1]
+        store = unwrap(request.app.state.store)
+        version = store.data_version() if policy.cache.enabled else None
+        key = None
+        if version is not None and data.query is not None:
+            key = cache_key(data.query, resolved.sha256, data.operation_name, data.variables,
+                            preferred_language(request.headers.get("accept-language")), media)
+            if (hit := policy.cache.get(key, version)) is not None:
+                if front is not None:
+                    policy.cache.put(front.key, hit, front.version, version, front.size)
+                _observe_hit(hit.operation)
+                return hit.answer(request.headers.get("if-none-match"))
+            policy.cache.misses += 1
+        response = await self._execute(request, media, policy)
+        if not (scope.get(_OK_KEY) and response.status_code == 200 and data.query is not None
+                and operation_kind(data.query, data.operation_name) == "query"):
+            return _mark(response, NO_STORE)
+        body = bytes(response.body)
+        cached = CachedResponse.of(body, _CONTENT_TYPES[media], etag_of(body, media), policy.public,
+                                   data.operation_name)
+        if key is not None and version is not None:
+            now = store.data_version()
+            policy.cache.put(key, cached, version, now, len(data.query))
+            if front is not None:
+                policy.cache.put(front.key, cached, front.version, now, front.size)
+        return cached.answer(request.headers.get("if-none-match"))
+
+    async def _execute(self, request: Request, media: str, policy: HttpPolicy) -> Response:
+        """Run the request through strawberry; then the media type, the status of a failure before
+        execution, the persisted query to remember, and the result size limit."""
+        response = await self.run(request)
+        if response.media_type != JSON:
+            return response
+        scope = request.scope
+        response.headers["content-type"] = _CONTENT_TYPES[media]
+        failed = scope.get(_FAILED_KEY)
+        if media == GRAPHQL_RESPONSE_JSON and failed:
+            response.status_code = failed
+        data, resolved = scope.get(_PARSED_KEY) or (None, None)
+        if resolved is not None and not failed:
+            policy.persisted.register(resolved)
+        size = len(response.body)
+        if size > policy.limits.max_result:
+            scope[_OK_KEY] = False
+            mutation = data is not None and data.query is not None and operation_kind(
+                data.query, data.operation_name) == "mutation"
+            response = JSONResponse(policy.limits.result_too_large(size, mutation=mutation),
+                                    media_type=_CONTENT_TYPES[media])
+        return response
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         data = await super().process_result(request, result)
@@ -164,6 +413,7 @@ class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
         if failed:
             data.pop("data", None)
             request.scope[_FAILED_KEY] = failed
+        request.scope[_OK_KEY] = not result.errors and result.data is not None
         return data
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -176,4 +426,4 @@ def graphiql_assets() -> Mount:
     return Mount("/static/graphiql", app=StaticFiles(directory=STATIC_DIR / "graphiql"), name="graphiql-static")
 
 
-__all__ = ["GRAPHQL_RESPONSE_JSON", "HeritageGraphQL", "graphiql_assets", "negotiate"]
+__all__ = ["GRAPHQL_RESPONSE_JSON", "HeritageGraphQL", "HttpPolicy", "graphiql_assets", "negotiate"]

@@ -270,7 +270,12 @@ class Mutation:
     @strawberry.mutation(description="Record (or, with null, clear) a node's consent. Takes effect at once: "
                                      "refused or withdrawn consent hides the record from all but admins.")
     async def set_consent(self, info: Info[Context, None], id: strawberry.ID, expected_version: int,
-                          consent: ConsentInput | None, reason: str | None = None) -> NodeResult:
+                          consent: ConsentInput | None = strawberry.UNSET,
+                          reason: str | None = None) -> NodeResult:
+        if consent is strawberry.UNSET:
+            # GraphQL cannot make a nullable argument required; left out, it must not clear the consent.
+            message = "consent: give the consent to record, or null to clear it"
+            return InvalidInputError(message=message, problems=[FieldProblem(field="consent", message=message)])
         data = None if consent is None else {
             k: _value(v) for k, v in (("status", consent.status), ("given_by", consent.given_by),
                                       ("date", consent.date), ("scope", consent.scope), ("note", consent.note))

@@ -288,7 +288,8 @@ class _Root:
         ctx = info.context
         depth = graph.check_depth(max_depth, ctx.settings.max_depth)
         found = await ctx.call(graph.lineage, ctx.store, str(id), ancestors=direction is LineageDirection.ANCESTORS,
-                               relation=relation.value, max_depth=depth, visible=ctx.gate.visible)
+                               relation=relation.value, max_depth=depth, visible=ctx.gate.visible,
+                               fetch=ctx.gate.get_nodes)
         if found is None:
             return None
         for n in found.nodes.values():
@@ -316,7 +317,7 @@ class _Root:
         depth = graph.check_depth(max_depth, ctx.settings.max_depth)
         types = [t.value for t in relation_types] if relation_types else None
         found = await ctx.call(graph.path, ctx.store, str(from_), str(to), max_depth=depth, relation_types=types,
-                               visible=ctx.gate.visible)
+                               visible=ctx.gate.visible, fetch=ctx.gate.get_nodes)
         if found is None:
             return None
         return Path(length=found.length, nodes=[wrap(n) for n in found.nodes],  # type: ignore[misc]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry import Schema
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 
-from ..errors import HeritageGraphError
+from ..errors import HeritageGraphError, StoreError, StoreUnavailable
+from ..ops.graphql import OperationObserver
 from ..settings import Settings
 from .limits import QueryLimits
 from .mutations import Mutation
@@ -31,10 +33,39 @@ class ErrorCodes(SchemaExtension):
         result.errors = [_coded(e) for e in result.errors]
 
 
+class MaskedError(GraphQLError):
+    """What a client sees of an unexpected error; ``original_error`` stays for the server's eyes."""
+
+
+class HeritageSchema(Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        # strawberry's default logs every error, a client's typo included, at ERROR with its traceback.
+        # Here only unexpected errors are logged, once, and masked in place: that also covers an
+        # exception raised before execution (in a validation rule), which never reaches ErrorCodes.
+        for i, error in enumerate(errors):
+            if _unexpected(error):
+                errors[i] = _masked(error)
+
+
+def _unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return not isinstance(error, MaskedError) and original is not None and not isinstance(
+        original, GraphQLError | HeritageGraphError)
+
+
+def _masked(error: GraphQLError) -> GraphQLError:
+    log.error("unexpected error at %s", ".".join(map(str, error.path or [])) or "-", exc_info=error.original_error)
+    return MaskedError("Internal server error", nodes=error.nodes, source=error.source,
+                       positions=error.positions, path=error.path, original_error=error.original_error,
+                       extensions={"code": "INTERNAL_SERVER_ERROR"})
+
+
 def _coded(error: GraphQLError) -> GraphQLError:
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError):
+    if original is None or isinstance(original, GraphQLError) or isinstance(error, MaskedError):
         return error
+    if isinstance(original, StoreError):
+        return _store_failure(error, original)
     if isinstance(original, HeritageGraphError):
         ext = dict(error.extensions or {})
         ext.setdefault("code", original.code)
@@ -43,14 +74,22 @@ def _coded(error: GraphQLError) -> GraphQLError:
             ext.setdefault("field", field)
         error.extensions = ext
         return error
-    log.error("unexpected error at %s", ".".join(map(str, error.path or [])), exc_info=original)
-    return GraphQLError("Internal server error", nodes=error.nodes, source=error.source,
-                        positions=error.positions, path=error.path,
-                        extensions={"code": "INTERNAL_SERVER_ERROR"})
+    return _masked(error)
+
+
+def _store_failure(error: GraphQLError, original: StoreError) -> GraphQLError:
+    """A store failure keeps its code but not its text, which is the database's own (paths, query
+    fragments): the server log has it, with the request id."""
+    log.error("store failure at %s: %s", ".".join(map(str, error.path or [])) or "-", original)
+    message = ("The store is unavailable; try again shortly." if isinstance(original, StoreUnavailable)
+               else "The store could not answer this request.")
+    return MaskedError(message, nodes=error.nodes, source=error.source, positions=error.positions,
+                       path=error.path, original_error=original,
+                       extensions={"code": original.code, "retryable": original.retryable})
 
 
 def build_schema(settings: Settings | None = None) -> Schema:
     # The limits' validation rules are built here, once, so ValidationCache can hit (see limits.py).
     limits = QueryLimits.from_settings(settings or Settings())
-    return Schema(query=Query, mutation=Mutation, types=list(KIND_TYPES.values()),
-                  extensions=[ErrorCodes, limits.extension, ParserCache, ValidationCache])
+    return HeritageSchema(query=Query, mutation=Mutation, types=list(KIND_TYPES.values()),
+                          extensions=[ErrorCodes, OperationObserver, limits.extension, ParserCache, ValidationCache])

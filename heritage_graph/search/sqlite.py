@@ -39,6 +39,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5({", ".join(SearchText.FIELDS)}
 
 
 TABLES = ("docs", "doc_places", "doc_domains", "doc_communities", "fts")
+REBUILD_BATCH = 10_000  # documents per executemany of a rebuild
 
 
 def fts_expression(q: ParsedQuery) -> str:
@@ -90,12 +91,43 @@ class SqliteIndex:
     # -- writes --------------------------------------------------------------
     def rebuild(self, docs: Iterable[SearchDoc], generation: str) -> int:
         with self._lock:
-            # Tables are made anew, so an index of an older format gets this format's columns.
-            self._db.executescript("".join(f"DROP TABLE IF EXISTS {t};" for t in TABLES) + _SCHEMA)
+            # Tables are made anew, so an index of an older format gets this format's columns; the
+            # secondary indexes come after the rows, which is several times faster than before.
+            tables = "\n".join(line for line in _SCHEMA.splitlines() if not line.startswith("CREATE INDEX"))
+            self._db.executescript("".join(f"DROP TABLE IF EXISTS {t};" for t in TABLES) + tables)
             with self._transaction():
-                count = self._insert(docs)
+                count = 0
+                batch: list[SearchDoc] = []
+                for d in docs:
+                    batch.append(d)
+                    if len(batch) == REBUILD_BATCH:
+                        count = self._insert_batch(batch, count + 1)
+                        batch = []
+                count = self._insert_batch(batch, count + 1)
+                for line in _SCHEMA.splitlines():
+                    if line.startswith("CREATE INDEX"):  # one statement a line; executescript would commit
+                        self._db.execute(line)
                 self._set_state(generation)
         return count
+
+    def _insert_batch(self, docs: Sequence[SearchDoc], first: int) -> int:
+        """Insert ``docs`` into emptied tables as rowids ``first``, ``first + 1``, ...; the last rowid."""
+        rows = list(enumerate(docs, first))
+        self._db.executemany(
+            "INSERT INTO docs (rowid, id, kind, unesco, sensitivity, status, consent_status) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(r, d.id, d.kind, int(d.unesco), d.sensitivity, d.status, d.consent_status) for r, d in rows])
+        self._db.executemany(f"INSERT INTO fts (rowid, {', '.join(SearchText.FIELDS)}) VALUES (?, ?, ?, ?, ?, ?)",
+                             [(r, *d.text.values()) for r, d in rows])
+        self._db.executemany(
+            "INSERT INTO doc_places (rowid, place, department, public) VALUES (?, ?, ?, ?)",
+            [(r, p, int(p in d.departments), 1) for r, d in rows for p in d.places]
+            + [(r, p, 0, 0) for r, d in rows for p in d.hidden_places])
+        self._db.executemany("INSERT INTO doc_domains (rowid, domain) VALUES (?, ?)",
+                             [(r, x) for r, d in rows for x in d.domains])
+        self._db.executemany("INSERT INTO doc_communities (rowid, community) VALUES (?, ?)",
+                             [(r, c) for r, d in rows for c in d.communities])
+        return first + len(rows) - 1
 
     def update(self, docs: Sequence[SearchDoc], generation: str) -> None:
         with self._lock, self._transaction():

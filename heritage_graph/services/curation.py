@@ -33,6 +33,7 @@ from ..interchange import node_to_json, parse_record, relation_to_json
 from ..model import Changes, Node, Relation, Revision, node_key, relation_key
 from ..store.base import Store
 from ..visibility import Gate, Visibility
+from .cycles import closed_cycles
 
 TRANSITIONS = {
     # op: (allowed from, to, role needed)
@@ -301,6 +302,10 @@ class Curation:
                                             f"allowed: {schema.endpoint_summary(rtype)}")])
         self._may_link(*ends)
         problems = self._sources_ok(record.sources, "sources")
+        if rtype.acyclic and closed_cycles(self.store, rtype.name, [(record.from_id, record.to_id)]):
+            # The route may pass through records this user cannot see: only the ends are named.
+            problems.append(Problem("to", f"{rtype.name} from {record.from_id!r} to {record.to_id!r} would close a "
+                                          f"cycle: {record.to_id!r} already leads to {record.from_id!r}"))
         if problems:
             raise Rejected(problems)
         try:
@@ -328,6 +333,9 @@ class Curation:
         if problems:
             raise Rejected(problems)
         new = self._stamped(record, old)
+        if replace(new, version=old.version, updated_at=old.updated_at) == old:
+            # As for nodes: a no-op would only bump the version and add an empty revision.
+            raise Rejected([Problem(None, "nothing to change: the relation already has these values")])
         return self._commit(new, old, "update-relation", reason, old.version)
 
     def remove_relation(self, rel: str, from_id: str, to_id: str, expected: int, reason: str | None = None) -> Done:

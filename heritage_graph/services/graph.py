@@ -9,7 +9,7 @@ can prune hidden nodes before they are crossed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .. import schema
@@ -22,6 +22,9 @@ LINEAGE_RELATIONS = ("LEARNED_FROM", "DERIVED_FROM")
 # Provenance and editorial links are not heritage connections: a path runs
 # through them only when asked to.
 PATH_DEFAULT_EXCLUDED = ("DOCUMENTED_BY", "FEATURES", "COVER_PLACE")
+# Reads nodes by id: the store's get_nodes, or a reader's Gate, which has already read the nodes
+# it judged visible and so saves reading them twice.
+Fetch = Callable[[Sequence[str]], list[Node]]
 
 
 @dataclass
@@ -49,11 +52,12 @@ def check_depth(value: int, cap: int, name: str = "maxDepth") -> int:
 
 
 def lineage(store: Store, node_id: str, *, ancestors: bool, relation: str, max_depth: int,
-            visible: Visible = everyone) -> Lineage | None:
+            visible: Visible = everyone, fetch: Fetch | None = None) -> Lineage | None:
     """Each node once, at its shortest depth; hidden nodes are neither shown nor crossed."""
     if relation not in LINEAGE_RELATIONS:
         raise InvalidInput(f"relation must be one of {', '.join(LINEAGE_RELATIONS)}", field="relation")
-    found = store.get_nodes([node_id]) if visible([node_id]) else []
+    fetch = fetch or store.get_nodes
+    found = fetch([node_id]) if visible([node_id]) else []
     if not found:
         return None
     result = Lineage(root=found[0])
@@ -75,19 +79,21 @@ def lineage(store: Store, node_id: str, *, ancestors: bool, relation: str, max_d
                 nxt.append(far)
             result.edges.append(r)
         frontier = nxt
-    for n in store.get_nodes(list(result.depths)):
+    for n in fetch(list(result.depths)):
         result.nodes[n.id] = n
     result.edges = [e for e in result.edges if e.from_id in seen and e.to_id in seen]
     return result
 
 
 def path(store: Store, from_id: str, to_id: str, *, max_depth: int,
-         relation_types: Sequence[str] | None = None, visible: Visible = everyone) -> Path | None:
+         relation_types: Sequence[str] | None = None, visible: Visible = everyone,
+         fetch: Fetch | None = None) -> Path | None:
     """The shortest connection, following each relation in either direction, through visible nodes only."""
     types = list(relation_types) if relation_types else [
         r for r in schema.RELATIONS if r not in PATH_DEFAULT_EXCLUDED
     ]
-    ends = {n.id: n for n in store.get_nodes(sorted(visible([from_id, to_id])))}
+    fetch = fetch or store.get_nodes
+    ends = {n.id: n for n in fetch(sorted(visible([from_id, to_id])))}
     if from_id not in ends or to_id not in ends:
         return None
     if from_id == to_id:
@@ -135,5 +141,5 @@ def path(store: Store, from_id: str, to_id: str, *, max_depth: int,
         cur = step[0]
         ids.append(cur)
         edges.append(step[1])
-    by_id = {n.id: n for n in store.get_nodes(ids)}
+    by_id = {n.id: n for n in fetch(ids)}
     return Path([by_id[i] for i in ids], edges)

@@ -20,7 +20,8 @@ from ..history import revision_for
 from ..interchange import Located, display_path, parse_record, read_lines
 from ..model import Changes, Node, Relation, node_key, relation_key
 from ..schema import SYSTEM_FIELDS
-from ..store.base import BATCH, Store, chunks
+from ..store.base import Store, chunks
+from .cycles import closed_cycles
 
 Progress = Callable[[int], None]
 
@@ -87,9 +88,14 @@ def parse_files(paths: Sequence[Path], progress: Progress | None = None) -> Pars
     return parsed
 
 
+# Ids per existence check: large, because a store may answer a long list with one scan (the
+# embedded store does) at the cost of a handful of point lookups.
+FETCH_CHUNK = 100_000
+
+
 def _fetch_nodes(store: Store, ids: Iterable[str]) -> dict[str, Node]:
     found: dict[str, Node] = {}
-    for chunk in chunks(sorted(set(ids)), BATCH):
+    for chunk in chunks(sorted(set(ids)), FETCH_CHUNK):
         for n in store.get_nodes(chunk):
             found[n.id] = n
     return found
@@ -101,7 +107,7 @@ def _fetch_relations(store: Store, rels: list[Relation]) -> dict[tuple[str, str,
         by_type.setdefault(r.rel, set()).add(r.from_id)
     found: dict[tuple[str, str, str], Relation] = {}
     for rel, froms in by_type.items():
-        for chunk in chunks(sorted(froms), BATCH):
+        for chunk in chunks(sorted(froms), FETCH_CHUNK):
             for r in store.relations(chunk, "out", [rel]):
                 found[r.key] = r
     return found
@@ -170,8 +176,21 @@ def check(store: Store, parsed: Parsed) -> tuple[list[Problem], dict[str, Node],
             ))
         _check_sources(r.sources, kind_of, loc, problems)
 
+    _check_cycles(store, rel_first, problems)
     existing_rels = _fetch_relations(store, [loc.record for loc in rel_first.values()])  # type: ignore[misc]
     return problems, stored, existing_rels
+
+
+def _check_cycles(store: Store, relations: dict[tuple[str, str, str], Located], problems: list[Problem]) -> None:
+    by_type: dict[str, list[Located]] = {}
+    for key, loc in relations.items():
+        if schema.RELATIONS[key[0]].acyclic:
+            by_type.setdefault(key[0], []).append(loc)
+    for rel, locs in by_type.items():
+        edges = [(loc.record.from_id, loc.record.to_id) for loc in locs]  # type: ignore[union-attr]
+        for i, cycle in sorted(closed_cycles(store, rel, edges).items()):
+            problems.append(Problem(locs[i].file, locs[i].line, f"{rel} from {edges[i][0]!r} to {edges[i][1]!r} "
+                                    f"would close a cycle ({' → '.join(cycle)}); {rel} is a hierarchy"))
 
 
 def _check_sources(sources: Iterable[str], kind_of: Callable[[str], str | None], loc: Located,
@@ -194,21 +213,33 @@ def run_import(store: Store, paths: Sequence[Path], *, actor: str = "import", dr
     ``progress`` is told of each line read; ``on_write(total)`` returns the
     callback told of each batch written.
     """
-    parsed = parse_files(paths, progress)
-    problems, stored, existing_rels = check(store, parsed)
-    if problems:
-        raise ImportRejected(problems)
     report = ImportReport(files=[display_path(p) for p in paths])
-    changes = Changes()
-    ctx = _Stamp(actor, utc_now(), f"import {', '.join(report.files)}", changes)
-    changes.nodes = _changed([loc.record for loc in parsed.nodes], lambda n: stored.get(n.id), report.nodes, ctx)
-    changes.relations = _changed([loc.record for loc in parsed.relations], lambda r: existing_rels.get(r.key),
-                                 report.relations, ctx)
+    changes = _plan(store, paths, actor, report, progress)
     if not dry_run and (changes.nodes or changes.relations):
         total = len(changes.nodes) + len(changes.relations)
         store.apply(changes, on_write(total) if on_write else None)
         report.written = True
     return report
+
+
+def _plan(store: Store, paths: Sequence[Path], actor: str, report: ImportReport,
+          progress: Progress | None) -> Changes:
+    """What the import changes; the parsed lines and the store's records read for the checks are
+    let go when this returns (at a national scale they take as much memory as the changes)."""
+    parsed = parse_files(paths, progress)
+    # Read before the checks: the store may then skip re-reading their versions when it writes.
+    based_on = store.data_version()
+    problems, stored, existing_rels = check(store, parsed)
+    if problems:
+        raise ImportRejected(problems)
+    changes = Changes(based_on=based_on)
+    ctx = _Stamp(actor, utc_now(), f"import {', '.join(report.files)}", changes)
+    nodes: list[Any] = [loc.record for loc in parsed.nodes]
+    relations: list[Any] = [loc.record for loc in parsed.relations]
+    del parsed  # the lines' places are only needed to report problems
+    changes.nodes = _changed(nodes, lambda n: stored.get(n.id), report.nodes, ctx)
+    changes.relations = _changed(relations, lambda r: existing_rels.get(r.key), report.relations, ctx)
+    return changes
 
 
 @dataclass
@@ -220,7 +251,8 @@ class _Stamp:
 
 
 def _changed(records: list[Any], old_of: Callable[[Any], Any], counts: Counts, stamp: _Stamp) -> list[Any]:
-    """The records that differ from what the store holds, counted as created, updated or unchanged.
+    """The records that differ from what the store holds, counted as created, updated or unchanged
+    (``records`` is emptied as it goes).
 
     Who recorded a record and when is kept from the store (or from the line, when
     it carries them, as an export does); a change stamps ``updated_at``, raises the
@@ -228,7 +260,8 @@ def _changed(records: list[Any], old_of: Callable[[Any], Any], counts: Counts, s
     rather than be overwritten) and records a revision.
     """
     out = []
-    for rec in records:
+    for i, rec in enumerate(records):
+        records[i] = None  # each record is replaced by its stamped copy: never hold both lists whole
         old = old_of(rec)
         given = {f: getattr(rec, f) for f in SYSTEM_FIELDS if getattr(rec, f)}
         if old is None:
@@ -244,7 +277,8 @@ def _changed(records: list[Any], old_of: Callable[[Any], Any], counts: Counts, s
             rec = replace(rec, version=old.version + 1, **({} if "updated_at" in given else {"updated_at": stamp.now}))
         key = node_key(rec.id) if isinstance(rec, Node) else relation_key(rec)
         stamp.changes.expected[key] = old.version if old is not None else 0
-        stamp.changes.revisions.append(revision_for(rec, old, "import", stamp.actor, stamp.now, stamp.reason))
+        stamp.changes.revisions.append(revision_for(rec, old, "import", stamp.actor, stamp.now, stamp.reason,
+                                                    lazy=True))
         out.append(rec)
     return out
 

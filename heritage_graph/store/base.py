@@ -83,6 +83,17 @@ class Store(Protocol):
         ``progress`` is called with the number of records written after each batch.
         """
 
+    # True when a read of a few ids costs well under a millisecond and never waits on a network
+    # (an embedded store): the API then runs such reads on the event loop (api/context.py).
+    inline_reads: bool
+
+    def data_version(self) -> str | None:
+        """A value that changes whenever a write (``apply``, ``delete_all``) commits, for in-process
+        caches of what was read (api/response_cache.py). It must cost no I/O: it is called from the
+        event loop on every anonymous request. None when other processes may write the same data
+        (Neo4j, shared by replicas), where no local value can tell: such a store is not cached in
+        process."""
+
 
 def chunks(items: list[Any], size: int = BATCH) -> Iterator[list[Any]]:
     """Batches for UNWIND: large enough to amortize a call, small enough for memory."""

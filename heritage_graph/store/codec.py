@@ -105,6 +105,7 @@ def row_relation(rel: str, from_id: str, to_id: str, props: Mapping[str, Any]) -
 
 
 def revision_row(v: Revision) -> dict[str, Any]:
+    v = v.materialized()
     return {
         "id": v.id, "target": v.target, "op": v.op, "actor": v.actor, "at": v.at, "reason": v.reason,
         "version": v.version, "before": _dump(v.before), "after": _dump(v.after),

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
 import threading
+import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,17 +16,28 @@ from .. import schema
 from ..errors import StoreError, StoreLocked, StoreQueryError, StoreUnavailable
 from ..model import Changes, Node, Relation, Revision, relation_key
 from ..schema import T
-from ..search.documents import WHERE, build_documents, iter_documents
+from ..search.documents import SNAPSHOT_RELATIONS, WHERE, build_documents, snapshot_documents
 from ..search.model import SearchPage, SearchQuery
 from ..search.sqlite import SqliteIndex
+from ..visibility import EVERYTHING, Visibility
 from . import codec
-from .base import Progress, WriteByApply, check_versions, check_written, chunks
+from .base import Direction, Progress, WriteByApply, check_versions, check_written, chunks
 from .base import by_type as _by_type
 from .cypher import QueryBook
-from .cypher_reads import CypherReads
+from .cypher_reads import CypherReads, _props
+from .ladybug_bulk import BULK_MIN, COPY_CHUNK, arrow_table
 from .tokens import CypherTokens
 
 GRAPH_FILE = "graph.lbdb"
+# Ladybug keeps the pages a write changed in memory until a checkpoint, by default once its
+# write-ahead log reaches 16 MiB: some 4,000 curator edits, with memory growing by about 1 MiB each
+# and reads slowing on the way (bench/load.py found it). A 1 MiB log keeps a serving process flat.
+CHECKPOINT_BYTES = 1 << 20
+# Id lists up to this long are read with point queries, one id per call; longer ones with one
+# UNWIND query, whose cost is a scan of the table whatever the list's length.
+POINT_MAX = 2000
+# A write touching more search documents than this rebuilds the index from scans instead.
+REINDEX_MAX = 20_000
 SEARCH_FILE = "search.sqlite"
 log = logging.getLogger(__name__)
 _TYPES = {
@@ -63,6 +76,10 @@ def _rel_set(var: str, row: str, *, rel: str | None = None, **_: Any) -> str:
     )
 
 
+def _node_return(var: str, **_: Any) -> str:
+    return ", ".join(f"{var}.{p.name} AS {p.name}" for p in schema.node_columns())
+
+
 def _add_node_columns(*_: str, **__: Any) -> str:
     return ";\n".join(f"ALTER TABLE Node ADD IF NOT EXISTS {p.name} {_TYPES[p.type]}"
                       for p in schema.node_columns() if p.name != "id")
@@ -83,8 +100,15 @@ EXPANSIONS = {
     "NODE_COLUMNS": _node_columns,
     "REL_COLUMNS": _rel_columns,
     "NODE_SET": _node_set,
+    "NODE_RETURN": _node_return,
     "REL_SET": _rel_set,
 }
+
+
+def _torn_log(exc: Exception) -> bool:
+    """Whether opening failed on a write-ahead log cut short (LadybugDB issue #714)."""
+    text = str(exc)
+    return "Reading past the end of the file" in text or ("WAL" in text and "Checksum verification failed" in text)
 
 
 def _translate(exc: Exception) -> StoreError:
@@ -101,17 +125,26 @@ def _translate(exc: Exception) -> StoreError:
 
 class LadybugStore(CypherReads, CypherTokens, WriteByApply):
     dialect = "ladybug"
+    @property
+    def inline_reads(self) -> bool:
+        # Not while a large write or an index rebuild holds the lock: a read on the event loop would
+        # stall every request until it ends.
+        return not self._busy
 
-    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False, buffer_pool_mb: int = 0) -> None:
         self.path = Path(path)
         self._read_only = read_only
+        self._buffer_pool_mb = buffer_pool_mb  # 0: Ladybug's own default (a share of the machine's memory)
         self._queries = QueryBook("ladybug", EXPANSIONS)
+        self._ladybug: Any = None
         self._db: Any = None
         self._conn: Any = None
         self._search: SqliteIndex | None = None
         # One connection serves every thread; Ladybug allows one writer, and a
         # lock keeps transactions from interleaving on the shared connection.
         self._lock = threading.RLock()
+        self._column_cache: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+        self._busy = False
         self.calls = 0
 
     # -- lifecycle -----------------------------------------------------------
@@ -121,13 +154,32 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
         if self.path.exists() and not self.path.is_dir():
             raise StoreUnavailable(f"{self.path} is a file; the embedded store needs a folder")
         self.path.mkdir(parents=True, exist_ok=True)
+        self._ladybug = ladybug
         try:
-            self._db = ladybug.Database(str(self.path / GRAPH_FILE), read_only=self._read_only)
+            try:
+                self._db = self._database(ladybug, strict_log=True)
+            except RuntimeError as exc:
+                if not _torn_log(exc) or self._read_only:
+                    raise
+                # A process killed while writing a commit to the log leaves its tail torn. Ladybug can
+                # replay the whole commits before it and drop the torn one (which was never
+                # acknowledged); the log is kept aside for inspection first.
+                wal = self.path / (GRAPH_FILE + ".wal")
+                kept = wal.with_name(f"{wal.name}.torn-{int(time.time())}")
+                shutil.copy2(wal, kept)
+                log.warning("the store's write-ahead log ends in a torn commit (%s); replaying the commits "
+                            "before it and dropping that one (the log is kept in %s)", exc, kept.name)
+                self._db = self._database(ladybug, strict_log=False)
             self._conn = ladybug.Connection(self._db)
         except RuntimeError as exc:
             raise _translate(exc) from exc
         self._search = SqliteIndex(self.path / SEARCH_FILE)
         return self
+
+    def _database(self, ladybug: Any, *, strict_log: bool) -> Any:
+        return ladybug.Database(str(self.path / GRAPH_FILE), read_only=self._read_only,
+                                buffer_pool_size=self._buffer_pool_mb << 20, checkpoint_threshold=CHECKPOINT_BYTES,
+                                throw_on_wal_replay_failure=strict_log)
 
     def close(self) -> None:
         with self._lock:
@@ -142,6 +194,7 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
 
     def init(self) -> None:
         with self._lock:
+            self._column_cache.clear()
             for q in self._queries.ddl():
                 for rel, kind in self._queries.instances(q.name):
                     self._run(self._queries.render(q.name, rel=rel, kind=kind))
@@ -163,12 +216,27 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
         rows = self._q("get_meta", {"key": "generation"})
         return str(rows[0]["value"]) if rows else "0"
 
+    @contextlib.contextmanager
+    def _busy_if(self, busy: bool) -> Iterator[None]:
+        was, self._busy = self._busy, self._busy or busy
+        try:
+            yield
+        finally:
+            self._busy = was
+
     def rebuild_search(self) -> int:
-        """Rebuild the search index from the graph (also done by init when stale)."""
-        with self._lock:
+        """Rebuild the search index from the graph (also done by init when stale), from a few
+        whole-table scans rather than queries per node."""
+        with self._lock, self._busy_if(True):
             generation = self._generation()
             log.info("rebuilding the search index from the graph (generation %s)", generation)
-            return self._index.rebuild(iter_documents(self), generation)
+            places = [codec.row_node(r) for r in self._arrow_rows(self._queries.render("scan_places"))]
+            ends = {rel: [(r["from_id"], r["to_id"])
+                          for r in self._arrow_rows(self._queries.render("scan_relation_ends", rel=rel))]
+                    for rel in SNAPSHOT_RELATIONS}
+            nodes = (codec.row_node(r) for batch in self._arrow_batches(self._queries.render("scan_nodes"))
+                     for r in batch)
+            return self._index.rebuild(snapshot_documents(places, nodes, ends), generation)
 
     def search(self, query: SearchQuery) -> SearchPage:
         # Under the store lock, so the index cannot lag behind the graph read with it.
@@ -184,14 +252,22 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
         ids |= {r.to_id for r in relations if r.rel == "PRACTICES"}
         ids |= {r.from_id for r in relations if r.rel == "MEMBER_OF"}
         ids.update(self._index.ids_in_places(moved))
-        docs = build_documents(self, self.get_nodes(sorted(ids)))
+        if len(ids) > REINDEX_MAX:
+            # Past this many documents a rebuild's few scans cost less than queries per node.
+            self.rebuild_search()
+            return
+        written = {n.id: n for n in nodes}
+        docs = build_documents(self, [*(written[i] for i in sorted(ids) if i in written),
+                                      *self.get_nodes(sorted(ids - written.keys()))])
         self._index.update(docs, generation)
 
     # -- plumbing ------------------------------------------------------------
-    def _run(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    def _run(self, text: str, params: dict[str, Any] | None = None, *, count: bool = True) -> list[dict[str, Any]]:
         if self._conn is None:
             raise StoreUnavailable("the embedded store is not open")
-        self.calls += 1
+        # `calls` counts batches asked of the store (tests hold it to the depth of a query), so the
+        # point queries that answer one batch count once.
+        self.calls += count
         try:
             result = self._conn.execute(text, params or {})
             if isinstance(result, list):  # several statements: the last one answers
@@ -204,9 +280,91 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
         except RuntimeError as exc:
             raise _translate(exc) from exc
 
+    def _arrow_batches(self, text: str, size: int = 50_000) -> Iterator[list[dict[str, Any]]]:
+        """A large result's rows, a batch of ``size`` at a time: only the columnar (Arrow) form of the
+        whole result is held, not a Python dict per row."""
+        if self._conn is None:
+            raise StoreUnavailable("the embedded store is not open")
+        self.calls += 1
+        try:
+            table = self._conn.execute(text, {}).get_as_arrow(size)
+        except RuntimeError as exc:
+            raise _translate(exc) from exc
+        for batch in table.to_batches(size):
+            yield batch.to_pylist()
+
+    def _arrow_rows(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """A large result's rows, handed over column by column (Arrow) rather than row by row."""
+        if self._conn is None:
+            raise StoreUnavailable("the embedded store is not open")
+        self.calls += 1
+        try:
+            return self._conn.execute(text, params or {}).get_as_arrow(100_000).to_pylist()
+        except RuntimeError as exc:
+            raise _translate(exc) from exc
+
     def _q(self, name: str, params: dict[str, Any] | None = None, **binding: str) -> list[dict[str, Any]]:
         with self._lock:
             return self._run(self._queries.render(name, **binding), params)
+
+    # -- point reads (cypher/ladybug/point.cypher says why) ------------------
+    def _each(self, name: str, params: Iterable[dict[str, Any]], **binding: str) -> list[dict[str, Any]]:
+        """The rows of query ``name`` run once per parameter set, under one hold of the lock."""
+        text = self._queries.render(name, **binding)
+        with self._lock:
+            self.calls += 1
+            return [row for p in params for row in self._run(text, p, count=False)]
+
+    def get_nodes(self, ids: Sequence[str]) -> list[Node]:
+        ids = list(dict.fromkeys(ids))
+        if len(ids) > POINT_MAX:
+            return super().get_nodes(ids)
+        node_text, sources_text = self._queries.render("get_node"), self._queries.render("node_sources")
+        found = []
+        with self._lock:
+            self.calls += 1
+            for i in ids:
+                rows = self._run(node_text, {"id": i}, count=False)
+                if rows:
+                    sources = [r["id"] for r in self._run(sources_text, {"id": i}, count=False)]
+                    found.append(codec.row_node(rows[0]["n"], sources))
+        return found
+
+    def relations(self, ids: Sequence[str], direction: Direction, types: Sequence[str]) -> list[Relation]:
+        ids = list(dict.fromkeys(ids))
+        if len(ids) > POINT_MAX or not types:
+            return super().relations(ids, direction, types)
+        name = "relations_out_one" if direction == "out" else "relations_in_one"
+        rows = self._each(name, ({"id": i, "types": list(types)} for i in ids))
+        return [codec.row_relation(r["rel"], r["from_id"], r["to_id"], _props(r["props"])) for r in rows]
+
+    def child_places(self, ids: Sequence[str]) -> list[str]:
+        ids = list(dict.fromkeys(ids))
+        if len(ids) > POINT_MAX:
+            return super().child_places(ids)
+        return list(dict.fromkeys(r["id"] for r in self._each("child_places_one", ({"id": i} for i in ids))))
+
+    def _ids_within(self, kind: str, within: Sequence[str], domain: str | None,
+                    visibility: Visibility | None) -> set[str]:
+        params = {"kind": kind, "domain": domain or "", **(visibility or EVERYTHING).params()}
+        return {r["id"] for r in self._each("ids_within_one", ({**params, "id": w} for w in dict.fromkeys(within)))}
+
+    def list_nodes(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
+                   after: str | None = None, limit: int | None = None,
+                   visibility: Visibility | None = None) -> list[Node]:
+        if within is None or len(within) > POINT_MAX:
+            return super().list_nodes(kind, within=within, domain=domain, after=after, limit=limit,
+                                      visibility=visibility)
+        page = sorted(i for i in self._ids_within(kind, within, domain, visibility) if i > (after or ""))
+        page = page[:limit] if limit is not None else page
+        found = {n.id: n for n in self.get_nodes(page)}
+        return [found[i] for i in page if i in found]
+
+    def count_kind(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
+                   visibility: Visibility | None = None) -> int:
+        if within is None or len(within) > POINT_MAX:
+            return super().count_kind(kind, within=within, domain=domain, visibility=visibility)
+        return len(self._ids_within(kind, within, domain, visibility))
 
     # -- writes --------------------------------------------------------------
     def delete_all(self) -> None:
@@ -215,23 +373,36 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
             self._q("delete_revisions")
             self._q("delete_all")
             self._q("set_meta", {"key": "generation", "value": str(int(self._generation()) + 1)})
+            self._data_version = self._generation()
             self.rebuild_search()
 
     def apply(self, changes: Changes, progress: Progress | None = None) -> None:
         if self._read_only:
             raise StoreUnavailable("the embedded store is open read-only")
-        with self._lock:
+        with self._lock, self._busy_if(len(changes.nodes) + len(changes.relations) > POINT_MAX):
             generation = str(int(self._generation()) + 1)
             self._run("BEGIN TRANSACTION")
             try:
-                check_versions(self._locked_versions(changes.expected), changes.expected)
-                self._write(changes, progress or (lambda n: None))
+                # Nothing committed since the writer read its versions (this process is the only
+                # writer and holds the lock): they still hold, and a large import skips re-reading them.
+                if changes.based_on is None or changes.based_on != self.data_version():
+                    check_versions(self._locked_versions(changes.expected.keys()), changes.expected)
+                bulk = _copied(changes)
+                if bulk:
+                    self._copy_all(changes, progress or (lambda n: None))
+                else:
+                    self._write(changes, progress or (lambda n: None))
                 self._q("set_meta", {"key": "generation", "value": generation})
             except BaseException:
                 with contextlib.suppress(StoreError):
                     self._run("ROLLBACK")
                 raise
             self._run("COMMIT")
+            if bulk:
+                # Copied rows are durable only once checkpointed (see _copied): before the write is
+                # acknowledged, and before the search index says it holds them.
+                self._run("CHECKPOINT")
+            self._data_version = generation
             try:
                 self._reindex(changes.nodes, [*changes.relations, *changes.removed], generation)
             except Exception:
@@ -239,38 +410,63 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
                 log.exception("search index update failed; rebuilding it from the graph")
                 self.rebuild_search()
 
-    def _locked_versions(self, expected: dict[tuple[str, ...], int]) -> dict[tuple[str, ...], int]:
+    def _locked_versions(self, expected: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], int]:
         found: dict[tuple[str, ...], int] = {}
-        ids = [k[1] for k in expected if k[0] == "node"]
-        for chunk in chunks(ids):
-            for r in self._q("lock_nodes", {"ids": chunk}):
-                found[("node", r["id"])] = codec.stored_version(r["version"])
-        for rel, rows in _by_type([k for k in expected if k[0] == "rel"]).items():
-            for chunk in chunks(rows):
-                for r in self._q("lock_relations", {"rows": chunk}, rel=rel):
-                    found[("rel", rel, r["from_id"], r["to_id"])] = codec.stored_version(r["version"])
+        keys = list(expected)
+        ids = [k[1] for k in keys if k[0] == "node"]
+        if len(ids) > POINT_MAX:
+            rows = [r for chunk in chunks(ids, COPY_CHUNK) for r in self._q("lock_nodes", {"ids": chunk})]
+        else:
+            rows = self._each("lock_node", ({"id": i} for i in ids))
+        for r in rows:
+            found[("node", r["id"])] = codec.stored_version(r["version"])
+        for rel, pairs in _by_type([k for k in keys if k[0] == "rel"]).items():
+            if len(pairs) > POINT_MAX:
+                rows = [r for chunk in chunks(pairs, COPY_CHUNK) for r in self._q("lock_relations", {"rows": chunk},
+                                                                                  rel=rel)]
+            else:
+                rows = self._each("lock_relation", pairs, rel=rel)
+            for r in rows:
+                found[("rel", rel, r["from_id"], r["to_id"])] = codec.stored_version(r["version"])
         return found
 
     def _write(self, changes: Changes, progress: Progress) -> None:
-        nodes = changes.nodes
-        for chunk in chunks([codec.node_row(n) for n in nodes]):
-            self._run(self._queries.render("upsert_nodes"), {"rows": chunk})
-            progress(len(chunk))
-        ids = [n.id for n in nodes]
-        for chunk in chunks(ids):
-            self._run(self._queries.render("clear_sources"), {"ids": chunk})
-        links = [{"from": n.id, "to": s} for n in nodes for s in n.sources]
+        """A write row by row (UNWIND batches), every statement in the transaction's log."""
+        fresh = {k for k, v in changes.expected.items() if v == 0}
+        new_nodes = [n for n in changes.nodes if ("node", n.id) in fresh]
+        old_nodes = [n for n in changes.nodes if ("node", n.id) not in fresh]
+        self._node_rows("create_nodes", new_nodes, progress)
+        # A node written without an expected version may or may not exist yet.
+        unknown = [n for n in old_nodes if ("node", n.id) not in changes.expected]
+        if len(unknown) > POINT_MAX:
+            for chunk in chunks([codec.node_row(n) for n in old_nodes]):
+                self._run(self._queries.render("upsert_nodes"), {"rows": chunk})
+                progress(len(chunk))
+        else:
+            exists = {k[1] for k in self._locked_versions(("node", n.id) for n in unknown)}
+            missing = {n.id for n in unknown} - exists
+            self._node_rows("update_nodes", [n for n in old_nodes if n.id not in missing], progress)
+            self._node_rows("create_nodes", [n for n in unknown if n.id in missing], progress)
+        if len(old_nodes) > POINT_MAX:
+            for chunk in chunks([n.id for n in old_nodes]):
+                self._run(self._queries.render("clear_sources"), {"ids": chunk})
+        else:
+            self._each("clear_node_sources", ({"id": n.id} for n in old_nodes))
+        links = [{"from": n.id, "to": s} for n in changes.nodes for s in n.sources]
         for chunk in chunks(links):
             check_written(_written(self._run(self._queries.render("add_sources"), {"rows": chunk})), len(chunk))
         for rel, rows in _by_type([relation_key(r) for r in changes.removed]).items():
-            for chunk in chunks(rows):
-                self._q("delete_relations", {"rows": chunk}, rel=rel)
-        by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            if len(rows) > POINT_MAX:
+                for chunk in chunks(rows):
+                    self._q("delete_relations", {"rows": chunk}, rel=rel)
+            else:
+                self._each("delete_relation", rows, rel=rel)
+        by_type: dict[str, list[Relation]] = defaultdict(list)
         for r in changes.relations:
-            by_type[r.rel].append(codec.relation_row(r))
-        for rel, rows in by_type.items():
+            by_type[r.rel].append(r)
+        for rel, rels in by_type.items():
             text = self._queries.render("upsert_relations", rel=rel)
-            for chunk in chunks(rows):
+            for chunk in chunks([codec.relation_row(r) for r in rels]):
                 check_written(_written(self._run(text, {"rows": chunk})), len(chunk))
                 progress(len(chunk))
         for chunk in chunks([codec.revision_row(v) for v in changes.revisions]):
@@ -278,10 +474,117 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
         for chunk in chunks([{"revision": v.id, "node": n} for v in changes.revisions for n in v.nodes]):
             self._q("link_revisions", {"rows": chunk})
 
+    def _copy_all(self, changes: Changes, progress: Progress) -> None:
+        """A write that only creates, copied table by table (see _copied)."""
+        self._copy_nodes(changes.nodes, progress)
+        by_type: dict[str, list[Relation]] = defaultdict(list)
+        for r in changes.relations:
+            by_type[r.rel].append(r)
+        for rel, rels in by_type.items():
+            self._copy_relations(rel, rels, progress)
+        # Rows are made a chunk at a time: a national import has millions of revisions.
+        columns = self._columns("revision_table_columns")
+        for chunk in chunks(changes.revisions, COPY_CHUNK):
+            self._copy("copy_revisions", arrow_table(columns, [codec.revision_row(v) for v in chunk]))
+            links = [{"from": v.id, "to": n} for v in chunk for n in v.nodes]
+            self._copy("copy_revision_links", arrow_table([], links, lead=("from", "to")))
+
+    def _node_rows(self, name: str, nodes: Sequence[Node], progress: Progress) -> None:
+        if not nodes:
+            return
+        text = self._queries.render(name)
+        for chunk in chunks([codec.node_row(n) for n in nodes]):
+            written = _written(self._run(text, {"rows": chunk}))
+            if written != len(chunk):
+                raise StoreQueryError(f"{len(chunk) - written} of {len(chunk)} nodes to {name.split('_')[0]} "
+                                      "were not found; nothing was written")
+            progress(len(chunk))
+
+    # -- bulk path (COPY FROM an Arrow table, inside the transaction) ---------
+    def _copy_nodes(self, nodes: Sequence[Node], progress: Progress) -> None:
+        if not nodes:
+            return
+        columns = self._columns("node_table_columns")
+        for chunk in chunks(nodes, COPY_CHUNK):
+            self._copy("copy_nodes", arrow_table(columns, [codec.node_row(n) for n in chunk]))
+            progress(len(chunk))
+        columns = self._columns("relation_table_columns", rel="DOCUMENTED_BY")
+        for chunk in chunks(nodes, COPY_CHUNK):
+            links = [{"from": n.id, "to": s} for n in chunk for s in n.sources]
+            if links:
+                self._copy("copy_relations", arrow_table(columns, links, lead=("from", "to")), rel="DOCUMENTED_BY")
+
+    def _copy_relations(self, rel: str, relations: Sequence[Relation], progress: Progress) -> None:
+        columns = self._columns("relation_table_columns", rel=rel)
+        for chunk in chunks(relations, COPY_CHUNK):
+            rows = [codec.relation_row(r) for r in chunk]
+            self._copy("copy_relations", arrow_table(columns, rows, lead=("from", "to")), rel=rel)
+            progress(len(chunk))
+
+    def _columns(self, name: str, **binding: str) -> list[tuple[str, str]]:
+        key = (name, *binding.values())
+        if key not in self._column_cache:
+            self._column_cache[key] = [(r["name"], r["type"]) for r in self._q(name, **binding)]
+        return self._column_cache[key]
+
+    def _copy(self, name: str, table: Any, **binding: str) -> None:
+        try:
+            self._run(self._queries.render(name, **binding), {"rows": table})
+        except StoreError:
+            # Ladybug ends the transaction itself when a copy fails, and a second failing copy on
+            # the same connection crashes the process (ladybug 0.22): carry on with a fresh one.
+            self._conn = self._ladybug.Connection(self._db)
+            raise
+
     def revisions(self, ids: Sequence[str]) -> list[Revision]:
+        ids = list(dict.fromkeys(ids))
         if not ids:
             return []
-        return [codec.row_revision(r) for r in self._q("revisions_of", {"ids": list(dict.fromkeys(ids))})]
+        if len(ids) > POINT_MAX:
+            return [codec.row_revision(r) for r in self._q("revisions_of", {"ids": ids})]
+        rows = {r["id"]: r for r in self._each("revisions_of_one", ({"id": i} for i in ids))}
+        return [codec.row_revision(r) for r in sorted(rows.values(), key=lambda r: (r["at"], r["id"]))]
+
+    # -- backups (heritage_graph/services/backup.py) --------------------------
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[dict[str, int]]:
+        """Hold off every other call on this store until the block ends, with each committed write
+        checkpointed into the graph file: the folder then holds one consistent state, safe to copy.
+
+        Yields what the store holds: its write generation and how many nodes, relations, revisions
+        and tokens (cheap counts, taken under the same hold). Busy meanwhile, so that the service
+        sends its reads to worker threads rather than stall its event loop on the hold."""
+        with self._lock, self._busy_if(True):
+            if not self._read_only:
+                self._run("CHECKPOINT")
+            yield {"generation": int(self._generation()), "nodes": self.count_nodes(),
+                   "relations": sum(int(self._q("count_relations", rel=rel)[0]["total"]) for rel in schema.RELATIONS),
+                   "revisions": int(self._q("count_revisions")[0]["total"]),
+                   "tokens": int(self._q("count_tokens")[0]["total"])}
+
+    # -- caches (heritage_graph/api/response_cache.py) -----------------------
+    _data_version = "open"  # until this process's first write: then the generation it committed
+
+    def data_version(self) -> str:
+        """The write generation this process last committed: it is the only process with the
+        folder open, so nothing changes it behind our back, and it costs no query."""
+        return self._data_version
+
+
+def _copied(changes: Changes) -> bool:
+    """Whether a write goes by Ladybug's COPY FROM: a large one that only creates records.
+
+    Ladybug 0.22 does not put a COPY inside a transaction in the write-ahead log: the copied rows
+    become durable at the checkpoint after the commit, and a process killed in between loses them
+    while the logged rest of the transaction replays (the crash harness, tests/test_crash.py, found
+    it). So a copied write copies all it writes (records, source links, revisions; only the store's
+    generation counter is logged, and an index that disagrees with it is rebuilt) and is
+    checkpointed before it is acknowledged; anything that also updates or removes goes row by row.
+    """
+    if changes.removed or len(changes.nodes) + len(changes.relations) < BULK_MIN:
+        return False
+    return all(changes.expected.get(("node", n.id)) == 0 for n in changes.nodes) and all(
+        changes.expected.get(relation_key(r)) == 0 for r in changes.relations)
 
 
 def _written(rows: list[dict[str, Any]]) -> int:

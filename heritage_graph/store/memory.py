@@ -21,11 +21,13 @@ from .tokens import MemoryTokens
 
 class MemoryStore(MemoryTokens, WriteByApply):
     dialect = "memory"
+    inline_reads = True
 
     def __init__(self) -> None:
         self._nodes: dict[str, Node] = {}
         self._rels: dict[tuple[str, str, str], Relation] = {}
         self._revisions: list[Revision] = []
+        self._writes = 0  # writes committed so far: the data version
         self.calls = 0
 
     def open(self) -> MemoryStore:
@@ -135,6 +137,7 @@ class MemoryStore(MemoryTokens, WriteByApply):
 
     def delete_all(self) -> None:
         self._nodes, self._rels, self._revisions = {}, {}, []
+        self._writes += 1
 
     def apply(self, changes: Changes, progress: Progress | None = None) -> None:
         self.calls += 1
@@ -158,13 +161,17 @@ class MemoryStore(MemoryTokens, WriteByApply):
             new_rels[r.key] = r
         check_written(len(changes.relations) - missing, len(changes.relations))
         self._nodes, self._rels = new_nodes, new_rels
-        self._revisions.extend(changes.revisions)
+        self._revisions.extend(v.materialized() for v in changes.revisions)
+        self._writes += 1
         if progress is not None:
             progress(len(changes.nodes) + len(changes.relations))
 
     def revisions(self, ids: Sequence[str]) -> list[Revision]:
         wanted = set(ids)
         return sorted((v for v in self._revisions if wanted & set(v.nodes)), key=lambda v: (v.at, v.id))
+
+    def data_version(self) -> str:
+        return str(self._writes)
 
 def _score(text: SearchText, query: ParsedQuery) -> float:
     """Weighted count of the fields where a query word occurs (a crude bm25 stand-in)."""

@@ -54,6 +54,7 @@ def _non_null(row: dict[str, Any]) -> dict[str, Any]:
 
 class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
     dialect = "neo4j"
+    inline_reads = False
 
     def __init__(self, uri: str, user: str, password: str | None, database: str = "neo4j") -> None:
         self.uri = uri
@@ -210,6 +211,12 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
         if not ids:
             return []
         return [codec.row_revision(r) for r in self._q("revisions_of", {"ids": list(dict.fromkeys(ids))})]
+
+    def data_version(self) -> None:
+        """None: several service replicas write to one Neo4j, so no value held here knows of their
+        writes, and asking the server on every request would cost what a cache hit saves. Responses
+        are not cached in process on Neo4j; ETags and 304s work all the same (docs/graphql.md)."""
+        return None
 
 
 def _written(record: Any) -> int:

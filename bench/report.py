@@ -1,0 +1,196 @@
+"""Results: the machine, the targets of issue 5 met or missed, the JSON file and the BENCHMARKS.md table."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+RESULTS = BENCH / "results"
+BENCHMARKS = BENCH.parent / "BENCHMARKS.md"
+BEGIN, END = "<!-- bench-suite:begin -->", "<!-- bench-suite:end -->"
+# The section goes above the first section after the title (the baseline) the first time.
+ANCHOR = "\n## Baseline"
+GIB = 1024.0
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    with open("/proc/cpuinfo", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem_kib = 0
+    with open("/proc/meminfo", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+    try:
+        ladybug = version("ladybug")
+    except PackageNotFoundError:
+        ladybug = "unknown"
+    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(mem_kib / 1024 / 1024, 1),
+            "python": platform.python_version(), "ladybug": ladybug, "os": platform.platform()}
+
+
+# -- targets ---------------------------------------------------------------------------------------
+
+
+def _ms(x: float) -> str:
+    return f"{x:.1f} ms" if x >= 10 else f"{x:.2f} ms"
+
+
+def _under(value: float, limit: float) -> tuple[bool, str]:
+    """A ceiling: met with room, or missed by a factor."""
+    if value <= limit:
+        return True, f"met, {limit / value:.1f}× under" if value > 0 else "met"
+    return False, f"missed by {value / limit:.1f}×"
+
+
+def _over(value: float, limit: float) -> tuple[bool, str]:
+    """A floor (ratios that must reach a value)."""
+    if value >= limit:
+        return True, f"met, {value / limit:.1f}× the target"
+    return False, f"missed: {value:.2f} of {limit:g} ({limit / value:.1f}× short)" if value > 0 else "missed"
+
+
+def evaluate(r: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per target of issue 5, from a results dict."""
+    rows: list[dict[str, Any]] = []
+    imp, bulk = r["import"], r["bulk_load"]
+    ratio = imp["rows_per_s"] / bulk["rows_per_s"]
+    met, by = _over(ratio, 0.5)
+    rows.append({"figure": "import through `heritage-graph import`", "key": "import",
+                 "target": "≥ 0.5 × the `COPY FROM` rate",
+                 "measured": f"{imp['rows_per_s']:,.0f} rows/s ({imp['seconds']:.1f} s, peak RSS "
+                             f"{imp['peak_rss_mib']:,.0f} MiB) vs `COPY FROM` {bulk['rows_per_s']:,.0f} rows/s "
+                             f"({bulk['seconds']:.1f} s)",
+                 "value": round(ratio, 4), "ratio": round(ratio, 4), "met": met, "by": by})
+    limits = {"node": 2.0, "lineage": 10.0, "path": 50.0, "search": 20.0}
+    labels = {"node": "`node` by id, with its relations", "lineage": "`lineage` to depth 12",
+              "path": "`path` between two practitioners", "search": "`search`, three words, with facets"}
+    for name, limit in limits.items():
+        e2e, raw = r["latency"][name]["e2e"], r["latency"][name]["raw"]
+        p50 = e2e["cold"]["p50"]
+        over_raw = p50 / raw["cold"]["p50"] if raw["cold"]["p50"] else float("inf")
+        met, by = _under(p50, limit)
+        target = f"p50 ≤ {limit:g} ms"
+        if name == "lineage":
+            met_ratio, by_ratio = _under(over_raw, 1.5)
+            met, by = met and met_ratio, f"time {by}; ratio {by_ratio}"
+            target += ", and ≤ 1.5 × raw"
+        rows.append({"figure": labels[name], "key": name, "target": target,
+                     "measured": f"p50 {_ms(p50)}, p95 {_ms(e2e['cold']['p95'])} (n={e2e['cold']['n']}, distinct); "
+                                 f"repeated p50 {_ms(e2e['warm']['p50'])}; raw p50 {_ms(raw['cold']['p50'])}",
+                     "value": p50, "ratio": round(over_raw, 2), "met": met, "by": by})
+    tp = r["throughput"]
+    ratio = tp["graphql"]["rps"] / tp["plain"]["rps"] if tp["plain"]["rps"] else 0.0
+    met, by = _over(ratio, 0.5)
+    rows.append({"figure": "a public story, repeated (persisted query)", "key": "story",
+                 "target": "≥ 0.5 × plain Starlette req/s",
+                 "measured": f"{tp['graphql']['rps']:,.0f} req/s ({tp['mode']}) vs plain {tp['plain']['rps']:,.0f} "
+                             f"req/s, {tp['connections']} connections, {tp['duration']:g} s",
+                 "value": round(ratio, 4), "ratio": round(ratio, 4), "met": met, "by": by})
+    mem = r["memory"]
+    met, by = _under(mem["hwm_mib"], 1.5 * GIB)
+    rows.append({"figure": "memory while serving", "key": "memory", "target": "resident set ≤ 1.5 GiB",
+                 "measured": f"peak {mem['hwm_mib']:,.0f} MiB, at the end {mem['rss_mib']:,.0f} MiB",
+                 "value": mem["hwm_mib"], "ratio": round(mem["hwm_mib"] / (1.5 * GIB), 2), "met": met, "by": by})
+    return rows
+
+
+# -- files -----------------------------------------------------------------------------------------
+
+
+def results_path(size_label: str, when: datetime, folder: Path = RESULTS) -> Path:
+    return folder / f"{when.strftime('%Y-%m-%d')}-{size_label}.json"
+
+
+def write_results(results: dict[str, Any], folder: Path = RESULTS) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = results_path(results["size"]["label"], datetime.fromisoformat(results["date"]), folder)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def latest_results(folder: Path = RESULTS) -> list[dict[str, Any]]:
+    """The newest suite result of each size, the national size first."""
+    newest: dict[str, dict[str, Any]] = {}
+    for path in sorted(folder.glob("*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if data.get("suite") != "bench/suite.py":
+            continue  # other benches (bench/load.py) write here too
+        label = data["size"]["label"]
+        if label not in newest or data["date"] > newest[label]["date"]:
+            newest[label] = data
+    return sorted(newest.values(), key=lambda d: (d["size"]["label"] != "default", -d["size"]["nodes"]))
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render(all_results: list[dict[str, Any]]) -> str:
+    out = ["## National-scale suite (issue 5)", "",
+           "`make bench` (1,000,000 nodes, 5,000,000 relations) or `make bench SIZE=--small` (20,000 / 100,000): "
+           "`bench/suite.py` generates a synthetic inventory from a fixed seed (`bench/generate.py`), imports it "
+           "with `heritage-graph import`, loads the same rows with LadybugDB's `COPY FROM` into a fresh store, "
+           "and measures each query end to end over HTTP against `heritage-graph serve` (uvicorn, 1 worker) and "
+           "as the raw store calls its resolver makes (`bench/figures.py`). Results: `bench/results/`. The "
+           "targets are issue 5's, set for the national size; ratios are end to end ÷ raw for queries.", ""]
+    if not all_results:
+        out.append("Not run yet.")
+    for r in all_results:
+        out += _render_one(r)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _render_one(r: dict[str, Any]) -> list[str]:
+    m, size = r["machine"], r["size"]
+    lines = [f"### {size['nodes']:,} nodes, {size['relations']:,} relations — {r['date'][:10]}", "",
+             f"{m['cpu']}, {m['cores']} cores, {m['ram_gib']:g} GiB, Python {m['python']}, LadybugDB {m['ladybug']}; "
+             f"seed {size['seed']}; `{r['command']}`.", "",
+             "| figure | target | measured | ratio | met? |", "|---|---|---|---|---|"]
+    for t in r["targets"]:
+        lines.append(f"| {t['figure']} | {_cell(t['target'])} | {_cell(t['measured'])} | {t['ratio']:g} | "
+                     f"{'yes' if t['met'] else 'no'}: {_cell(t['by'])} |")
+    imp, bulk, tp = r["import"], r["bulk_load"], r["throughput"]
+    lines += ["",
+              f"Import: {imp['records']:,} lines ({imp['lines_per_s']:,.0f} lines/s) into {imp['rows']:,} nodes and "
+              f"relations, with revisions and the search index (`COPY FROM` loads the nodes and relations only); "
+              f"store {imp['store_mib']:,.0f} MiB, `COPY FROM` store {bulk['store_mib']:,.0f} MiB. "
+              f"Queries: {r['latency_runs']} distinct probes after {r['latency_warmup']} warm-up requests, then one "
+              f"probe repeated as often; HTTP round trip of `/healthz` p50 {_ms(r['http_floor']['p50'])}. "
+              f"Throughput: {tp['note']}", ""]
+    return lines
+
+
+def update_benchmarks(text: str, section: str) -> str:
+    block = f"{BEGIN}\n{section}{END}"
+    if BEGIN in text and END in text:
+        return re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _: block, text, count=1, flags=re.S)
+    at = text.find(ANCHOR)
+    if at < 0:
+        return text.rstrip() + "\n\n" + block + "\n"
+    return text[:at] + "\n" + block + "\n" + text[at:]
+
+
+def rewrite_benchmarks(path: Path = BENCHMARKS, folder: Path = RESULTS) -> None:
+    text = path.read_text(encoding="utf-8")
+    path.write_text(update_benchmarks(text, render(latest_results(folder))), encoding="utf-8")
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)

@@ -1,0 +1,323 @@
+"""The national-scale benchmark suite of issue 5: one command, every figure, results in bench/results/.
+
+    make bench                      # = .venv/bin/python bench/suite.py  (1,000,000 nodes, 5,000,000 relations)
+    make bench SIZE=--small         # = .venv/bin/python bench/suite.py --small  (20,000 / 100,000)
+    .venv/bin/python bench/suite.py --nodes 300 --relations 1000 --runs 20 --duration 2 --no-update
+
+1. Generate the inventory (bench/generate.py), cached in bench/.data/ by seed, size and generator version.
+2. Import it with `heritage-graph import` into a fresh embedded store: wall time and the child's peak RSS.
+3. Load the same rows with LadybugDB's `COPY FROM` into a fresh store made by the project's DDL
+   (bench/bulkload.py): the import's rate over this one is the ratio the target is about.
+4. The floor: the store calls of each resolver, in a process of its own on the imported store, before
+   the server starts (bench/floor.py; it opens the store as `serve` does and writes nothing).
+5. `heritage-graph serve` (uvicorn, 1 worker) on that store: each query end to end over HTTP with httpx
+   on 127.0.0.1, distinct probes (cold) and one repeated (warm); then a public story requested again and
+   again as an automatic persisted query over GET (POST with the query when the server has no persisted
+   queries: the result says which) against a plain Starlette endpoint answering the same bytes, with
+   the same load generator (bench/loadgen.py); the server's resident set from /proc.
+6. Write bench/results/<date>-<size>.json and rewrite the suite's section of BENCHMARKS.md.
+
+Temporary stores go to a folder under $TMPDIR, removed at the end (--keep keeps it). At the default
+size expect about 1 GB of JSON Lines and 1.3 GB of CSV in bench/.data/, and several GB of stores in
+the temporary folder; see BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import figures
+import generate
+import httpx
+import procs
+import report
+from loadgen import raw_request
+from timing import measure, summary, time_each
+
+MIB = 1024 * 1024
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# -- steps ---------------------------------------------------------------------------------------------
+
+
+def run_import(data: Path, manifest: dict[str, Any], db: Path, logs: Path) -> dict[str, Any]:
+    files = [str(data / f) for f in manifest["files"]]
+    done = procs.run_measured(procs.cli("--db", str(db), "import", "--by", "bench", *files), logs / "import.log")
+    if done.returncode != 0:
+        raise RuntimeError(f"heritage-graph import failed ({done.returncode}):\n{done.output[-4000:]}")
+    lines = manifest["nodes"] + manifest["counts"]["relation_lines"]
+    rows = manifest["nodes"] + manifest["relations"]
+    return {"seconds": round(done.seconds, 2), "records": lines, "rows": rows,
+            "lines_per_s": round(lines / done.seconds, 1), "rows_per_s": round(rows / done.seconds, 1),
+            "peak_rss_mib": round(done.peak_rss_mib, 1), "store_mib": round(procs.dir_bytes(db) / MIB, 1),
+            "report": done.output.strip().splitlines()[-1] if done.output.strip() else ""}
+
+
+def run_bulk_load(data: Path, db: Path, logs: Path) -> dict[str, Any]:
+    out = logs / "bulkload.log"
+    done = procs.run_measured(procs.script("bulkload.py", "--data", str(data), "--db", str(db)), out)
+    if done.returncode != 0:
+        raise RuntimeError(f"the COPY FROM baseline failed ({done.returncode}):\n{done.output[-4000:]}")
+    result: dict[str, Any] = json.loads(done.output.strip().splitlines()[-1])
+    result["peak_rss_mib"] = round(done.peak_rss_mib, 1)
+    result["store_mib"] = round(procs.dir_bytes(db) / MIB, 1)
+    return result
+
+
+def run_floor(db: Path, data: Path, logs: Path, runs: int, warmup: int) -> dict[str, Any]:
+    done = procs.run_measured(procs.script("floor.py", "--db", str(db), "--manifest", str(data / generate.MANIFEST),
+                                           "--runs", str(runs), "--warmup", str(warmup)), logs / "floor.log")
+    if done.returncode != 0:
+        raise RuntimeError(f"the floor measurement failed ({done.returncode}):\n{done.output[-4000:]}")
+    result: dict[str, Any] = json.loads(done.output.strip().splitlines()[-1])
+    return result
+
+
+def measure_e2e(client: httpx.Client, probes: dict[str, list[Any]], *, runs: int, warmup: int
+                ) -> dict[str, dict[str, Any]]:
+    """Each figure's GraphQL request over HTTP: distinct probes (cold), then one repeated (warm)."""
+    out: dict[str, dict[str, Any]] = {}
+    for figure in figures.FIGURES:
+        def call(probe: Any, f: figures.Figure = figure) -> dict[str, Any]:
+            r = client.post("/graphql", json=f.payload(probe))
+            body: dict[str, Any] = r.json()
+            return body
+
+        def check(probe: Any, body: dict[str, Any], f: figures.Figure = figure) -> None:
+            figures.check_answer(f, body)
+
+        out[figure.name] = measure(call, probes[figure.probes], runs=runs, warmup=warmup, check=check)
+    return out
+
+
+def http_floor(client: httpx.Client, runs: int) -> dict[str, float | int]:
+    """The HTTP round trip alone: the server's /healthz, same client."""
+    return summary(time_each(lambda _: client.get("/healthz"), list(range(runs + 10)), 10))
+
+
+def story_request(server: procs.Server, story: str, work: Path) -> dict[str, Any]:
+    """The request the throughput figure repeats, and the bytes it answers.
+
+    An automatic persisted query over GET when the server knows the protocol (the hash alone answers
+    PERSISTED_QUERY_NOT_FOUND first, the query registers, then the hash alone answers the data);
+    otherwise the query itself by POST."""
+    query = figures.story_query(story)
+    base = server.base
+    first = httpx.get(base + figures.apq_target(query, with_query=False), timeout=30)
+    codes = [((e.get("extensions") or {}).get("code")) for e in _errors(first)]
+    if "PERSISTED_QUERY_NOT_FOUND" in codes:
+        registered = httpx.get(base + figures.apq_target(query, with_query=True), timeout=30)
+        _require_data(registered, "registering the persisted query")
+        target = figures.apq_target(query, with_query=False)
+        answer = httpx.get(base + target, timeout=30)
+        _require_data(answer, "the persisted query by its hash")
+        mode, request = "persisted query, GET", raw_request("GET", target, server.port)
+        note = "an automatic persisted query (its hash alone) by GET"
+    else:
+        body = json.dumps({"query": query}).encode()
+        answer = httpx.post(base + "/graphql", content=body, headers={"content-type": "application/json"},
+                            timeout=30)
+        _require_data(answer, "the story query")
+        mode, request = "POST, no persisted queries", raw_request("POST", "/graphql", server.port, body,
+                                                                  "application/json")
+        note = ("the server did not answer the persisted-query protocol (the hash alone gave "
+                f"{codes or first.status_code}), so the query itself by POST")
+    (work / "story-request.http").write_bytes(request)
+    (work / "story-answer.json").write_bytes(answer.content)
+    return {"mode": mode, "note": note, "story": story, "bytes": len(answer.content),
+            "media_type": answer.headers.get("content-type", "application/json")}
+
+
+def _errors(r: httpx.Response) -> list[dict[str, Any]]:
+    try:
+        errors = r.json().get("errors") or []
+    except ValueError:
+        return []
+    return errors if isinstance(errors, list) else []
+
+
+def _require_data(r: httpx.Response, what: str) -> None:
+    if r.status_code != 200 or _errors(r) or not (r.json().get("data") or {}).get("story"):
+        raise RuntimeError(f"{what}: HTTP {r.status_code}: {r.text[:500]}")
+
+
+def load(port: int, request: Path, logs: Path, name: str, connections: int, duration: float, warmup: float
+         ) -> dict[str, Any]:
+    done = procs.run_measured(procs.script("loadgen.py", "--port", str(port), "--request", str(request),
+                                           "--connections", str(connections), "--duration", str(duration),
+                                           "--warmup", str(warmup)), logs / f"load-{name}.log")
+    if done.returncode != 0:
+        raise RuntimeError(f"the load generator failed ({done.returncode}):\n{done.output[-4000:]}")
+    result: dict[str, Any] = json.loads(done.output.strip().splitlines()[-1])
+    return result
+
+
+def throughput(server: procs.Server, story: str, work: Path, logs: Path, *, connections: int, duration: float,
+               warmup: float) -> dict[str, Any]:
+    req = story_request(server, story, work)
+    graphql = load(server.port, work / "story-request.http", logs, "graphql", connections, duration, warmup)
+    after_load = procs.memory(server.pid)
+    port = procs.free_port()
+    plain_cmd = procs.script("plain_app.py", "--port", str(port), "--body", str(work / "story-answer.json"),
+                             "--media-type", req["media_type"])
+    with procs.serving(plain_cmd, port, logs / "plain.log") as plain_server:
+        check = httpx.get(plain_server.base + "/story", timeout=30)
+        if check.content != (work / "story-answer.json").read_bytes():
+            raise RuntimeError("the plain endpoint does not answer the same bytes")
+        (work / "plain-request.http").write_bytes(raw_request("GET", "/story", port))
+        plain = load(port, work / "plain-request.http", logs, "plain", connections, duration, warmup)
+    for name, res in (("GraphQL", graphql), ("plain", plain)):
+        if res["errors"] or not res["requests"]:
+            raise RuntimeError(f"the {name} endpoint answered {res['statuses']} with {res['errors']} errors")
+    ratio = graphql["rps"] / plain["rps"]
+    req["note"] += (f"; {req['bytes']:,} bytes per answer; the load generator is one Python process on the same "
+                    "2 cores as the server it measures, the same for both")
+    return {**req, "graphql": graphql, "plain": plain, "ratio": round(ratio, 4), "connections": connections,
+            "duration": duration, "memory_after_load": after_load}
+
+
+def serve_and_measure(db: Path, probes: dict[str, list[Any]], work: Path, logs: Path, *, runs: int, warmup: int,
+                      connections: int, duration: float, load_warmup: float, start_timeout: float = 600
+                      ) -> dict[str, Any]:
+    """`heritage-graph serve` on ``db``: the figures end to end, the throughput, and its memory."""
+    port = procs.free_port()
+    with procs.serving(procs.cli("--db", str(db), "serve", "--port", str(port)), port, logs / "serve.log",
+                       timeout=start_timeout) as server:
+        memory = {"after_start": procs.memory(server.pid)}
+        with httpx.Client(base_url=server.base, timeout=120, headers={"accept": "application/json"}) as client:
+            log("end to end over HTTP: node, lineage, path, search")
+            e2e = measure_e2e(client, probes, runs=runs, warmup=warmup)
+            memory["after_queries"] = procs.memory(server.pid)
+            floor_http = http_floor(client, min(runs, 200))
+        log(f"throughput of a repeated public story: {connections} connections, {duration:g} s each")
+        tp = throughput(server, probes["story"][0], work, logs, connections=connections, duration=duration,
+                        warmup=load_warmup)
+        memory["end"] = procs.memory(server.pid)
+    memory["after_load"] = tp.pop("memory_after_load")
+    peak = max(m["hwm_mib"] for m in memory.values())
+    return {"e2e": e2e, "http_floor": floor_http, "throughput": tp,
+            "memory": {"hwm_mib": peak, "rss_mib": memory["end"]["rss_mib"], "samples": memory}}
+
+
+# -- the whole run ------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace, label: str, nodes: int, relations: int, command: str) -> dict[str, Any]:
+    plan = generate.make_plan(nodes, relations, args.seed)
+    started = report.now()
+    log(f"inventory: {nodes:,} nodes, {relations:,} relations, seed {args.seed}")
+    data, manifest, reused = generate.cached(plan, args.data_dir, log=log)
+    work = Path(tempfile.mkdtemp(prefix="hg-bench-", dir=args.workdir))
+    logs = work / "logs"
+    logs.mkdir()
+    log(f"working in {work}")
+    try:
+        log("heritage-graph import into a fresh store")
+        imported = run_import(data, manifest, work / "import-store", logs)
+        log(f"  {imported['seconds']} s, {imported['rows_per_s']:,.0f} rows/s, "
+            f"peak RSS {imported['peak_rss_mib']:,.0f} MiB")
+        log("COPY FROM the same rows into a fresh store")
+        bulk = run_bulk_load(data, work / "copy-store", logs)
+        shutil.rmtree(work / "copy-store")
+        log(f"  {bulk['seconds']} s, {bulk['rows_per_s']:,.0f} rows/s")
+        log("the floor: the resolvers' store calls, in a process of their own, no server")
+        floor = run_floor(work / "import-store", data, logs, args.runs, args.warmup)
+        served = serve_and_measure(work / "import-store", manifest["probes"], work, logs, runs=args.runs,
+                                   warmup=args.warmup, connections=args.connections, duration=args.duration,
+                                   load_warmup=args.load_warmup, start_timeout=args.start_timeout)
+    finally:
+        if args.keep:
+            log(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    return assemble(label=label, seed=args.seed, command=command, started=started.isoformat(), data=data,
+                    manifest=manifest, reused=reused, imported=imported, bulk=bulk, floor=floor, served=served,
+                    runs=args.runs, warmup=args.warmup)
+
+
+def assemble(*, label: str, seed: int, command: str, started: str, data: Path, manifest: dict[str, Any],
+             reused: bool, imported: dict[str, Any], bulk: dict[str, Any], floor: dict[str, Any],
+             served: dict[str, Any], runs: int, warmup: int) -> dict[str, Any]:
+    """The results of a run, with the targets evaluated."""
+    latency = {}
+    for figure in figures.FIGURES:
+        e2e, raw = served["e2e"][figure.name], floor[figure.name]
+        latency[figure.name] = {
+            "e2e": e2e, "raw": {"cold": raw["cold"], "warm": raw["warm"]}, "answers": raw["answers"],
+            "ratio_cold": round(e2e["cold"]["p50"] / raw["cold"]["p50"], 3),
+            "ratio_warm": round(e2e["warm"]["p50"] / raw["warm"]["p50"], 3),
+        }
+    results: dict[str, Any] = {
+        "suite": "bench/suite.py",
+        "date": started,
+        "command": command,
+        "size": {"label": label, "nodes": manifest["nodes"], "relations": manifest["relations"], "seed": seed},
+        "machine": report.machine(),
+        "data": {"folder": str(data), "reused": reused, "bytes": manifest["bytes"],
+                 "generation_seconds": manifest["seconds"], "counts": manifest["counts"]},
+        "import": imported,
+        "bulk_load": bulk,
+        "latency_runs": runs,
+        "latency_warmup": warmup,
+        "latency": latency,
+        "http_floor": served["http_floor"],
+        "throughput": served["throughput"],
+        "memory": served["memory"],
+    }
+    results["targets"] = report.evaluate(results)
+    return results
+
+
+def print_summary(results: dict[str, Any]) -> None:
+    for t in results["targets"]:
+        verdict = "MET   " if t["met"] else "MISSED"
+        print(f"  {verdict} {t['figure']}: {t['measured']} — ratio {t['ratio']:g}; {t['by']}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    generate.add_size_options(parser)
+    parser.add_argument("--runs", type=int, default=200, help="timed requests per figure and mode [200]")
+    parser.add_argument("--warmup", type=int, default=20, help="untimed requests first [20]")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per endpoint [10]")
+    parser.add_argument("--load-warmup", type=float, default=2.0, help="unmeasured seconds of load first [2]")
+    parser.add_argument("--connections", type=int, default=32, help="concurrent connections of the load [32]")
+    parser.add_argument("--data-dir", type=Path, default=generate.DATA_DIR, help="generated inventories [bench/.data]")
+    parser.add_argument("--workdir", type=Path, default=None, help="where the temporary stores go [$TMPDIR]")
+    parser.add_argument("--start-timeout", type=float, default=600, help="seconds `serve` may take to answer [600]")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary stores and logs")
+    parser.add_argument("--no-update", action="store_true",
+                        help="print and write the JSON under --results only; leave BENCHMARKS.md alone")
+    parser.add_argument("--results", type=Path, default=report.RESULTS, help="where the JSON goes [bench/results]")
+    args = parser.parse_args(argv)
+    label, nodes, relations = generate.size_from(args, parser)
+    if args.runs < 1 or args.warmup < 0 or args.duration <= 0 or args.connections < 1:
+        parser.error("--runs and --connections must be at least 1, --warmup at least 0, --duration above 0")
+    try:
+        generate.make_plan(nodes, relations, args.seed)
+    except generate.PlanError as exc:
+        parser.error(str(exc))
+    command = shlex.join([".venv/bin/python", "bench/suite.py", *(sys.argv[1:] if argv is None else argv)])
+    results = run(args, label, nodes, relations, command)
+    path = report.write_results(results, args.results)
+    log(f"results: {path}")
+    if not args.no_update:
+        report.rewrite_benchmarks(folder=args.results)
+        log(f"rewrote the suite's section of {report.BENCHMARKS}")
+    print_summary(results)
+
+
+if __name__ == "__main__":
+    main()

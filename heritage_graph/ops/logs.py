@@ -1,0 +1,155 @@
+"""Logs: one JSON object per line (or readable text on a terminal), each tagged with the request it
+belongs to.
+
+The request id lives in a context variable set by the request middleware, so every line logged while
+a request runs carries it: the service's own lines, strawberry's, uvicorn's, and those of store calls
+made in worker threads (anyio copies the context into them).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# A client's X-Request-ID is kept when it is short and plain (UUIDs, hex, base64, dotted trace ids),
+# so it can neither bloat log lines nor smuggle anything into them; anything else is replaced.
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._~:+/=@-]{1,128}")
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str)  # built once: json.dumps with options builds one a call
+# The LogRecord attributes every record has; anything else on a record was passed as `extra`
+# (but uvicorn's color_message: its message again, with terminal colours).
+_RECORD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
+_STANDARD = _RECORD | {"message", "asctime", "request_id", "color_message"}
+
+
+@dataclass
+class RequestInfo:
+    """What the middleware and the GraphQL extension learn about the request being served."""
+
+    id: str
+    operation: str | None = None  # the GraphQL operation's name ("anonymous" when it has none)
+    outcome: str | None = None  # ok | error | rejected, set once strawberry ran the operation
+    role: str | None = None  # the principal's role, once authenticated
+
+
+CURRENT: ContextVar[RequestInfo | None] = ContextVar("heritage_graph_request", default=None)
+
+
+def request_id_from(header: bytes | None) -> str:
+    """The client's request id when it is sane, else a new one."""
+    if header:
+        try:
+            text = header.decode("ascii")
+        except UnicodeDecodeError:
+            text = ""
+        if _SANE_REQUEST_ID.fullmatch(text):
+            return text
+    return os.urandom(16).hex()  # 128 random bits, as a uuid4 has, at a fifth of its cost
+
+
+def current_request_id() -> str | None:
+    info = CURRENT.get()
+    return info.id if info else None
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamps each record with the id of the request being served (None outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = current_request_id()
+        return True
+
+
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
+
+
+class JsonFormatter(logging.Formatter):
+    """``{"time", "level", "logger", "message", "request_id", ...extra fields, "exception"}``, one line."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._second = -1
+        self._stamp = ""
+
+    def _time(self, created: float) -> str:
+        """UTC, ISO 8601, milliseconds; the part down to the second is reused within a second."""
+        second = int(created)
+        if second != self._second:
+            self._stamp = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._second = second
+        return f"{self._stamp}.{int((created - second) * 1000):03d}Z"
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self._time(record.created),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None)
+        if request_id:
+            entry["request_id"] = request_id
+        entry.update(_extras(record))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return _ENCODER.encode(entry)
+
+
+class TextFormatter(logging.Formatter):
+    """``time LEVEL logger [request id] message key=value ...`` for a person at a terminal."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        request_id = getattr(record, "request_id", None)
+        rid = f" [{request_id}]" if request_id else ""
+        fields = "".join(f" {k}={v}" for k, v in _extras(record).items())
+        text = f"{record.getMessage()}{fields}".replace("\r", "\\r").replace("\n", "\\n")  # one line per record
+        line = f"{self.formatTime(record)} {record.levelname:<7} {record.name}{rid} {text}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        if record.stack_info:
+            line += "\n" + self.formatStack(record.stack_info)
+        return line
+
+
+def default_format(stream: TextIO) -> str:
+    """JSON for log collectors; text when a person watches the terminal."""
+    isatty = getattr(stream, "isatty", None)
+    return "text" if isatty is not None and isatty() else "json"
+
+
+def configure_logging(fmt: str | None = None, level: str = "INFO", stream: TextIO | None = None) -> None:
+    """Send every logger (the service's, uvicorn's, strawberry's) through one handler on ``stream``.
+
+    uvicorn's own access log is left off: the request middleware writes one richer line per request.
+    """
+    stream = stream if stream is not None else sys.stderr
+    # Neither format shows the thread or process of a record: do not spend each record's time on them.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    fmt = fmt or default_format(stream)
+    if fmt not in LOG_FORMATS:
+        raise ValueError(f"log format must be one of {', '.join(LOG_FORMATS)}, got {fmt!r}")
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        logger = logging.getLogger(name)
+        logger.handlers.clear()
+        logger.propagate = True
+        logger.setLevel(logging.NOTSET)

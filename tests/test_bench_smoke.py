@@ -1,0 +1,194 @@
+"""A tiny run of the national-scale benchmark suite (bench/): the generator writes valid, exact,
+deterministic inventories whose probes are public; the COPY FROM baseline loads the very rows the
+import writes; and every measuring step of the suite runs and reports. Nothing here is timed."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from heritage_graph.services.discovery import search
+from heritage_graph.services.exporter import export_to
+from heritage_graph.services.importer import run_import
+from heritage_graph.store.ladybug import LadybugStore
+from heritage_graph.visibility import PUBLIC, is_public
+
+# bench/ holds scripts, not a package: its modules import each other by name.
+sys.path.append(str(Path(__file__).resolve().parent.parent / "bench"))
+import bulkload
+import figures
+import floor
+import generate
+import report
+import suite
+
+NODES, RELATIONS, SEED = 300, 1000, 7
+
+
+@pytest.fixture(scope="module")
+def inventory(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    folder = tmp_path_factory.mktemp("bench") / "inventory"
+    return folder, generate.generate(generate.make_plan(NODES, RELATIONS, SEED), folder)
+
+
+@pytest.fixture(scope="module")
+def imported(inventory: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder, manifest = inventory
+    db = tmp_path_factory.mktemp("bench") / "store"
+    store = LadybugStore(db).open()
+    try:
+        store.init()
+        report_ = run_import(store, [folder / f for f in manifest["files"]], actor="bench")
+    finally:
+        store.close()
+    assert (report_.nodes.created, report_.relations.created) == (NODES, manifest["counts"]["relation_lines"])
+    return db
+
+
+def test_inventory_is_exact_deterministic_and_andean(inventory: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    folder, manifest = inventory
+    counts = manifest["counts"]
+    assert sum(counts["nodes_by_kind"].values()) == NODES
+    assert sum(counts["relations_by_type"].values()) == RELATIONS
+    assert set(counts["nodes_by_kind"]) == {"Source", "Place", "Organization", "Community", "Tradition", "Craft",
+                                            "Recipe", "Practitioner", "Story"}
+    assert max(int(level) for level in counts["levels"]) <= generate.MAX_LEVEL
+    again = generate.generate(generate.make_plan(NODES, RELATIONS, SEED), tmp_path / "again")
+    other = generate.generate(generate.make_plan(NODES, RELATIONS, SEED + 1), tmp_path / "other")
+    for name in generate.FILES:
+        assert (tmp_path / "again" / name).read_bytes() == (folder / name).read_bytes()
+    assert (tmp_path / "other" / generate.FILES[1]).read_bytes() != (folder / generate.FILES[1]).read_bytes()
+    assert again["probes"] == manifest["probes"] and other["probes"] != manifest["probes"]
+    text = (folder / generate.FILES[1]).read_text(encoding="utf-8")
+    assert "'" in text and "ñ" in text and "á" in text
+    nodes = [json.loads(line) for line in text.splitlines()]
+    assert all(set(n["names"]) == {"es", "en"} for n in nodes)
+    cited = sum(1 for n in nodes if n.get("sources"))
+    assert cited > len(nodes) // 3
+
+
+def test_plan_refuses_sizes_the_shape_cannot_take() -> None:
+    with pytest.raises(generate.PlanError, match="at least 100"):
+        generate.make_plan(50, 200)
+    with pytest.raises(generate.PlanError, match="too few"):
+        generate.make_plan(NODES, 100)
+    with pytest.raises(generate.PlanError, match="too many"):
+        generate.make_plan(NODES, 100_000)
+    default = generate.make_plan(*generate.SIZES["default"])
+    assert default.places == 1 + 25 + default.provinces + default.districts + default.localities
+    assert sum(q.target for q in default.quotas.values()) + default.mandatory == 5_000_000
+
+
+def test_imported_probes_exist_and_are_public(inventory: tuple[Path, dict[str, Any]], imported: Path) -> None:
+    _, manifest = inventory
+    probes = manifest["probes"]
+    ids = (probes["node"] + [p["id"] for p in probes["lineage"]] + [i for pair in probes["path"] for i in pair]
+           + probes["story"])
+    assert probes["node"] and probes["lineage"] and probes["path"] and probes["story"] and probes["search"]
+    store = LadybugStore(imported, read_only=True).open()
+    try:
+        found = {n.id: n for n in store.get_nodes(sorted(set(ids)))}
+        assert set(found) == set(ids)
+        assert all(is_public(n) for n in found.values())
+        for phrase in probes["search"][:5]:
+            assert len(phrase.split()) == 3
+            assert search(store, phrase, visibility=PUBLIC).total >= 1, phrase
+    finally:
+        store.close()
+
+
+def _without_stamps(store: LadybugStore) -> list[dict[str, Any]]:
+    out = io.StringIO()
+    export_to(store, out)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    for line in lines:
+        for key in ("recorded_by", "recorded_at", "updated_at"):
+            line.pop(key, None)
+    return lines
+
+
+def test_copy_from_loads_the_rows_the_import_wrote(inventory: tuple[Path, dict[str, Any]], imported: Path,
+                                                   tmp_path: Path) -> None:
+    folder, _ = inventory
+    result = bulkload.run(folder, tmp_path / "copy", tmp_path / "csv")
+    assert result["rows"] == NODES + RELATIONS and not result["csv_reused"]
+    stores = [LadybugStore(imported, read_only=True).open(), LadybugStore(tmp_path / "copy", read_only=True).open()]
+    try:
+        assert _without_stamps(stores[0]) == _without_stamps(stores[1])
+    finally:
+        for s in stores:
+            s.close()
+    with pytest.raises(ValueError, match="cannot be written as a CSV list"):
+        bulkload._cell(["maíz, papa"], "STRING[]", "somewhere")
+
+
+def test_copy_from_takes_line_breaks_through_a_serial_file(tmp_path: Path) -> None:
+    lines = [{"kind": "Source", "id": "s", "name": "S"},
+             {"kind": "Practitioner", "id": "a", "name": "Ñusta Q'espi", "sources": ["s"]},
+             {"kind": "Practitioner", "id": "b", "name": "Túpac Ayme"},
+             {"rel": "LEARNED_FROM", "from": "a", "to": "b", "note": "first line\nsecond, \"quoted\" line"}]
+    (tmp_path / "all.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    (tmp_path / "manifest.json").write_text(json.dumps({"nodes": 3, "relations": 2, "files": ["all.jsonl"]}))
+    result = bulkload.run(tmp_path, tmp_path / "copy", tmp_path / "csv")
+    assert result["rows"] == 5 and (tmp_path / "csv" / "LEARNED_FROM-serial.csv").exists()
+    store = LadybugStore(tmp_path / "copy", read_only=True).open()
+    try:
+        [rel] = store.relations(["a"], "out", ["LEARNED_FROM"])
+        assert rel.note == "first line\nsecond, \"quoted\" line" and rel.version == 1
+        assert {n.id: n.name for n in store.get_nodes(["a"])} == {"a": "Ñusta Q'espi"}
+    finally:
+        store.close()
+
+
+def test_the_suite_measures_and_reports(inventory: tuple[Path, dict[str, Any]], imported: Path,
+                                        tmp_path: Path) -> None:
+    folder, manifest = inventory
+    probes = manifest["probes"]
+    store = LadybugStore(imported, read_only=True).open()
+    try:
+        raw = floor.measure_floor(store, probes, runs=3, warmup=1)
+    finally:
+        store.close()
+    for f in figures.FIGURES:
+        assert raw[f.name]["cold"]["n"] == raw[f.name]["warm"]["n"] == 3
+    assert raw["node"]["answers"]["mean_size"] > 0 and raw["lineage"]["answers"]["found"] == 3
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    imported_cli = suite.run_import(folder, manifest, tmp_path / "cli-store", logs)
+    assert imported_cli["rows"] == NODES + RELATIONS and imported_cli["peak_rss_mib"] > 0
+    served = suite.serve_and_measure(imported, probes, tmp_path, logs, runs=3, warmup=1, connections=4,
+                                     duration=0.5, load_warmup=0.2, start_timeout=120)
+    tp = served["throughput"]
+    assert tp["graphql"]["requests"] > 0 and tp["plain"]["requests"] > 0
+    assert tp["graphql"]["body_bytes"] == tp["plain"]["body_bytes"] == [tp["bytes"]]
+    assert served["memory"]["hwm_mib"] > 0 and served["e2e"]["search"]["warm"]["n"] == 3
+    bulk = {"rows": NODES + RELATIONS, "seconds": 1.0, "rows_per_s": 1300.0, "store_mib": 1.0, "peak_rss_mib": 1.0}
+    results = suite.assemble(label="tiny", seed=SEED, command="test", started=report.now().isoformat(), data=folder,
+                             manifest=manifest, reused=False, imported=imported_cli, bulk=bulk, floor=raw,
+                             served=served, runs=3, warmup=1)
+    assert [t["key"] for t in results["targets"]] == ["import", "node", "lineage", "path", "search", "story",
+                                                      "memory"]
+    assert all(isinstance(t["met"], bool) for t in results["targets"])
+    path = report.write_results(results, tmp_path / "results")
+    assert json.loads(path.read_text(encoding="utf-8"))["targets"] == results["targets"]
+    page = "# Benchmarks\n\nIntro.\n\n## Baseline, before\n\nOld table.\n"
+    once = report.update_benchmarks(page, report.render(report.latest_results(tmp_path / "results")))
+    assert once.index(report.BEGIN) < once.index("## Baseline") and "Old table." in once
+    assert "| figure | target | measured | ratio | met? |" in once and "300 nodes, 1,000 relations" in once
+    assert report.update_benchmarks(once, report.render(report.latest_results(tmp_path / "results"))) == once
+
+
+def test_apq_targets_follow_the_protocol() -> None:
+    query = figures.story_query("story-000000")
+    hashed = httpx.URL("http://x" + figures.apq_target(query, with_query=False))
+    assert "query" not in hashed.params
+    ext = json.loads(hashed.params["extensions"])["persistedQuery"]
+    assert ext == {"version": 1, "sha256Hash": hashlib.sha256(query.encode()).hexdigest()}
+    assert httpx.URL("http://x" + figures.apq_target(query, with_query=True)).params["query"] == query
