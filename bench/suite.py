@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import shutil
 import sys
@@ -217,6 +218,7 @@ def serve_and_measure(db: Path, probes: dict[str, list[Any]], work: Path, logs: 
 def run(args: argparse.Namespace, label: str, nodes: int, relations: int, command: str) -> dict[str, Any]:
     plan = generate.make_plan(nodes, relations, args.seed)
     started = report.now()
+    load_start = os.getloadavg()[0]
     log(f"inventory: {nodes:,} nodes, {relations:,} relations, seed {args.seed}")
     data, manifest, reused = generate.cached(plan, args.data_dir, log=log)
     work = Path(tempfile.mkdtemp(prefix="hg-bench-", dir=args.workdir))
@@ -242,9 +244,12 @@ def run(args: argparse.Namespace, label: str, nodes: int, relations: int, comman
             log(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    return assemble(label=label, seed=args.seed, command=command, started=started.isoformat(), data=data,
-                    manifest=manifest, reused=reused, imported=imported, bulk=bulk, floor=floor, served=served,
-                    runs=args.runs, warmup=args.warmup)
+    results = assemble(label=label, seed=args.seed, command=command, started=started.isoformat(), data=data,
+                       manifest=manifest, reused=reused, imported=imported, bulk=bulk, floor=floor, served=served,
+                       runs=args.runs, warmup=args.warmup)
+    # Other work on the machine moves every figure: say how busy it was.
+    results["load_average"] = {"start": round(load_start, 2), "end": round(os.getloadavg()[0], 2)}
+    return results
 
 
 def assemble(*, label: str, seed: int, command: str, started: str, data: Path, manifest: dict[str, Any],

@@ -216,12 +216,14 @@ class SqliteIndex:
             total = self._db.execute("SELECT count(*) FROM matched").fetchone()[0]
             facets = Facets()
             facets.kinds.update(dict(self._db.execute("SELECT kind, count(*) FROM matched GROUP BY kind")))
+            # CROSS JOIN fixes the order: from the few matches into the rowid indexes. Left to choose,
+            # SQLite scans all of doc_places (0.5 s at 200,000 documents) and probes the matches.
             facets.regions.update(dict(self._db.execute(
-                "SELECT p.place, count(DISTINCT p.rowid) FROM matched m JOIN doc_places p ON p.rowid = m.rowid "
-                "WHERE p.department = 1 GROUP BY p.place")))
+                "SELECT p.place, count(DISTINCT p.rowid) FROM matched m CROSS JOIN doc_places p "
+                "ON p.rowid = m.rowid WHERE p.department = 1 GROUP BY p.place")))
             facets.domains.update(dict(self._db.execute(
-                "SELECT x.domain, count(DISTINCT x.rowid) FROM matched m JOIN doc_domains x ON x.rowid = m.rowid "
-                "GROUP BY x.domain")))
+                "SELECT x.domain, count(DISTINCT x.rowid) FROM matched m CROSS JOIN doc_domains x "
+                "ON x.rowid = m.rowid GROUP BY x.domain")))
             self._db.execute("DROP TABLE temp.matched")
         return [(i, float(s)) for i, s in hits], int(total), facets
 
