@@ -25,21 +25,18 @@ import json
 import os
 import random
 import shutil
-import sys
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import vocab
+from plan import Plan, PlanError, add_size_options, element_kind, make_plan, size_from
 
 # Changing what the generator writes must change this: the suite's cache is keyed by it.
 GENERATOR_VERSION = 1
-SIZES = {"default": (1_000_000, 5_000_000), "small": (20_000, 100_000)}
-DEFAULT_SEED = 20_260_501
 DATA_DIR = Path(__file__).resolve().parent / ".data"
 FILES = ("00-sources.jsonl", "10-nodes.jsonl", "20-relations.jsonl")
 MANIFEST = "manifest.json"
@@ -47,181 +44,6 @@ MAX_LEVEL = 20  # the deepest a teacher forest goes
 DEEP_LEVEL = 12  # lineage probes start at least this deep
 PROBES = 1000  # most probe ids kept per figure
 PAIRS_PER_FOREST = 4
-MIN_NODES = 100
-
-# Optional edges, beyond what every record has: (weight of the remaining budget, at most per record).
-# The weights give about five edges per node at the default size: citations half of the rest.
-OPTIONAL_WEIGHTS = {
-    "citations": 0.55,
-    "member_of": 0.17,
-    "kin": 0.10,
-    "second_teacher": 0.04,
-    "second_practice": 0.04,
-    "more_practices": 0.03,
-    "certified": 0.02,
-    "associated": 0.015,
-    "part_of": 0.01,
-    "derived": 0.01,
-    "community_org": 0.005,
-    "more_features": 0.005,
-}
-
-
-class PlanError(ValueError):
-    """Sizes the inventory's shape cannot take."""
-
-
-@dataclass
-class Quota:
-    """How many optional edges of one category each eligible record gets, summing exactly to ``target``."""
-
-    eligible: int
-    cap: int
-    target: int = 0
-    _mult: int = 1
-    _offset: int = 0
-    _next: int = 0
-
-    def prepare(self, salt: int) -> None:
-        # A permutation j -> (j*mult + offset) mod n spreads the remainder over the records.
-        n = max(self.eligible, 1)
-        self._mult = next(p for p in (1_000_003, 999_983, 1_000_033) if n % p)
-        self._offset = salt % n
-
-    def take(self) -> int:
-        if not self.eligible:
-            return 0
-        j = self._next
-        self._next += 1
-        base, rest = divmod(self.target, self.eligible)
-        return base + (1 if (j * self._mult + self._offset) % self.eligible < rest else 0)
-
-    @property
-    def given(self) -> int:
-        return self._next
-
-
-@dataclass
-class Plan:
-    seed: int
-    nodes: int
-    relations: int
-    sources: int
-    departments: int
-    provinces: int
-    districts: int
-    localities: int
-    organizations: int
-    communities: int
-    elements: int
-    stories: int
-    practitioners: int
-    trees: list[int] = field(repr=False)
-    mandatory: int = 0
-    quotas: dict[str, Quota] = field(default_factory=dict)
-
-    @property
-    def places(self) -> int:
-        return 1 + self.departments + self.provinces + self.districts + self.localities
-
-    def key(self) -> str:
-        return f"seed{self.seed}-n{self.nodes}-r{self.relations}-g{GENERATOR_VERSION}"
-
-
-def element_kind(i: int) -> str:
-    r = i % 10
-    return "Tradition" if r < 5 else "Craft" if r < 8 else "Recipe"
-
-
-def make_plan(nodes: int, relations: int, seed: int = DEFAULT_SEED) -> Plan:
-    """The counts of every kind and edge category; raises PlanError for sizes the shape cannot take."""
-    if nodes < MIN_NODES:
-        raise PlanError(f"--nodes must be at least {MIN_NODES}, got {nodes}")
-    s, p = max(5, round(nodes * 0.03)), max(16, round(nodes * 0.05))
-    c, e = max(4, round(nodes * 0.02)), max(10, round(nodes * 0.06))
-    o, t = max(2, round(nodes * 0.005)), max(2, round(nodes * 0.005))
-    pr = nodes - s - p - c - e - o - t
-    d = min(max(p // 40, 2), 25)
-    v = min(max(p // 12, d), 8 * d)
-    x = min(max(p // 4, v), 10 * v, (p - 1 - d - v) // 2)
-    loc = p - 1 - d - v - x
-    rng = random.Random(seed)
-    mean = min(max(pr // 20, 20), 200)
-    trees: list[int] = []
-    left = pr
-    while left > 0:
-        size = min(left, rng.randint(mean // 2, mean * 3 // 2))
-        trees.append(size)
-        left -= size
-    plan = Plan(seed, nodes, relations, s, d, v, x, loc, o, c, e, t, pr, trees)
-    # Every place but the country nests; every organization, community, element and practitioner is
-    # somewhere; every element is practised by a community; every practitioner practises an element
-    # and, but the roots of the forests, learned from a teacher; every story features a node and has
-    # a cover place.
-    plan.mandatory = (plan.places - 1) + o + c + 2 * e + 2 * pr + (pr - len(trees)) + 2 * t
-    # The first of each kind (0, 5 and 8 in element_kind's pattern) has no earlier one to derive from.
-    same_kind_before = e - len({0, 5, 8} & set(range(e)))
-    featurable = e + c + p + o
-    caps = {
-        "citations": (nodes - s, min(3, s)),
-        "member_of": (pr, 1),
-        "kin": (pr - len(trees), 1),
-        "second_teacher": (sum(max(0, n - 2) for n in trees), 1),
-        "second_practice": (pr, 1),
-        "more_practices": (e, min(2, c - 1)),
-        "certified": (pr, 1),
-        "associated": (e - 1, 1),
-        "part_of": (e - 1, 1),
-        "derived": (same_kind_before, 1),
-        "community_org": (c, 1),
-        "more_features": (t, min(4, featurable - 1)),
-    }
-    plan.quotas = {k: Quota(n, cap) for k, (n, cap) in caps.items()}
-    budget = relations - plan.mandatory
-    if budget < 0:
-        raise PlanError(f"--relations {relations} is too few for {nodes} nodes: their shape needs at least "
-                        f"{plan.mandatory} (nesting places, locating and linking every record)")
-    room = sum(q.eligible * q.cap for q in plan.quotas.values())
-    if budget > room:
-        raise PlanError(f"--relations {relations} is too many for {nodes} nodes: at most "
-                        f"{plan.mandatory + room} fit the shape without repeating a relation")
-    _allocate(plan.quotas, budget)
-    for i, q in enumerate(plan.quotas.values()):
-        q.prepare(seed + 7919 * i)
-    return plan
-
-
-def _allocate(quotas: dict[str, Quota], budget: int) -> None:
-    """Share ``budget`` by weight, no category above its room; what a full one cannot take goes to the rest."""
-    active = {k for k, q in quotas.items() if q.eligible * q.cap > 0}
-    left = budget
-    while active:
-        total_w = sum(OPTIONAL_WEIGHTS[k] for k in active)
-        full = [k for k in active if left * OPTIONAL_WEIGHTS[k] / total_w >= quotas[k].eligible * quotas[k].cap]
-        if not full:
-            break
-        for k in full:
-            quotas[k].target = quotas[k].eligible * quotas[k].cap
-            left -= quotas[k].target
-            active.discard(k)
-    if not active:
-        return
-    total_w = sum(OPTIONAL_WEIGHTS[k] for k in active)
-    shares = {k: left * OPTIONAL_WEIGHTS[k] / total_w for k in active}
-    for k in active:
-        quotas[k].target = int(shares[k])
-    rest = left - sum(quotas[k].target for k in active)
-    for k in sorted(active, key=lambda k: (int(shares[k]) - shares[k], k)):
-        if rest == 0:
-            break
-        if quotas[k].target < quotas[k].eligible * quotas[k].cap:
-            quotas[k].target += 1
-            rest -= 1
-    if rest:
-        raise PlanError("the relation budget could not be shared out")  # room was checked: a bug
-
-
-# -- writing -------------------------------------------------------------------------------------
 
 
 def plain(text: str) -> str:
@@ -247,7 +69,8 @@ class Reservoir:
     """A uniform sample of at most ``size`` items from a stream (Algorithm R)."""
 
     def __init__(self, size: int, rng: random.Random) -> None:
-        self.size, self.rng, self.seen, self.items = size, rng, 0, []  # type: ignore[var-annotated]
+        self.size, self.rng, self.seen = size, rng, 0
+        self.items: list[Any] = []
 
     def offer(self, item: Any) -> None:
         self.seen += 1
@@ -738,7 +561,8 @@ class Inventory:
 
 
 def generate(plan: Plan, folder: Path, *, log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
-    """Write the inventory into ``folder`` (created; must not exist) and return the manifest."""
+    """Write the inventory into ``folder`` (replaced if it exists, once the new one is complete) and return
+    the manifest."""
     started = time.perf_counter()
     tmp = folder.with_name(folder.name + ".partial")
     if tmp.exists():
@@ -751,9 +575,11 @@ def generate(plan: Plan, folder: Path, *, log: Callable[[str], None] = lambda s:
     finally:
         writer.close()
     nodes = sum(writer.kinds.values())
-    if nodes != plan.nodes or writer.edges != plan.relations:
+    short = {k: (q.given, q.eligible) for k, q in plan.quotas.items() if q.given != q.eligible}
+    if nodes != plan.nodes or writer.edges != plan.relations or short:
+        # The plan counted the records eligible for each optional edge; the pass must meet each one.
         raise RuntimeError(f"generator bug: planned {plan.nodes} nodes and {plan.relations} relations, "
-                           f"wrote {nodes} and {writer.edges}")
+                           f"wrote {nodes} and {writer.edges}; shares taken/eligible that differ: {short}")
     manifest = {
         "generator_version": GENERATOR_VERSION,
         "seed": plan.seed,
@@ -794,44 +620,12 @@ def load_manifest(folder: Path) -> dict[str, Any] | None:
 def cached(plan: Plan, root: Path = DATA_DIR, *, log: Callable[[str], None] = lambda s: None
            ) -> tuple[Path, dict[str, Any], bool]:
     """The inventory for ``plan`` under ``root``, generated unless already there: (folder, manifest, reused)."""
-    folder = root / plan.key()
+    folder = root / plan.key(GENERATOR_VERSION)
     manifest = load_manifest(folder)
     if manifest is not None:
         log(f"reusing the generated inventory in {folder}")
         return folder, manifest, True
     return folder, generate(plan, folder, log=log), False
-
-
-@contextmanager
-def _exit_on_plan_error() -> Iterator[None]:
-    try:
-        yield
-    except PlanError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
-
-
-def add_size_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--small", action="store_true",
-                       help=f"{SIZES['small'][0]:,} nodes, {SIZES['small'][1]:,} relations (a quick run)")
-    group.add_argument("--nodes", type=int, help=f"how many nodes [default {SIZES['default'][0]:,}]")
-    parser.add_argument("--relations", type=int,
-                        help=f"how many relations, DOCUMENTED_BY links included [default {SIZES['default'][1]:,}]")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed [default {DEFAULT_SEED}]")
-
-
-def size_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[str, int, int]:
-    """(label, nodes, relations) from the size options."""
-    if args.small:
-        if args.relations is not None:
-            parser.error("--relations goes with --nodes, not --small")
-        return ("small", *SIZES["small"])
-    if args.nodes is None and args.relations is None:
-        return ("default", *SIZES["default"])
-    if args.nodes is None or args.relations is None:
-        parser.error("--nodes and --relations go together")
-    return (f"n{args.nodes}-r{args.relations}", args.nodes, args.relations)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -840,9 +634,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help=f"folder to write [default {DATA_DIR}/<seed, size>]")
     args = parser.parse_args(argv)
     _, nodes, relations = size_from(args, parser)
-    with _exit_on_plan_error():
+    try:
         plan = make_plan(nodes, relations, args.seed)
-    folder = args.out or DATA_DIR / plan.key()
+    except PlanError as exc:
+        parser.error(str(exc))
+    folder = args.out or DATA_DIR / plan.key(GENERATOR_VERSION)
     manifest = generate(plan, folder, log=print)
     print(json.dumps(manifest["counts"], indent=1))
 

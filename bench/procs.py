@@ -41,15 +41,30 @@ class Finished:
     seconds: float
     peak_rss_mib: float
     output: str
+    over_memory: bool = False  # killed for passing the resident-set limit it was run with
 
 
-def run_measured(cmd: Sequence[str], log: Path) -> Finished:
-    """Run ``cmd`` to the end, output to ``log``; wall time and the child's peak resident set (wait4)."""
+def run_measured(cmd: Sequence[str], log: Path, rss_limit_mib: float | None = None) -> Finished:
+    """Run ``cmd`` to the end, output to ``log``; wall time and the child's peak resident set (wait4).
+    With ``rss_limit_mib`` the child is killed once its resident set passes it (a run that would
+    otherwise take the machine's memory, and everything else running, with it)."""
+    over = False
     with log.open("wb") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT, env=clean_env())
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            while True:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG if rss_limit_mib else 0)
+                if pid:
+                    break
+                try:
+                    rss = memory(proc.pid)["rss_mib"]
+                except (OSError, KeyError):
+                    rss = 0.0
+                if rss > (rss_limit_mib or float("inf")):
+                    over = True
+                    proc.kill()
+                time.sleep(0.5)
         except BaseException:
             proc.kill()
             proc.wait()
@@ -57,7 +72,7 @@ def run_measured(cmd: Sequence[str], log: Path) -> Finished:
         seconds = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
     # ru_maxrss is in KiB on Linux.
-    return Finished(proc.returncode, seconds, usage.ru_maxrss / 1024, log.read_text(errors="replace"))
+    return Finished(proc.returncode, seconds, usage.ru_maxrss / 1024, log.read_text(errors="replace"), over)
 
 
 def free_port() -> int:

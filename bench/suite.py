@@ -41,6 +41,7 @@ import httpx
 import procs
 import report
 from loadgen import raw_request
+from plan import PlanError, add_size_options, make_plan, size_from
 from timing import measure, summary, time_each
 
 MIB = 1024 * 1024
@@ -53,13 +54,20 @@ def log(message: str) -> None:
 # -- steps ---------------------------------------------------------------------------------------------
 
 
-def run_import(data: Path, manifest: dict[str, Any], db: Path, logs: Path) -> dict[str, Any]:
+def run_import(data: Path, manifest: dict[str, Any], db: Path, logs: Path,
+               rss_limit_mib: float | None = None) -> dict[str, Any]:
     files = [str(data / f) for f in manifest["files"]]
-    done = procs.run_measured(procs.cli("--db", str(db), "import", "--by", "bench", *files), logs / "import.log")
-    if done.returncode != 0:
-        raise RuntimeError(f"heritage-graph import failed ({done.returncode}):\n{done.output[-4000:]}")
+    done = procs.run_measured(procs.cli("--db", str(db), "import", "--by", "bench", *files), logs / "import.log",
+                              rss_limit_mib=rss_limit_mib)
     lines = manifest["nodes"] + manifest["counts"]["relation_lines"]
     rows = manifest["nodes"] + manifest["relations"]
+    if done.returncode != 0:
+        # Recorded, not raised: the queries are then measured on the `COPY FROM` store (same rows).
+        reason = (f"killed at {rss_limit_mib:,.0f} MiB resident (--import-rss-limit)" if done.over_memory
+                  else f"exit status {done.returncode}: {done.output.strip().splitlines()[-1:]}")
+        return {"failed": reason, "seconds": round(done.seconds, 2), "records": lines, "rows": rows,
+                "lines_per_s": 0.0, "rows_per_s": 0.0, "peak_rss_mib": round(done.peak_rss_mib, 1),
+                "store_mib": 0.0, "report": ""}
     return {"seconds": round(done.seconds, 2), "records": lines, "rows": rows,
             "lines_per_s": round(lines / done.seconds, 1), "rows_per_s": round(rows / done.seconds, 1),
             "peak_rss_mib": round(done.peak_rss_mib, 1), "store_mib": round(procs.dir_bytes(db) / MIB, 1),
@@ -216,7 +224,7 @@ def serve_and_measure(db: Path, probes: dict[str, list[Any]], work: Path, logs: 
 
 
 def run(args: argparse.Namespace, label: str, nodes: int, relations: int, command: str) -> dict[str, Any]:
-    plan = generate.make_plan(nodes, relations, args.seed)
+    plan = make_plan(nodes, relations, args.seed)
     started = report.now()
     load_start = os.getloadavg()[0]
     log(f"inventory: {nodes:,} nodes, {relations:,} relations, seed {args.seed}")
@@ -227,16 +235,28 @@ def run(args: argparse.Namespace, label: str, nodes: int, relations: int, comman
     log(f"working in {work}")
     try:
         log("heritage-graph import into a fresh store")
-        imported = run_import(data, manifest, work / "import-store", logs)
+        imported = run_import(data, manifest, work / "import-store", logs, args.import_rss_limit)
         log(f"  {imported['seconds']} s, {imported['rows_per_s']:,.0f} rows/s, "
-            f"peak RSS {imported['peak_rss_mib']:,.0f} MiB")
+            f"peak RSS {imported['peak_rss_mib']:,.0f} MiB" + (f" — FAILED: {imported['failed']}"
+                                                                if "failed" in imported else ""))
+        if "failed" in imported:
+            shutil.rmtree(work / "import-store", ignore_errors=True)  # what is left of it, for the disk
         log("COPY FROM the same rows into a fresh store")
         bulk = run_bulk_load(data, work / "copy-store", logs)
-        shutil.rmtree(work / "copy-store")
         log(f"  {bulk['seconds']} s, {bulk['rows_per_s']:,.0f} rows/s")
-        log("the floor: the resolvers' store calls, in a process of their own, no server")
-        floor = run_floor(work / "import-store", data, logs, args.runs, args.warmup)
-        served = serve_and_measure(work / "import-store", manifest["probes"], work, logs, runs=args.runs,
+        # The queries run on the imported store; on the `COPY FROM` one (the same nodes and relations, no
+        # revisions) when the import failed, so that they are still measured at this size.
+        store = work / ("copy-store" if "failed" in imported else "import-store")
+        if "failed" not in imported:
+            shutil.rmtree(work / "copy-store")
+        else:
+            # `init` builds its search index (an import would have), so serving starts as it would.
+            init = procs.run_measured(procs.cli("--db", str(store), "init"), logs / "init.log")
+            log(f"  init of the `COPY FROM` store (search index built): {init.seconds:.0f} s, "
+                f"peak RSS {init.peak_rss_mib:,.0f} MiB")
+        log(f"the floor on {store.name}: the resolvers' store calls, in a process of their own, no server")
+        floor = run_floor(store, data, logs, args.runs, args.warmup)
+        served = serve_and_measure(store, manifest["probes"], work, logs, runs=args.runs,
                                    warmup=args.warmup, connections=args.connections, duration=args.duration,
                                    load_warmup=args.load_warmup, start_timeout=args.start_timeout)
     finally:
@@ -277,6 +297,7 @@ def assemble(*, label: str, seed: int, command: str, started: str, data: Path, m
         "latency_runs": runs,
         "latency_warmup": warmup,
         "latency": latency,
+        "floor_heap": floor.get("heap", "allocator defaults"),
         "http_floor": served["http_floor"],
         "throughput": served["throughput"],
         "memory": served["memory"],
@@ -293,7 +314,7 @@ def print_summary(results: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    generate.add_size_options(parser)
+    add_size_options(parser)
     parser.add_argument("--runs", type=int, default=200, help="timed requests per figure and mode [200]")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests first [20]")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds of load per endpoint [10]")
@@ -303,16 +324,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=None, help="where the temporary stores go [$TMPDIR]")
     parser.add_argument("--start-timeout", type=float, default=600, help="seconds `serve` may take to answer [600]")
     parser.add_argument("--keep", action="store_true", help="keep the temporary stores and logs")
+    parser.add_argument("--import-rss-limit", type=float, default=18 * 1024,
+                        help="MiB of resident set past which the import is stopped and recorded as failed [18432]")
     parser.add_argument("--no-update", action="store_true",
                         help="print and write the JSON under --results only; leave BENCHMARKS.md alone")
     parser.add_argument("--results", type=Path, default=report.RESULTS, help="where the JSON goes [bench/results]")
     args = parser.parse_args(argv)
-    label, nodes, relations = generate.size_from(args, parser)
+    label, nodes, relations = size_from(args, parser)
     if args.runs < 1 or args.warmup < 0 or args.duration <= 0 or args.connections < 1:
         parser.error("--runs and --connections must be at least 1, --warmup at least 0, --duration above 0")
     try:
-        generate.make_plan(nodes, relations, args.seed)
-    except generate.PlanError as exc:
+        make_plan(nodes, relations, args.seed)
+    except PlanError as exc:
         parser.error(str(exc))
     command = shlex.join([".venv/bin/python", "bench/suite.py", *(sys.argv[1:] if argv is None else argv)])
     results = run(args, label, nodes, relations, command)

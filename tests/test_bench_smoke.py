@@ -28,6 +28,7 @@ import floor
 import generate
 import report
 import suite
+from plan import SIZES, PlanError, make_plan
 
 NODES, RELATIONS, SEED = 300, 1000, 7
 
@@ -35,7 +36,7 @@ NODES, RELATIONS, SEED = 300, 1000, 7
 @pytest.fixture(scope="module")
 def inventory(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     folder = tmp_path_factory.mktemp("bench") / "inventory"
-    return folder, generate.generate(generate.make_plan(NODES, RELATIONS, SEED), folder)
+    return folder, generate.generate(make_plan(NODES, RELATIONS, SEED), folder)
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +61,8 @@ def test_inventory_is_exact_deterministic_and_andean(inventory: tuple[Path, dict
     assert set(counts["nodes_by_kind"]) == {"Source", "Place", "Organization", "Community", "Tradition", "Craft",
                                             "Recipe", "Practitioner", "Story"}
     assert max(int(level) for level in counts["levels"]) <= generate.MAX_LEVEL
-    again = generate.generate(generate.make_plan(NODES, RELATIONS, SEED), tmp_path / "again")
-    other = generate.generate(generate.make_plan(NODES, RELATIONS, SEED + 1), tmp_path / "other")
+    again = generate.generate(make_plan(NODES, RELATIONS, SEED), tmp_path / "again")
+    other = generate.generate(make_plan(NODES, RELATIONS, SEED + 1), tmp_path / "other")
     for name in generate.FILES:
         assert (tmp_path / "again" / name).read_bytes() == (folder / name).read_bytes()
     assert (tmp_path / "other" / generate.FILES[1]).read_bytes() != (folder / generate.FILES[1]).read_bytes()
@@ -75,13 +76,13 @@ def test_inventory_is_exact_deterministic_and_andean(inventory: tuple[Path, dict
 
 
 def test_plan_refuses_sizes_the_shape_cannot_take() -> None:
-    with pytest.raises(generate.PlanError, match="at least 100"):
-        generate.make_plan(50, 200)
-    with pytest.raises(generate.PlanError, match="too few"):
-        generate.make_plan(NODES, 100)
-    with pytest.raises(generate.PlanError, match="too many"):
-        generate.make_plan(NODES, 100_000)
-    default = generate.make_plan(*generate.SIZES["default"])
+    with pytest.raises(PlanError, match="at least 100"):
+        make_plan(50, 200)
+    with pytest.raises(PlanError, match="too few"):
+        make_plan(NODES, 100)
+    with pytest.raises(PlanError, match="too many"):
+        make_plan(NODES, 100_000)
+    default = make_plan(*SIZES["default"])
     assert default.places == 1 + 25 + default.provinces + default.districts + default.localities
     assert sum(q.target for q in default.quotas.values()) + default.mandatory == 5_000_000
 

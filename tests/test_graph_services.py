@@ -71,3 +71,25 @@ def test_no_path_beyond_max_depth_or_between_islands(dag: MemoryStore) -> None:
 
 def test_path_respects_relation_types(dag: MemoryStore) -> None:
     assert graph.path(dag, "a", "d", max_depth=5, relation_types=["KIN_OF"]) is None
+
+
+@pytest.mark.parametrize("tries", [graph.OPTIMISTIC_TRIES, 1])
+def test_path_goes_round_hidden_nodes(tries: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # s-h1-t and s-h2-t are shortest but cross hidden nodes; s-a-b-t is the shortest visible one.
+    # With one try the blind search gives up after the first hidden node and judges every node.
+    monkeypatch.setattr(graph, "OPTIMISTIC_TRIES", tries)
+    s = MemoryStore()
+    s.write(people("s", "h1", "h2", "a", "b", "t"), learned("s>h1", "h1>t", "s>h2", "h2>t", "s>a", "a>b", "b>t"))
+    judged: list[set[str]] = []
+
+    def visible(ids: object) -> set[str]:
+        asked = set(ids)  # type: ignore[call-overload]
+        judged.append(asked)
+        return asked - {"h1", "h2"}
+
+    p = graph.path(s, "s", "t", max_depth=6, visible=visible)
+    assert p is not None and [n.id for n in p.nodes] == ["s", "a", "b", "t"]
+    assert graph.path(s, "s", "t", max_depth=2, visible=visible) is None
+    if tries > 1:
+        # Only the ends and the nodes of each candidate path were judged, never a whole frontier.
+        assert all(len(asked) <= 4 for asked in judged), judged

@@ -543,7 +543,7 @@ def test_sigterm_lets_the_request_in_flight_finish_then_closes_the_store(tmp_pat
         assert b"x-request-id: in-flight-1" in head.lower()
         assert json.loads(payload) == {"data": {"node": {"id": "jesus-urbano-rojas"}}}
         assert server.proc.wait(timeout=60) == 0
-    logs = [json.loads(line) for line in server.output[0].splitlines() if line.startswith("{")]
+    logs = [json.loads(line) for line in server.text.splitlines() if line.startswith("{")]
     messages = [(e["logger"], e["message"], e.get("request_id")) for e in logs]
     answered = messages.index(("heritage_graph.access", "POST /graphql 200", "in-flight-1"))
     closed = messages.index(("heritage_graph.app", "store closed", None))
