@@ -7,12 +7,12 @@ Opens the store as `serve` does (`open_store(settings, serving=True)`, the same 
 store folder). Prints one JSON object: per figure, cold (distinct probes) and warm (one probe
 repeated) timings, and the size of the answers.
 
-The process first raises glibc's heap trim threshold (mallopt M_TRIM_THRESHOLD, 64 MiB). With the
-default, whichever heap ends up holding Ladybug's per-query buffers is shrunk and grown again around
+The process first raises glibc's heap trim threshold (mallopt M_TRIM_THRESHOLD, 64 MiB), as `serve`
+does (heritage_graph/ops/server.py, steady_heap). With the default, whichever heap ends up holding
+Ladybug's per-query buffers is shrunk and grown again around
 every query, and the same calls take about three times as long, or not, depending on the heap's
 layout (small inventory, p50, default vs raised: `node` 10.6 vs 3.7 ms, `lineage` 29 vs 12 ms,
-`search` 6.2 vs 2.0 ms, in separate runs). The floor is the calls without that churn; the server runs
-as it ships, so the end-to-end ratio shows the churn too, if the server has it.
+`search` 6.2 vs 2.0 ms, in separate runs).
 
 Not read-only by default: LadybugDB 0.22 answers point lookups more slowly in read-only mode (a
 `path`, which makes hundreds of them, took 2.3 times as long on the small inventory), so a read-only
@@ -22,8 +22,6 @@ floor would not be the floor of the server's own calls. --read-only measures tha
 from __future__ import annotations
 
 import argparse
-import ctypes
-import ctypes.util
 import inspect
 import json
 import sys
@@ -34,6 +32,7 @@ from typing import Any
 from figures import FIGURES, Figure
 from timing import cycle, measure
 
+from heritage_graph.ops.server import steady_heap
 from heritage_graph.settings import Settings
 from heritage_graph.store import open_store
 from heritage_graph.store.base import Store
@@ -51,20 +50,6 @@ def answer_size(figure: Figure, answer: Any) -> float | None:
     if figure.name == "path":
         return answer.length
     return answer.total
-
-
-M_TRIM_THRESHOLD = -1  # glibc's mallopt parameter
-TRIM_THRESHOLD = 64 << 20
-
-
-def steady_heap() -> str:
-    """Raise glibc's trim threshold (see the module's doc); says what was done."""
-    name = ctypes.util.find_library("c")
-    try:
-        ok = bool(name) and ctypes.CDLL(name).mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1
-    except (OSError, AttributeError):
-        ok = False
-    return f"M_TRIM_THRESHOLD={TRIM_THRESHOLD >> 20} MiB" if ok else "allocator defaults (no glibc mallopt)"
 
 
 def measure_floor(store: Store, probes: dict[str, list[Any]], *, runs: int, warmup: int) -> dict[str, Any]:

@@ -203,10 +203,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None, seed_if_empty:
     """
     from .app import create_app
     from .ops.logs import configure_logging
-    from .ops.server import run_server
+    from .ops.server import run_server, steady_heap
 
     settings: Settings = ctx.obj.with_overrides(host=host, port=port, log_format=log_format)
     configure_logging(settings.log_format, settings.log_level)
+    steady_heap()
     try:
         store = open_store(settings, serving=True)
     except HeritageGraphError as exc:
