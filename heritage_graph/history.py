@@ -26,6 +26,13 @@ def target_of(record: Node | Relation) -> tuple[str, tuple[str, ...]]:
     return f"{record.rel}:{record.from_id}->{record.to_id}", (record.from_id, record.to_id)
 
 
+def materialized(v: Revision) -> Revision:
+    """The revision with ``after`` made from ``record`` (a revision_for(lazy=True)), as it is written."""
+    if v.after is not None or v.record is None:
+        return v
+    return replace(v, after=snapshot(v.record), record=None)
+
+
 def revision_for(new: Node | Relation | None, old: Node | Relation | None, op: str, actor: str, at: str,
                  reason: str | None, *, lazy: bool = False) -> Revision:
     """The revision of a change from ``old`` to ``new`` (either may be None); ``lazy`` leaves the

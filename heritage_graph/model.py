@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 Json = Any
@@ -92,16 +92,8 @@ class Revision:
     after: dict[str, Json] | None = None
     # The record after the change, when ``after`` is left to be made from it as it is written (an
     # import's revisions: a snapshot of each record would double the memory of a national import).
+    # history.materialized makes ``after`` from it.
     record: Node | Relation | None = field(default=None, compare=False, repr=False)
-
-    def materialized(self) -> Revision:
-        """This revision with ``after`` made from ``record``."""
-        if self.after is not None or self.record is None:
-            return self
-        from .interchange import node_to_json, relation_to_json
-
-        state = node_to_json(self.record) if isinstance(self.record, Node) else relation_to_json(self.record)
-        return replace(self, after=state, record=None)
 
 
 @dataclass

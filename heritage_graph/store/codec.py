@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import schema
+from ..history import materialized
 from ..model import Node, Relation, Revision
 from ..schema import T
 
@@ -105,7 +106,7 @@ def row_relation(rel: str, from_id: str, to_id: str, props: Mapping[str, Any]) -
 
 
 def revision_row(v: Revision) -> dict[str, Any]:
-    v = v.materialized()
+    v = materialized(v)
     return {
         "id": v.id, "target": v.target, "op": v.op, "actor": v.actor, "at": v.at, "reason": v.reason,
         "version": v.version, "before": _dump(v.before), "after": _dump(v.after),

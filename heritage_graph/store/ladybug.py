@@ -125,6 +125,7 @@ def _translate(exc: Exception) -> StoreError:
 
 class LadybugStore(CypherReads, CypherTokens, WriteByApply):
     dialect = "ladybug"
+
     @property
     def inline_reads(self) -> bool:
         # Not while a large write or an index rebuild holds the lock: a read on the event loop would
@@ -280,28 +281,22 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
         except RuntimeError as exc:
             raise _translate(exc) from exc
 
-    def _arrow_batches(self, text: str, size: int = 50_000) -> Iterator[list[dict[str, Any]]]:
-        """A large result's rows, a batch of ``size`` at a time: only the columnar (Arrow) form of the
-        whole result is held, not a Python dict per row."""
+    def _arrow_batches(self, text: str, params: dict[str, Any] | None = None,
+                       size: int = 50_000) -> Iterator[list[dict[str, Any]]]:
+        """A large result's rows, handed over column by column (Arrow) rather than row by row, a batch
+        of ``size`` at a time: only the columnar form of the whole result is held, not a dict per row."""
         if self._conn is None:
             raise StoreUnavailable("the embedded store is not open")
         self.calls += 1
         try:
-            table = self._conn.execute(text, {}).get_as_arrow(size)
+            table = self._conn.execute(text, params or {}).get_as_arrow(size)
         except RuntimeError as exc:
             raise _translate(exc) from exc
         for batch in table.to_batches(size):
             yield batch.to_pylist()
 
     def _arrow_rows(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """A large result's rows, handed over column by column (Arrow) rather than row by row."""
-        if self._conn is None:
-            raise StoreUnavailable("the embedded store is not open")
-        self.calls += 1
-        try:
-            return self._conn.execute(text, params or {}).get_as_arrow(100_000).to_pylist()
-        except RuntimeError as exc:
-            raise _translate(exc) from exc
+        return [row for batch in self._arrow_batches(text, params) for row in batch]
 
     def _q(self, name: str, params: dict[str, Any] | None = None, **binding: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -461,10 +456,7 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
                     self._q("delete_relations", {"rows": chunk}, rel=rel)
             else:
                 self._each("delete_relation", rows, rel=rel)
-        by_type: dict[str, list[Relation]] = defaultdict(list)
-        for r in changes.relations:
-            by_type[r.rel].append(r)
-        for rel, rels in by_type.items():
+        for rel, rels in _grouped(changes.relations).items():
             text = self._queries.render("upsert_relations", rel=rel)
             for chunk in chunks([codec.relation_row(r) for r in rels]):
                 check_written(_written(self._run(text, {"rows": chunk})), len(chunk))
@@ -477,10 +469,7 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
     def _copy_all(self, changes: Changes, progress: Progress) -> None:
         """A write that only creates, copied table by table (see _copied)."""
         self._copy_nodes(changes.nodes, progress)
-        by_type: dict[str, list[Relation]] = defaultdict(list)
-        for r in changes.relations:
-            by_type[r.rel].append(r)
-        for rel, rels in by_type.items():
+        for rel, rels in _grouped(changes.relations).items():
             self._copy_relations(rel, rels, progress)
         # Rows are made a chunk at a time: a national import has millions of revisions.
         columns = self._columns("revision_table_columns")
@@ -585,6 +574,13 @@ def _copied(changes: Changes) -> bool:
         return False
     return all(changes.expected.get(("node", n.id)) == 0 for n in changes.nodes) and all(
         changes.expected.get(relation_key(r)) == 0 for r in changes.relations)
+
+
+def _grouped(relations: Sequence[Relation]) -> dict[str, list[Relation]]:
+    by_type: dict[str, list[Relation]] = defaultdict(list)
+    for r in relations:
+        by_type[r.rel].append(r)
+    return by_type
 
 
 def _written(rows: list[dict[str, Any]]) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-# Below this many rows of one table an UNWIND batch is cheaper than a copy's fixed cost.
+# Writes of fewer records go row by row: below this a copy's fixed cost outweighs what it saves.
 BULK_MIN = 500
 # Rows per copy: bounds the memory of one Arrow table.
 COPY_CHUNK = 100_000

@@ -10,6 +10,7 @@ import copy
 from collections.abc import Iterator, Sequence
 
 from .. import schema
+from ..history import materialized
 from ..model import Changes, Node, Relation, Revision
 from ..search.documents import build_documents
 from ..search.model import Facets, SearchPage, SearchQuery
@@ -161,7 +162,7 @@ class MemoryStore(MemoryTokens, WriteByApply):
             new_rels[r.key] = r
         check_written(len(changes.relations) - missing, len(changes.relations))
         self._nodes, self._rels = new_nodes, new_rels
-        self._revisions.extend(v.materialized() for v in changes.revisions)
+        self._revisions.extend(materialized(v) for v in changes.revisions)
         self._writes += 1
         if progress is not None:
             progress(len(changes.nodes) + len(changes.relations))
