@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
         try:
             yield
         finally:
+            admin.discard_copies()
             del app.state.store  # /readyz says "not open" from here on, not a driver error
             opened.close()
             log.info("store closed", extra={"store": opened.dialect})

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from .auth import TOKEN_ROLES
-from .errors import HeritageGraphError, InvalidInput, NotFound, StoreError
+from .errors import HeritageGraphError, InvalidInput, NotFound, StoreError, StoreLocked
 from .services.exporter import export_to
 from .services.importer import ImportReport, count_lines, run_import
 from .services.linked_data import export_jsonld
@@ -26,6 +26,7 @@ from .store.base import Store
 
 if TYPE_CHECKING:
     from .ops.metrics import ImportMetrics
+    from .remote import Service
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 PROGRESS_MIN_LINES = 5000
@@ -42,6 +43,11 @@ def _store(ctx: click.Context) -> Iterator[Store]:
     settings: Settings = ctx.obj
     try:
         store = open_store(settings)
+    except StoreLocked as exc:
+        command = " ".join(ctx.command_path.split()[1:])
+        hint = (f"; while it runs, `heritage-graph {command} … --url http://{settings.host}:{settings.port}` with an "
+                "admin token in HERITAGE_TOKEN asks the service" if _takes_url(ctx) else "")
+        _fail(StoreLocked(f"{exc}{hint}"))
     except HeritageGraphError as exc:
         _fail(exc)
     try:
@@ -50,6 +56,29 @@ def _store(ctx: click.Context) -> Iterator[Store]:
         _fail(exc)
     finally:
         store.close()
+
+
+def _takes_url(ctx: click.Context) -> bool:
+    return any(p.name == "url" for p in ctx.command.params)
+
+
+def service_options(fn: F) -> F:
+    """--url and --token: ask the service running at URL instead of opening the store here."""
+    fn = click.option("--token", "secret", envvar="HERITAGE_TOKEN", default=None, metavar="TOKEN",
+                      help="An admin token, for --url [env HERITAGE_TOKEN].")(fn)
+    return click.option("--url", default=None, metavar="URL",
+                        help="Ask the service running at URL (e.g. http://127.0.0.1:8000), as is needed while "
+                             "`serve` holds the embedded store. Without it, the store is opened here.")(fn)
+
+
+def _service(url: str, secret: str | None) -> Service:
+    from .remote import Service
+
+    try:
+        return Service(url, secret)
+    except HeritageGraphError as exc:
+        _fail(exc)
+        raise
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -119,19 +148,50 @@ def import_cmd(ctx: click.Context, files: tuple[Path, ...], dry_run: bool, actor
 @click.argument("file", required=False, default="-", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "jsonld"]), default="jsonl", show_default=True,
               help="Output format: jsonl (interchange, re-importable) or jsonld (linked data, one @graph).")
+@service_options
 @click.pass_context
-def export(ctx: click.Context, file: str, fmt: str) -> None:
+def export(ctx: click.Context, file: str, fmt: str, url: str | None, secret: str | None) -> None:
     """Write the whole store to FILE (or - for standard output) in a deterministic order."""
+    if url:
+        service = _service(url, secret)
+        try:
+            count = _written(file, lambda out: _export_remote(service, fmt, out))
+        except HeritageGraphError as exc:
+            _fail(exc)
+        click.echo(f"exported {count} records", err=True)
+        return
     write = export_jsonld if fmt == "jsonld" else export_to
     with _store(ctx) as store:
-        if file == "-":
-            count = write(store, sys.stdout)
-        else:
-            tmp = Path(file + ".tmp")
-            with tmp.open("w", encoding="utf-8", newline="\n") as out:
-                count = write(store, out)
-            tmp.replace(file)  # a reader never sees a half-written export
+        count = _written(file, lambda out: write(store, out))
         click.echo(f"exported {count} records", err=True)
+
+
+def _written(file: str, write: Callable[[Any], int]) -> int:
+    if file == "-":
+        return write(sys.stdout)
+    tmp = Path(file + ".tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="\n") as out:
+            count = write(out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    tmp.replace(file)  # a reader never sees a half-written export
+    return count
+
+
+def _export_remote(service: Service, fmt: str, out: Any) -> int:
+    """The service's export (GET /admin/export), copied as it comes; the count of records it holds."""
+    import io
+
+    from .api.admin import EXPORT_PATH
+
+    count = 0
+    with service.open(f"{EXPORT_PATH}?format={fmt}", doing="the export") as response:
+        for line in io.TextIOWrapper(response, encoding="utf-8", newline=""):
+            out.write(line)
+            count += fmt == "jsonl" or line.startswith("    {")  # jsonld: the objects of its @graph
+    return count
 
 
 SEED_ACTOR = "heritage-graph seed"
@@ -147,23 +207,48 @@ def _user() -> str:
 @main.command()
 @click.argument("node_id", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per revision, with the record before and after.")
+@service_options
 @click.pass_context
-def history(ctx: click.Context, node_id: str, as_json: bool) -> None:
+def history(ctx: click.Context, node_id: str, as_json: bool, url: str | None, secret: str | None) -> None:
     """Print the revisions of a node and of its relations, oldest first."""
-    import json
-
+    if url:
+        try:
+            revisions = _history_remote(_service(url, secret), node_id)
+        except HeritageGraphError as exc:
+            _fail(exc)
+        _print_history(revisions, as_json)
+        return
     with _store(ctx) as store:
         revisions = store.revisions([node_id])
         if not revisions and not store.get_nodes([node_id]):
             _fail(NotFound(f"no record with id {node_id!r}"))
-        for v in revisions:
-            if as_json:
-                click.echo(json.dumps({"id": v.id, "at": v.at, "op": v.op, "actor": v.actor, "version": v.version,
-                                       "target": v.target, "reason": v.reason, "before": v.before,
-                                       "after": v.after}, ensure_ascii=False))
-            else:
-                reason = f"  — {v.reason}" if v.reason else ""
-                click.echo(f"{v.at}  v{v.version:<3} {v.op:<16} {v.actor}  {v.target}{reason}")
+        _print_history(revisions, as_json)
+
+
+HISTORY = """query($id: ID!) { node(id: $id) { id } history(id: $id) {
+  id at op actor version target reason before after } }"""
+
+
+def _history_remote(service: Service, node_id: str) -> list[Any]:
+    from types import SimpleNamespace
+
+    data = service.graphql(HISTORY, {"id": node_id})
+    if data["node"] is None and not data["history"]:
+        raise NotFound(f"no record with id {node_id!r}")
+    return [SimpleNamespace(**v) for v in data["history"]]
+
+
+def _print_history(revisions: list[Any], as_json: bool) -> None:
+    import json
+
+    for v in revisions:
+        if as_json:
+            click.echo(json.dumps({"id": v.id, "at": v.at, "op": v.op, "actor": v.actor, "version": v.version,
+                                   "target": v.target, "reason": v.reason, "before": v.before,
+                                   "after": v.after}, ensure_ascii=False))
+        else:
+            reason = f"  — {v.reason}" if v.reason else ""
+            click.echo(f"{v.at}  v{v.version:<3} {v.op:<16} {v.actor}  {v.target}{reason}")
 
 
 def seed_files(folder: Path = SEEDS) -> list[Path]:
@@ -239,16 +324,22 @@ def token() -> None:
 @click.option("--community", default=None, metavar="ID",
               help="Scope the token to this Community (a researcher then reads its community records).")
 @click.option("--name", default=None, help="Who or what holds the token; recorded as the actor of its writes.")
+@service_options
 @click.pass_context
-def token_create(ctx: click.Context, role: str, community: str | None, name: str | None) -> None:
+def token_create(ctx: click.Context, role: str, community: str | None, name: str | None, url: str | None,
+                 secret: str | None) -> None:
     """Create a token and print its secret.
 
     The secret is shown this once: the store keeps only its SHA-256 hash.
     """
     from .tokens import create_token
 
-    with _store(ctx) as store:
-        secret, record = create_token(store, role, community=community, name=name)  # type: ignore[arg-type]
+    if url:
+        done = _token_remote(url, secret, CREATE_TOKEN, {"role": role.upper(), "name": name, "community": community})
+        secret, record = done["secret"], _token_record(done["token"])
+    else:
+        with _store(ctx) as store:
+            secret, record = create_token(store, role, community=community, name=name)  # type: ignore[arg-type]
     click.echo(f"token      {secret}")
     click.echo(f"id         {record.id}")
     click.echo(f"role       {record.role}")
@@ -258,15 +349,53 @@ def token_create(ctx: click.Context, role: str, community: str | None, name: str
                "Send it as 'Authorization: Bearer <token>'.", err=True)
 
 
+TOKEN_FRAGMENTS = """
+fragment T on ApiToken { id name role community createdAt revokedAt }
+fragment E on TokenResult { ... on InvalidInputError { message } ... on NotFoundError { message }
+  ... on ForbiddenError { message } }"""
+CREATE_TOKEN = """mutation($role: ApiTokenRole!, $name: String, $community: ID) {
+  createApiToken(role: $role, name: $name, community: $community) {
+    __typename ...E ... on TokenCreated { secret token { ...T } } } }""" + TOKEN_FRAGMENTS
+REVOKE_TOKEN = """mutation($id: ID!) { revokeApiToken(id: $id) {
+  __typename ...E ... on TokenRevoked { token { ...T } } } }""" + TOKEN_FRAGMENTS
+LIST_TOKENS = "{ apiTokens { ...T } }" + TOKEN_FRAGMENTS.split("fragment E")[0]
+
+
+def _token_remote(url: str, secret: str | None, mutation: str, variables: dict[str, Any]) -> dict[str, Any]:
+    from .remote import unwrap_result
+
+    try:
+        data = _service(url, secret).graphql(mutation, variables)
+        return unwrap_result(next(iter(data.values())))
+    except HeritageGraphError as exc:
+        _fail(exc)
+        raise
+
+
+def _token_record(t: dict[str, Any]) -> Any:
+    from .store.tokens import TokenRecord
+
+    return TokenRecord(id=t["id"], hash="", role=t["role"], created_at=t["createdAt"], name=t["name"],
+                       community=t["community"], revoked_at=t["revokedAt"])
+
+
 @token.command("list")
+@service_options
 @click.pass_context
-def token_list(ctx: click.Context) -> None:
+def token_list(ctx: click.Context, url: str | None, secret: str | None) -> None:
     """List every token, revoked ones included.
 
     Shows id, name, role, community, created and revoked; never a secret or its hash.
     """
-    with _store(ctx) as store:
-        tokens = store.list_tokens()  # type: ignore[attr-defined]
+    if url:
+        try:
+            data = _service(url, secret).graphql(LIST_TOKENS)
+        except HeritageGraphError as exc:
+            _fail(exc)
+        tokens = [_token_record(t) for t in data["apiTokens"]]
+    else:
+        with _store(ctx) as store:
+            tokens = store.list_tokens()  # type: ignore[attr-defined]
     if not tokens:
         click.echo("no tokens (create one with `heritage-graph token create --role ROLE`)")
         return
@@ -279,16 +408,20 @@ def token_list(ctx: click.Context) -> None:
 
 @token.command("revoke")
 @click.argument("token_id", metavar="ID")
+@service_options
 @click.pass_context
-def token_revoke(ctx: click.Context, token_id: str) -> None:
+def token_revoke(ctx: click.Context, token_id: str, url: str | None, secret: str | None) -> None:
     """Revoke a token by id.
 
     Requests that send it are refused (HTTP 401) from now on; it stays listed.
     """
     from .tokens import revoke_token
 
-    with _store(ctx) as store:
-        record = revoke_token(store, token_id)  # type: ignore[arg-type]
+    if url:
+        record = _token_record(_token_remote(url, secret, REVOKE_TOKEN, {"id": token_id})["token"])
+    else:
+        with _store(ctx) as store:
+            record = revoke_token(store, token_id)  # type: ignore[arg-type]
     click.echo(f"revoked token {record.id}" + (f" ({record.name})" if record.name else ""))
 
 

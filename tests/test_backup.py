@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -24,8 +25,10 @@ from heritage_graph.api import admin
 from heritage_graph.app import create_app
 from heritage_graph.auth import Principal
 from heritage_graph.cli import SEED_ACTOR, main, seed_files
+from heritage_graph.errors import StoreLocked
 from heritage_graph.search.model import SearchQuery
 from heritage_graph.search.text import parse_query
+from heritage_graph.services import backup as backup_service
 from heritage_graph.services.backup import MANIFEST, Manifest
 from heritage_graph.services.curation import Curation
 from heritage_graph.services.exporter import export_to
@@ -35,7 +38,7 @@ from heritage_graph.store.ladybug import GRAPH_FILE, SEARCH_FILE, LadybugStore
 from heritage_graph.store.memory import MemoryStore
 from heritage_graph.tokens import create_token, revoke_token
 
-from .tools import free_port
+from .tools import free_port, new_store_with_tokens, running_service
 
 EDITOR = Principal(role="reviewer", name="Ana Quispe")
 
@@ -384,3 +387,184 @@ def test_a_backup_taken_while_writes_run_restores_to_one_consistent_state(live: 
         assert Manifest.read(tmp_path / "b").generation == generation
     finally:
         store.close()
+
+
+# -- the store lock survives everything the service does (issue 10) -----------------------------
+def _refused_while_served(db: Path, a_backup: Path, tmp_path: Path) -> None:
+    """Every way in that does not go through the service is refused, and nothing is changed."""
+    for args in (("token", "list"), ("export", str(tmp_path / "out.jsonl")),
+                 ("import", str(seed_files()[0])), ("restore", str(a_backup), "--force")):
+        result = cli("--db", str(db), *args)
+        assert result.exit_code == 3, (args, result.output)
+        assert "open in another process" in result.output, (args, result.output)
+    with pytest.raises(StoreLocked):
+        LadybugStore(db).open()
+    with pytest.raises(StoreLocked):
+        LadybugStore(db, read_only=True).open()
+
+
+def test_the_served_store_stays_locked_after_backup_export_and_refused_restore(
+        a_backup: Path, tmp_path: Path) -> None:
+    db = tmp_path / "served"
+    (admin_header,) = new_store_with_tokens(db, [("admin", "ops")])
+    secret = admin_header["Authorization"].removeprefix("Bearer ")
+    with running_service(db) as server:
+        _refused_while_served(db, a_backup, tmp_path)
+        # The online backup copies (and so opens and closes) the store's files inside the service:
+        # with a POSIX fcntl lock, that released the service's hold on its store.
+        result = cli("backup", str(tmp_path / "b1"), "--url", server.base, "--token", secret)
+        assert result.exit_code == 0, result.output
+        _refused_while_served(db, a_backup, tmp_path)
+        r = httpx.get(f"{server.base}{admin.EXPORT_PATH}", headers=admin_header, timeout=60)
+        assert r.status_code == 200 and '"kind"' in r.text
+        _refused_while_served(db, a_backup, tmp_path)
+        r = httpx.post(f"{server.base}/graphql", headers=admin_header, timeout=60, json={
+            "query": CREATE, "variables": {"id": "after-the-backup", "name": "written after the backup"}})
+        assert r.json()["data"]["createNode"]["__typename"] == "NodeSaved", r.text
+    # Acknowledged while served, so there after the restart; the refused restore replaced nothing.
+    store = LadybugStore(db).open()
+    try:
+        assert [n.name for n in store.get_nodes(["after-the-backup"])] == ["written after the backup"]
+        assert store.search(SearchQuery(parse_query("after the backup"), limit=5)).total == 1
+    finally:
+        store.close()
+
+
+def test_a_second_opener_in_the_same_process_is_refused_too(tmp_path: Path) -> None:
+    # flock locks belong to the open file, not the process: the guard holds within one process as well.
+    first = LadybugStore(tmp_path / "db").open()
+    try:
+        with pytest.raises(StoreLocked, match="open in another process"):
+            LadybugStore(tmp_path / "db").open()
+        shutil.copyfile(tmp_path / "db" / GRAPH_FILE, tmp_path / "copy")  # what fcntl's lock did not survive
+        with pytest.raises(StoreLocked):
+            LadybugStore(tmp_path / "db").open()
+    finally:
+        first.close()
+    LadybugStore(tmp_path / "db").open().close()  # released with the store
+
+
+def test_an_aborted_backup_leaves_no_copy(live: LiveService, monkeypatch: pytest.MonkeyPatch) -> None:
+    def endless(folder: Path, names: list[str]) -> Iterator[bytes]:
+        while True:  # a store larger than the client is willing to read
+            yield b"\0" * 65536
+
+    monkeypatch.setattr(backup_service, "tar_stream", endless)
+    copies = lambda: [p for p in live.store.path.parent.iterdir() if ".backup-" in p.name]  # noqa: E731
+    with httpx.stream("POST", f"{live.base}{admin.BACKUP_PATH}", timeout=60,
+                      headers={"Authorization": f"Bearer {live.admin}"}) as r:
+        assert r.status_code == 200
+        next(r.iter_bytes())
+        assert copies()  # the copy exists while it is being sent
+    deadline = time.monotonic() + 30
+    while copies() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not copies(), "the client went away and the service kept a copy of the store"
+
+
+def test_a_copy_failing_half_way_leaves_nothing(live: LiveService, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(backup_service, "_copy_index", broken)
+    r = httpx.post(f"{live.base}{admin.BACKUP_PATH}", headers={"Authorization": f"Bearer {live.admin}"}, timeout=60)
+    assert r.status_code >= 500
+    assert not [p for p in live.store.path.parent.iterdir() if ".backup-" in p.name]
+
+
+def test_copies_left_by_a_killed_process_are_removed_by_the_next_owner(tmp_path: Path) -> None:
+    db = tmp_path / "db"
+    LadybugStore(db).open().close()
+    for purpose in ("backup", "restore", "replaced"):
+        left = tmp_path / f".db.{purpose}-x1y2"
+        left.mkdir()
+        (left / GRAPH_FILE).write_bytes(b"restricted records")
+    (tmp_path / ".other.backup-x1y2").mkdir()  # another store's: not ours to remove
+    LadybugStore(db).open().close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.backup-x1y2", "db"]
+
+
+def test_shutdown_removes_copies_being_sent(tmp_path: Path) -> None:
+    folder = tmp_path / ".db.backup-abc"
+    folder.mkdir()
+    (folder / GRAPH_FILE).write_bytes(b"x")
+    admin._copies.add(folder)
+    admin.discard_copies()
+    assert not folder.exists() and not admin._copies
+
+
+# -- administration while the service runs (issue 10) ------------------------------------------
+def test_tokens_history_and_export_through_the_running_service(tmp_path: Path) -> None:
+    db = tmp_path / "served"
+    admin_header, curator_header = new_store_with_tokens(db, [("admin", "ops"), ("curator", "field curator")])
+    secret = admin_header["Authorization"].removeprefix("Bearer ")
+    with running_service(db) as server:
+        url = ("--url", server.base, "--token", secret)
+        locked = cli("--db", str(db), "token", "list")
+        assert locked.exit_code == 3 and "token list … --url http://" in locked.output
+
+        created = cli("token", "create", "--role", "researcher", "--name", "Lima university", *url)
+        assert created.exit_code == 0, created.output
+        new_secret = created.output.split()[1]
+        new_id = next(line.split()[1] for line in created.output.splitlines() if line.startswith("id "))
+        r = httpx.post(f"{server.base}/graphql", json={"query": "{ __typename }"},
+                       headers={"Authorization": f"Bearer {new_secret}"})
+        assert r.status_code == 200  # the service knows the new token at once
+
+        listed = cli("token", "list", *url)
+        assert listed.exit_code == 0 and new_id in listed.output and "Lima university" in listed.output
+        revoked = cli("token", "revoke", new_id, *url)
+        assert revoked.exit_code == 0 and f"revoked token {new_id}" in revoked.output
+        r = httpx.post(f"{server.base}/graphql", json={"query": "{ __typename }"},
+                       headers={"Authorization": f"Bearer {new_secret}"})
+        assert r.status_code == 401
+        again = cli("token", "revoke", new_id, *url)
+        assert again.exit_code == 1 and "already revoked" in again.output
+
+        curator = cli("token", "list", "--url", server.base, "--token",
+                      curator_header["Authorization"].removeprefix("Bearer "))
+        assert curator.exit_code == 1 and "admin" in curator.output
+        assert cli("token", "list", "--url", server.base).exit_code == 1  # no token: refused before asking
+
+        history = cli("history", "jesus-urbano-rojas", "--json", *url)
+        assert history.exit_code == 0, history.output
+        assert json.loads(history.output.splitlines()[0])["op"] == "import"
+        assert cli("history", "no-such-record", *url).exit_code == 1
+
+        out = tmp_path / "export.jsonl"
+        exported = cli("export", str(out), *url)
+        assert exported.exit_code == 0, exported.output
+        lines = out.read_text(encoding="utf-8").splitlines()
+        assert len(lines) > 900 and f"exported {len(lines)} records" in exported.output
+        refused = cli("export", str(tmp_path / "no.jsonl"), "--url", server.base, "--token",
+                      curator_header["Authorization"].removeprefix("Bearer "))
+        assert refused.exit_code == 1 and not (tmp_path / "no.jsonl").exists()
+        assert not (tmp_path / "no.jsonl.tmp").exists()
+    # The service's export is the store's export.
+    store = LadybugStore(db).open()
+    try:
+        assert export_text(store).splitlines() == lines
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("role", ["anonymous", "researcher", "curator", "reviewer"])
+def test_only_admins_manage_tokens_in_graphql(role: str) -> None:
+    store = MemoryStore()
+    admin_secret, _ = create_token(store, "admin")
+    headers = {} if role == "anonymous" else {"Authorization": f"Bearer {create_token(store, role)[0]}"}
+    app = create_app(Settings(), store=store)
+
+    async def call(query: str, h: dict[str, str]) -> dict[str, object]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            return (await client.post("/graphql", json={"query": query}, headers=h)).json()
+
+    create = 'mutation { createApiToken(role: CURATOR, name: "x") { __typename ... on ForbiddenError { message } } }'
+    answer = asyncio.run(call(create, headers))
+    assert answer["data"]["createApiToken"]["__typename"] == "ForbiddenError"  # type: ignore[index]
+    listed = asyncio.run(call("{ apiTokens { id } }", headers))
+    assert listed["data"] is None and listed["errors"][0]["extensions"]["code"] == "FORBIDDEN"  # type: ignore[index]
+    assert len(store.list_tokens()) == (1 if role == "anonymous" else 2)  # nothing created
+    done = asyncio.run(call(create.replace("message", "message } ... on TokenCreated { secret"),
+                            {"Authorization": f"Bearer {admin_secret}"}))
+    assert done["data"]["createApiToken"]["secret"].startswith("hg_")  # type: ignore[index]

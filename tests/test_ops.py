@@ -519,7 +519,8 @@ def test_sigterm_lets_the_request_in_flight_finish_then_closes_the_store(tmp_pat
         second = subprocess.run([sys.executable, "-m", "heritage_graph.cli", "--db", str(db), "serve", "--port",
                                  str(free_port())], capture_output=True, text=True, timeout=60, env=env)
         assert second.returncode == 3, second.stderr
-        assert second.stderr.startswith("error: the embedded store is open in another process"), second.stderr
+        assert second.stderr.startswith(f"error: the embedded store at {db} is open in another process (process "), \
+            second.stderr
         port = int(server.base.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
             sock.sendall(b"POST /graphql HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"

@@ -22,8 +22,10 @@ from ..model import Node as NodeRecord
 from ..model import Relation as RelationRecord
 from ..model import Revision as RevisionRecord
 from ..services.curation import Curation, Done, Rejected
+from .admin_tokens import TokenMutations
 from .context import Context
 from .enums import ENUMS, Confidence, Kind, PublicationStatus, RelationType, Sensitivity
+from .results import FieldProblem, ForbiddenError, InvalidInputError, NotFoundError
 from .types import Node, Relation, wrap
 
 ConsentStatus = ENUMS["ConsentStatus"]
@@ -61,34 +63,12 @@ class RelationSaved:
     revision: Revision
 
 
-@strawberry.type
-class FieldProblem:
-    field: str | None
-    message: str
-
-
-@strawberry.type(description="The input breaks the schema; each problem names its field and what is allowed.")
-class InvalidInputError:
-    message: str
-    problems: list[FieldProblem]
-
-
 @strawberry.type(description="The record changed since the version the change was based on.")
 class VersionConflict:
     message: str
     current_version: int | None
     current_node: Node | None = None
     current_relation: Relation | None = None
-
-
-@strawberry.type
-class NotFoundError:
-    message: str
-
-
-@strawberry.type
-class ForbiddenError:
-    message: str
 
 
 NodeResult = Annotated[NodeSaved | InvalidInputError | VersionConflict | NotFoundError | ForbiddenError,
@@ -222,7 +202,7 @@ async def _run(info: Info[Context, None], work: Callable[[Curation], Done]) -> A
 
 
 @strawberry.type(description="Change the inventory. Every change is one transaction with one revision.")
-class Mutation:
+class Mutation(TokenMutations):
     @strawberry.mutation(description="Create a node (curators: as a draft).")
     async def create_node(self, info: Info[Context, None], input: NodeInput, reason: str | None = None) -> NodeResult:
         data: dict[str, Any] = {"kind": input.kind.value, "id": str(input.id), "name": input.name}

@@ -16,6 +16,7 @@ from ..model import Page
 from ..services import catalog, discovery, graph
 from ..services.provenance import provenance as provenance_of
 from ..visibility import PUBLIC, Gate, is_public
+from .admin_tokens import api_tokens
 from .context import Context
 from .enums import Domain, Kind, LineageDirection, LineageRelation, RelationType
 from .mutations import Revision, as_of_text
@@ -163,6 +164,9 @@ StoryConnection = CONNECTIONS["Story"][1]
 
 
 class _Root:
+    api_tokens = strawberry.field(resolver=api_tokens, description="Every API token, revoked ones included. "
+                                                                   "Admins only.")
+
     @strawberry.field(description="A node's sources, its relations' sources, and which claims each supports; "
                       "null for an unknown id.")
     async def provenance(self, info: Info[Context, None], id: strawberry.ID) -> Provenance | None:

@@ -39,11 +39,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..clock import utc_now
-from ..errors import InvalidInput, StoreError, StoreLocked, StoreUnavailable
-from ..store import command_buffer_pool_mb
+from ..errors import InvalidInput, StoreError, StoreLocked
+from ..store import command_buffer_pool_mb, folder_lock
 from ..store.ladybug import GRAPH_FILE, SEARCH_FILE, LadybugStore
 
 FORMAT = 1
+BACKUP_PATH = "/admin/backup"  # the service's route that takes a backup (heritage_graph/api/admin.py)
 MANIFEST = "manifest.json"
 KIND = "heritage-graph backup"
 COUNTED = ("nodes", "relations", "revisions", "tokens")
@@ -250,7 +251,7 @@ def new_folder_for(target: Path, purpose: str) -> Iterator[Path]:
     """A fresh folder beside ``target`` (same file system, so the final rename is atomic), removed
     unless the block renamed it away."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.{purpose}-", dir=target.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=folder_lock.sibling_prefix(target, purpose), dir=target.parent))
     try:
         yield tmp
     finally:
@@ -315,68 +316,47 @@ def unpack(stream: IO[bytes], folder: Path) -> None:
 
 def backup_remote(url: str, token: str, target: Path, timeout: float = 3600) -> Manifest:
     """``heritage-graph backup PATH --url URL``: the service takes the backup, this side checks it."""
-    import urllib.error
-    import urllib.request
+    from ..remote import Service
 
+    service = Service(url, token, timeout=timeout)
     check_backup_target(target)
-    endpoint = url.rstrip("/") + "/admin/backup"
-    request = urllib.request.Request(endpoint, method="POST", data=b"",
-                                     headers={"Authorization": f"Bearer {token}", "Accept": "application/x-tar"})
-    # No proxy: the token goes to the service named, and nowhere else.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with new_folder_for(target, "partial") as tmp:
-        try:
-            with opener.open(request, timeout=timeout) as response:
-                unpack(response, tmp)
-        except urllib.error.HTTPError as exc:
-            raise _http_failure(endpoint, exc) from exc
-        except (urllib.error.URLError, OSError) as exc:
-            raise StoreUnavailable(f"cannot reach the service at {endpoint}: {getattr(exc, 'reason', exc)}") from exc
+        with service.open(BACKUP_PATH, method="POST", body=b"", accept="application/x-tar",
+                          doing="the backup") as response:
+            unpack(response, tmp)
         manifest = verify(tmp)
         _fsync_folder(tmp)
         move_into_place(tmp, target)
     return manifest
 
 
-def _http_failure(endpoint: str, exc: Any) -> Exception:
-    try:
-        message = json.loads(exc.read().decode("utf-8"))["errors"][0]["message"]
-    except (ValueError, KeyError, IndexError, TypeError, UnicodeDecodeError):
-        message = exc.reason
-    if exc.code in (401, 403):
-        return InvalidInput(f"the service refused the backup ({exc.code}): {message}")
-    if exc.code in (404, 405):
-        return StoreUnavailable(f"{endpoint} answered {exc.code}: is it a Heritage Graph service of this version?")
-    return StoreUnavailable(f"the service could not take the backup ({exc.code} from {endpoint}): {message}")
-
-
 # -- restoring ------------------------------------------------------------------------------------
 def _store_entries(folder: Path) -> list[str]:
-    return [p.name for p in folder.iterdir()]
+    return [p.name for p in folder.iterdir() if p.name != folder_lock.LOCK_FILE]
 
 
 def _is_store_file(name: str) -> bool:
-    return any(name == base or name.startswith(base + ".") or name.startswith(base + "-") for base in _STORE_FILES)
+    return name == folder_lock.LOCK_FILE or any(
+        name == base or name.startswith(base + ".") or name.startswith(base + "-") for base in _STORE_FILES)
 
 
-def check_restore_target(target: Path, force: bool) -> None:
-    """Refuse a target that is served, holds data (unless ``force``) or holds anything but a store."""
+def check_restore_target(target: Path) -> bool:
+    """Refuse a target that is a file or holds anything but a store; whether it holds a store."""
     if not target.exists():
-        return
+        return False
     if not target.is_dir():
         raise InvalidInput(f"{target} is a file; the embedded store is a folder")
     entries = _store_entries(target)
-    if not entries:
-        return
     strangers = sorted(n for n in entries if not _is_store_file(n))
     if strangers:
         raise InvalidInput(f"{target} holds files that are not part of a store ({', '.join(strangers[:5])}): "
                            "restore into a new folder, or into the folder of a store")
-    try:
-        held = counts_of_writable(target)
-    except StoreLocked as exc:
-        raise StoreLocked(f"the store at {target} is open in another process: stop `heritage-graph serve` "
-                          "(or the other command) before restoring into it") from exc
+    return bool(entries)
+
+
+def check_replaceable(target: Path, force: bool) -> None:
+    """Refuse a store that holds data unless ``force``; the caller holds the target's lock."""
+    held = counts_of_writable(target)
     if any(held[k] for k in COUNTED) and not force:
         raise InvalidInput(
             f"the store at {target} is not empty ({held['nodes']} nodes, {held['revisions']} revisions, "
@@ -384,8 +364,8 @@ def check_restore_target(target: Path, force: bool) -> None:
 
 
 def counts_of_writable(folder: Path) -> dict[str, int]:
-    """Counts of a store folder, opened as a writer: fails with StoreLocked if another process has it."""
-    store = LadybugStore(folder, buffer_pool_mb=CHECK_POOL_MB).open()
+    """Counts of a store folder whose lock the caller holds, opened as a writer."""
+    store = LadybugStore(folder, buffer_pool_mb=CHECK_POOL_MB, locked=False).open()
     try:
         with store.frozen() as counts:
             return dict(counts)
@@ -397,7 +377,30 @@ def restore(backup: Path, target: Path, *, force: bool = False) -> tuple[Manifes
     """Bring the backup at ``backup`` back as the store at ``target``; the manifest and a version note."""
     manifest = verify(backup)
     note = check_compatible(manifest)
-    check_restore_target(target, force)
+    has_store = check_restore_target(target)
+    created = not target.exists()
+    target.mkdir(parents=True, exist_ok=True)
+    # The target's lock, held from the check to the swap: a store that a live service or command holds
+    # is never replaced, and no process can open the target half-way through.
+    lock = folder_lock.FolderLock(target)
+    try:
+        lock.acquire()
+    except StoreLocked as exc:
+        raise StoreLocked(f"{exc}. A restore never replaces a store that a running process holds") from None
+    try:
+        if has_store:
+            check_replaceable(target, force)
+        _restore_into(backup, manifest, target)
+    except BaseException:
+        if created:  # leave no empty folder behind a restore that did not happen
+            shutil.rmtree(target, ignore_errors=True)
+        raise
+    finally:
+        lock.release()
+    return manifest, note
+
+
+def _restore_into(backup: Path, manifest: Manifest, target: Path) -> None:
     with new_folder_for(target, "restore") as tmp:
         for name in manifest.files:
             shutil.copyfile(backup / name, tmp / name)
@@ -413,7 +416,6 @@ def restore(backup: Path, target: Path, *, force: bool = False) -> tuple[Manifes
             raise BackupError(f"the restored store holds {found}, the manifest says {want}: it was not restored")
         _fsync_folder(tmp)
         _swap(tmp, target)
-    return manifest, note
 
 
 def _swap(new: Path, target: Path) -> None:
@@ -424,7 +426,7 @@ def _swap(new: Path, target: Path) -> None:
     if not target.exists():
         new.rename(target)
         return
-    aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.replaced-", dir=target.parent))
+    aside = Path(tempfile.mkdtemp(prefix=folder_lock.sibling_prefix(target, "replaced"), dir=target.parent))
     aside.rmdir()
     target.rename(aside)
     new.rename(target)

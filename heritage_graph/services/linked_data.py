@@ -596,14 +596,20 @@ def export_jsonld(store: Store, out: TextIO, *, base: str = DEFAULT_BASE) -> int
     public and published are left out (``--format jsonl`` keeps everything).
     """
     counts: dict[str, int] = {}
+    for chunk in jsonld_chunks(store, counts, base=base):
+        out.write(chunk)
+    return counts["nodes"] + counts["relations"]
+
+
+def jsonld_chunks(store: Store, counts: dict[str, int], *, base: str = DEFAULT_BASE) -> Iterator[str]:
+    """``export_jsonld``'s text, piece by piece (the service streams it); ``counts`` fills as it goes."""
     head = json.dumps(context(base), ensure_ascii=False, indent=2).replace("\n", "\n  ")
-    out.write('{\n  "@context": ' + head + ',\n  "@graph": [')
+    yield '{\n  "@context": ' + head + ',\n  "@graph": ['
     sep = "\n"
     for obj in export_objects(store, counts):
-        out.write(sep + "    " + json.dumps(obj, ensure_ascii=False))
+        yield sep + "    " + json.dumps(obj, ensure_ascii=False)
         sep = ",\n"
-    out.write("\n  ]\n}\n")
-    return counts["nodes"] + counts["relations"]
+    yield "\n  ]\n}\n"
 
 
 # -- the mapping tables of docs/linked-data.md ----------------------------------------------

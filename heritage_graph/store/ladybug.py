@@ -25,6 +25,7 @@ from .base import Direction, Progress, WriteByApply, check_versions, check_writt
 from .base import by_type as _by_type
 from .cypher import QueryBook
 from .cypher_reads import CypherReads, _props
+from .folder_lock import FolderLock, sweep_siblings
 from .ladybug_bulk import BULK_MIN, COPY_CHUNK, arrow_table
 from .tokens import CypherTokens
 
@@ -132,9 +133,12 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
         # stall every request until it ends.
         return not self._busy
 
-    def __init__(self, path: Path | str, *, read_only: bool = False, buffer_pool_mb: int = 0) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False, buffer_pool_mb: int = 0,
+                 locked: bool = True) -> None:
         self.path = Path(path)
         self._read_only = read_only
+        # ``locked=False``: the caller holds the folder's lock already (a restore checking its target).
+        self._folder_lock = FolderLock(self.path, shared=read_only) if locked else None
         self._buffer_pool_mb = buffer_pool_mb  # 0: Ladybug's own default (a share of the machine's memory)
         self._queries = QueryBook("ladybug", EXPANSIONS)
         self._ladybug: Any = None
@@ -156,6 +160,20 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
             raise StoreUnavailable(f"{self.path} is a file; the embedded store needs a folder")
         self.path.mkdir(parents=True, exist_ok=True)
         self._ladybug = ladybug
+        if self._folder_lock is not None:
+            self._folder_lock.acquire()
+            if not self._read_only:
+                for path in sweep_siblings(self.path):
+                    log.warning("removed %s, left beside the store by a process that was stopped", path.name)
+        try:
+            self._open_database(ladybug)
+        except BaseException:
+            if self._folder_lock is not None:
+                self._folder_lock.release()
+            raise
+        return self
+
+    def _open_database(self, ladybug: Any) -> None:
         try:
             try:
                 self._db = self._database(ladybug, strict_log=True)
@@ -175,7 +193,6 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
         except RuntimeError as exc:
             raise _translate(exc) from exc
         self._search = SqliteIndex(self.path / SEARCH_FILE)
-        return self
 
     def _database(self, ladybug: Any, *, strict_log: bool) -> Any:
         return ladybug.Database(str(self.path / GRAPH_FILE), read_only=self._read_only,
@@ -192,6 +209,8 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
             if self._db is not None:
                 self._db.close()
             self._conn = self._db = None
+            if self._folder_lock is not None:
+                self._folder_lock.release()
 
     def init(self) -> None:
         with self._lock:
