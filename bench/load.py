@@ -370,7 +370,7 @@ class Target:
 
 
 @contextmanager
-def own_server(curators: int, reviewers: int) -> Iterator[Target]:
+def own_server(curators: int, reviewers: int, settings: dict[str, str] | None = None) -> Iterator[Target]:
     """A throw-away seeded store, tokens, and `heritage-graph serve` on it; all removed on exit."""
     tmp = Path(tempfile.mkdtemp(prefix="heritage-load-"))
     db = tmp / "db"
@@ -378,7 +378,7 @@ def own_server(curators: int, reviewers: int) -> Iterator[Target]:
     try:
         target = Target("", None, *prepare(db, curators, reviewers), log=tmp / "serve.log")
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "HERITAGE_"))}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "HERITAGE_"))} | (settings or {})
         assert target.log is not None
         with target.log.open("wb") as log:  # a file, not a pipe: nobody reads it while the load runs
             proc = subprocess.Popen([sys.executable, "-m", "heritage_graph.cli", "--db", str(db), "serve",

@@ -15,6 +15,7 @@ that services and the API never see a driver type::
     └── StoreError             the store failed; ``retryable`` says if trying again may help
         ├── StoreUnavailable   cannot reach or open the store (retryable)
         ├── StoreLocked        another process holds the embedded store (retryable)
+        ├── StoreTimeout       a store query outlived the serving process's query timeout
         └── StoreQueryError    the store refused a query (a bug, not retryable)
 """
 
@@ -98,6 +99,12 @@ class StoreUnavailable(StoreError):
 
 class StoreLocked(StoreUnavailable):
     code = "STORE_LOCKED"
+
+
+class StoreTimeout(StoreError):
+    """A store query stopped by the serving process's query timeout (api/budget.py)."""
+
+    code = "TIME_BUDGET_EXCEEDED"
 
 
 class StoreQueryError(StoreError):

@@ -25,6 +25,14 @@ class Settings:
     max_query_depth: int = 15
     max_aliases: int = 20
     max_tokens: int = 2000
+    # The estimated cost of an operation, per role (api/cost.py), and the time a query may take (api/http.py).
+    max_cost_anonymous: int = 50_000
+    max_cost_researcher: int = 200_000
+    max_cost_staff: int = 1_000_000
+    heavy_cost: int = 5_000  # queries estimated above it run HERITAGE_HEAVY_CONCURRENCY at a time
+    heavy_concurrency: int = 1
+    time_budget_anonymous: float = 10.0
+    time_budget: float = 30.0  # for requests with a token
     # HTTP size limits (api/request_limits.py), persisted queries (api/persisted.py), HTTP and
     # in-process caching of anonymous reads (api/response_cache.py); 0 turns a cache off.
     max_body_bytes: int = 1 << 20
@@ -70,6 +78,11 @@ class Settings:
             ("HERITAGE_MAX_QUERY_DEPTH", "max_query_depth"),
             ("HERITAGE_MAX_ALIASES", "max_aliases"),
             ("HERITAGE_MAX_TOKENS", "max_tokens"),
+            ("HERITAGE_MAX_COST_ANONYMOUS", "max_cost_anonymous"),
+            ("HERITAGE_MAX_COST_RESEARCHER", "max_cost_researcher"),
+            ("HERITAGE_MAX_COST_STAFF", "max_cost_staff"),
+            ("HERITAGE_HEAVY_COST", "heavy_cost"),
+            ("HERITAGE_HEAVY_CONCURRENCY", "heavy_concurrency"),
             ("HERITAGE_MAX_BODY_BYTES", "max_body_bytes"),
             ("HERITAGE_MAX_QUERY_BYTES", "max_query_bytes"),
             ("HERITAGE_MAX_RESULT_BYTES", "max_result_bytes"),
@@ -103,6 +116,11 @@ _RANGES: dict[str, tuple[int, int]] = {
     "max_query_depth": (1, 1_000),
     "max_aliases": (1, 10_000),
     "max_tokens": (1, 1_000_000),
+    "max_cost_anonymous": (1, 10**12),
+    "max_cost_researcher": (1, 10**12),
+    "max_cost_staff": (1, 10**12),
+    "heavy_cost": (0, 10**12),
+    "heavy_concurrency": (1, 1_000),
     "buffer_pool_mb": (0, 1 << 20),
 }
 
@@ -124,13 +142,19 @@ def _operations_from_env(env: Mapping[str, str]) -> dict[str, object]:
         changes["log_level"] = level
     if env.get("HERITAGE_CORS_ORIGINS"):
         changes["cors_origins"] = parse_origins(env["HERITAGE_CORS_ORIGINS"])
-    if env.get("HERITAGE_SHUTDOWN_TIMEOUT"):
-        text = env["HERITAGE_SHUTDOWN_TIMEOUT"]
-        try:
-            timeout = float(text)
-        except ValueError:
-            timeout = -1.0
-        if not 0 < timeout < float("inf"):
-            raise ConfigError(f"HERITAGE_SHUTDOWN_TIMEOUT must be a number of seconds above 0, got {text!r}")
-        changes["shutdown_timeout"] = timeout
+    for key, attr in (("HERITAGE_SHUTDOWN_TIMEOUT", "shutdown_timeout"),
+                      ("HERITAGE_TIME_BUDGET_ANONYMOUS", "time_budget_anonymous"),
+                      ("HERITAGE_TIME_BUDGET", "time_budget")):
+        if env.get(key):
+            changes[attr] = _seconds(key, env[key])
     return changes
+
+
+def _seconds(key: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{key} must be a number of seconds above 0, got {text!r}")
+    return value

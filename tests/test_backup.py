@@ -38,7 +38,7 @@ from heritage_graph.store.ladybug import GRAPH_FILE, SEARCH_FILE, LadybugStore
 from heritage_graph.store.memory import MemoryStore
 from heritage_graph.tokens import create_token, revoke_token
 
-from .tools import free_port, new_store_with_tokens, running_service
+from .tools import new_store_with_tokens, running_service, serving_in_thread
 
 EDITOR = Principal(role="reviewer", name="Ana Quispe")
 
@@ -244,19 +244,10 @@ def live(inventory: Path, tmp_path: Path) -> Iterator[LiveService]:
     curator_secret, _ = create_token(store, "curator", name="field curator")
     app = create_app(Settings(), store=store)
     app.router.routes.extend(admin.routes())  # as heritage_graph/app.py registers them
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the service did not start"
-        time.sleep(0.02)
     try:
-        yield LiveService(f"http://127.0.0.1:{port}", store, admin_secret, curator_secret, server)
+        with serving_in_thread(app) as (base, server):
+            yield LiveService(base, store, admin_secret, curator_secret, server)
     finally:
-        server.should_exit = True
-        thread.join(timeout=30)
         store.close()
 
 

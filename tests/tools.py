@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -74,6 +75,26 @@ def running_service(db: Path, *args: str, timeout: float = 60) -> Iterator[Serve
         reader.join(timeout=30)
         if proc.stdout is not None:
             proc.stdout.close()
+
+
+@contextmanager
+def serving_in_thread(app: Any) -> Iterator[tuple[str, Any]]:
+    """``app`` under uvicorn in a thread of this process, on a free port: its base URL and server."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the service did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}", server
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 def new_store_with_tokens(db: Path, tokens: list[tuple[str, str]]) -> list[dict[str, str]]:

@@ -54,7 +54,9 @@ class Context:
         self.lang = preferred_language(headers.get("accept-language")) if headers else None
 
     async def call(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
-        return await to_thread.run_sync(lambda: fn(*args, **kwargs))
+        # A query cancelled (time budget, client gone) leaves the call to finish in its thread rather
+        # than wait for it; mutations are never cancelled (api/budget.py).
+        return await to_thread.run_sync(lambda: fn(*args, **kwargs), abandon_on_cancel=True)
 
     async def read(self, size: int, fn: Callable[..., R], *args: Any) -> R:
         """A batched store read of ``size`` ids: run in place when the store answers such reads in

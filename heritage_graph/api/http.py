@@ -54,6 +54,7 @@ from ..ops.logs import CURRENT
 from ..ops.timing import unwrap
 from ..settings import Settings
 from ..tokens import authenticate, bearer_secret
+from .budget import CLIENT_CLOSED_REQUEST, run_bounded, time_budget_exceeded
 from .context import Context, preferred_language
 from .persisted import PersistedQueries, Resolved
 from .request_limits import RequestLimits, RequestRefused
@@ -387,7 +388,7 @@ class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
     async def _execute(self, request: Request, media: str, policy: HttpPolicy) -> Response:
         """Run the request through strawberry; then the media type, the status of a failure before
         execution, the persisted query to remember, and the result size limit."""
-        response = await self.run(request)
+        response = await self._within_budget(request, media)
         if response.media_type != JSON:
             return response
         scope = request.scope
@@ -406,6 +407,25 @@ class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
             response = JSONResponse(policy.limits.result_too_large(size, mutation=mutation),
                                     media_type=_CONTENT_TYPES[media])
         return response
+
+    async def _within_budget(self, request: Request, media: str) -> Response:
+        """Run a query within its time budget, and stop it when the client goes away: a query that
+        nobody waits for, or that outlives its budget, must not hold the store for other requests.
+        Mutations run to the end: a write may be committing when the budget runs out, and its result
+        must say so (they are bounded by the cost limit)."""
+        data = await self.parse_http_body(self.request_adapter_class(request))  # the body, read once
+        if data.query is None or operation_kind(data.query, data.operation_name) != "query":
+            return await self.run(request)
+        settings: Settings = request.app.state.settings
+        budget = settings.time_budget if "authorization" in request.headers else settings.time_budget_anonymous
+        outcome = await run_bounded(self.run(request), budget, request.receive)
+        if isinstance(outcome, Response):
+            return outcome
+        request.scope[_OK_KEY] = False
+        if outcome == "disconnected":
+            return Response(status_code=CLIENT_CLOSED_REQUEST)
+        return JSONResponse(time_budget_exceeded(budget, "authorization" in request.headers),
+                            media_type=_CONTENT_TYPES[media], headers={"cache-control": NO_STORE})
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         data = await super().process_result(request, result)

@@ -13,6 +13,7 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from ..errors import HeritageGraphError, StoreError, StoreUnavailable
 from ..ops.graphql import OperationObserver
 from ..settings import Settings
+from .cost import CostLimitExtension, CostLimits, HeavyGate
 from .limits import QueryLimits
 from .mutations import Mutation
 from .query import Query
@@ -90,6 +91,10 @@ def _store_failure(error: GraphQLError, original: StoreError) -> GraphQLError:
 
 def build_schema(settings: Settings | None = None) -> Schema:
     # The limits' validation rules are built here, once, so ValidationCache can hit (see limits.py).
-    limits = QueryLimits.from_settings(settings or Settings())
+    settings = settings or Settings()
+    limits = QueryLimits.from_settings(settings)
+    costs = CostLimits.from_settings(settings)
+    heavy = HeavyGate(settings.heavy_cost, settings.heavy_concurrency)
     return HeritageSchema(query=Query, mutation=Mutation, types=list(KIND_TYPES.values()),
-                          extensions=[ErrorCodes, OperationObserver, limits.extension, ParserCache, ValidationCache])
+                          extensions=[ErrorCodes, OperationObserver, limits.extension, ParserCache, ValidationCache,
+                                      lambda: CostLimitExtension(costs, settings.max_page_size, heavy)])

@@ -39,7 +39,8 @@ def open_store(settings: Settings, *, init: bool = True, serving: bool = False) 
         from .ladybug import LadybugStore
 
         pool = settings.buffer_pool_mb or (SERVING_BUFFER_POOL_MB if serving else command_buffer_pool_mb())
-        store = LadybugStore(settings.db_path, buffer_pool_mb=pool).open()
+        timeout = round(max(settings.time_budget, settings.time_budget_anonymous) * 1000) if serving else 0
+        store = LadybugStore(settings.db_path, buffer_pool_mb=pool, query_timeout_ms=timeout).open()
     if init:
         try:
             store.init()

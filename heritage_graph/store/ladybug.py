@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import schema
-from ..errors import StoreError, StoreLocked, StoreQueryError, StoreUnavailable
+from ..errors import StoreError, StoreLocked, StoreQueryError, StoreTimeout, StoreUnavailable
 from ..model import Changes, Node, Relation, Revision, relation_key
 from ..schema import T
 from ..search.documents import SNAPSHOT_RELATIONS, WHERE, build_documents, snapshot_documents
@@ -119,6 +119,8 @@ def _translate(exc: Exception) -> StoreError:
             "the embedded store is open in another process (stop `heritage-graph serve` "
             f"or the other command first): {text.splitlines()[0]}"
         )
+    if text.strip() == "Interrupted.":
+        return StoreTimeout("a store query ran past the query timeout of the serving process and was stopped")
     if text.startswith("IO exception"):
         return StoreUnavailable(f"cannot open the embedded store: {text.splitlines()[0]}")
     return StoreQueryError(text)
@@ -134,8 +136,10 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
         return not self._busy
 
     def __init__(self, path: Path | str, *, read_only: bool = False, buffer_pool_mb: int = 0,
-                 locked: bool = True) -> None:
+                 locked: bool = True, query_timeout_ms: int = 0) -> None:
         self.path = Path(path)
+        # Serving: no single store query may outlive the longest time budget (api/budget.py); 0: none.
+        self.query_timeout_ms = query_timeout_ms
         self._read_only = read_only
         # ``locked=False``: the caller holds the folder's lock already (a restore checking its target).
         self._folder_lock = FolderLock(self.path, shared=read_only) if locked else None
@@ -190,6 +194,8 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
                             "before it and dropping that one (the log is kept in %s)", exc, kept.name)
                 self._db = self._database(ladybug, strict_log=False)
             self._conn = ladybug.Connection(self._db)
+            if self.query_timeout_ms:
+                self._conn.set_query_timeout(self.query_timeout_ms)
         except RuntimeError as exc:
             raise _translate(exc) from exc
         self._search = SqliteIndex(self.path / SEARCH_FILE)
