@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
             opened.close()
             log.info("store closed", extra={"store": opened.dialect})
 
-    graphql = HeritageGraphQL(build_schema(settings), settings=settings)
+    graphql = HeritageGraphQL(build_schema(settings, serving=True), settings=settings)
     app = Starlette(
         routes=[
             Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),

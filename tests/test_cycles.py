@@ -65,3 +65,33 @@ def test_a_deep_chain_has_no_cycle_and_closing_it_has_one(store: Store) -> None:
     assert closed_cycles(store, "LOCATED_IN", [("q", "p299")]) == {}
     found = closed_cycles(store, "LOCATED_IN", [("p0", "p299")])
     assert found == {0: ["p0", *reversed(ids)]}
+
+
+def test_a_cycle_through_a_record_the_curator_cannot_see_is_refused_without_saying_why(store: Store) -> None:
+    from heritage_graph.auth import Principal
+    from heritage_graph.services.curation import Curation, Rejected
+
+    # later derives from a restricted record, which derives from earlier: later → hidden → earlier
+    store.write([Node("Source", "src", "Fuente", properties={"title": "Informe", "type": "web"}),
+                 Node("Tradition", "earlier", "Earlier", status="draft", sources=("src",)),
+                 Node("Tradition", "zqhiddenx", "Hidden rite", sensitivity="restricted", sources=("src",)),
+                 Node("Tradition", "later", "Later", status="draft", sources=("src",)),
+                 Node("Tradition", "open-a", "Open A", status="draft", sources=("src",)),
+                 Node("Tradition", "open-b", "Open B", status="draft", sources=("src",))],
+                [Relation("DERIVED_FROM", "later", "zqhiddenx"), Relation("DERIVED_FROM", "zqhiddenx", "earlier"),
+                 Relation("DERIVED_FROM", "open-b", "open-a")])
+    curator = Curation(store, Principal(role="curator", name="field curator"))
+    with pytest.raises(Rejected) as hidden_route:
+        curator.add_relation({"rel": "DERIVED_FROM", "from": "earlier", "to": "later"})
+    text = str(hidden_route.value) + " ".join(p.message for p in hidden_route.value.problems)
+    assert "zqhiddenx" not in text and "Hidden" not in text and "cycle" not in text and "leads" not in text
+    assert "cannot be added by this account" in text
+    # A route the curator can read is told in full.
+    with pytest.raises(Rejected) as open_route:
+        curator.add_relation({"rel": "DERIVED_FROM", "from": "open-a", "to": "open-b"})
+    assert "would close a cycle (open-a → open-b → open-a)" in " ".join(p.message for p in open_route.value.problems)
+    # An admin, who reads every record, is told the route through it.
+    admin = Curation(store, Principal(role="admin", name="admin"))
+    with pytest.raises(Rejected) as told:
+        admin.add_relation({"rel": "DERIVED_FROM", "from": "earlier", "to": "later"})
+    assert "earlier → later → zqhiddenx → earlier" in " ".join(p.message for p in told.value.problems)

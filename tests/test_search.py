@@ -241,3 +241,18 @@ def test_query_expressions_for_both_engines() -> None:
     q = parse_query('Qoyllur Rit’i "danza de tijeras"')
     assert fts_expression(q) == '"danza de tijeras" AND (("qoylur"* AND "riti"*) OR ("qoyluriti"*))'
     assert lucene_expression(q) == '"danza de tijeras" AND ((qoylur* AND riti*) OR (qoyluriti*))'
+
+
+HOSTILE = ('Qoyllur <script>alert("x")</script> de <img src=x onerror=alert(1)> &amp; '
+           "<mark>marca</mark> falsa & 'comillas'")
+
+
+def test_snippets_escape_stored_markup_and_keep_only_their_own_marks(filled: Store) -> None:
+    filled.write([Node("Tradition", "hostile", "Fiesta hostil", summary={"es": HOSTILE}, sources=("src",))], [])
+    hit = next(h for h in search(filled, "qoyllur marca", lang="es").hits if h.node.id == "hostile")
+    text = hit.snippet
+    assert "<script" not in text and "<img" not in text and "&lt;script&gt;" in text and "&lt;img" in text
+    assert text.count("<mark>") == text.count("</mark>") == 2  # qoyllur and marca; the stored <mark> is text
+    assert "<mark>&lt;mark&gt;marca&lt;/mark&gt;</mark>" in text and "&amp;amp;" in text and "&#x27;" in text
+    stripped = text.replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in stripped and ">" not in stripped

@@ -84,6 +84,12 @@ def cases(draw: st.DrawFn) -> Case:
         "COVER_PLACE": (by_kind.get("Story", []), ["zqp1x"]),
     }
     relations: dict[tuple[str, str, str], Relation] = {}
+    # Derivations between traditions, always from a later one to an earlier one: acyclic, as stored.
+    traditions = by_kind.get("Tradition", [])
+    for _ in range(draw(st.integers(0, 6)) if len(traditions) > 1 else 0):
+        a, b = sorted(draw(st.lists(st.sampled_from(traditions), min_size=2, max_size=2, unique=True)),
+                      key=traditions.index, reverse=True)
+        relations[("DERIVED_FROM", a, b)] = Relation("DERIVED_FROM", a, b)
     for _ in range(draw(st.integers(0, 14))):
         rel = draw(st.sampled_from(sorted(pairs)))
         froms, tos = pairs[rel]
@@ -241,3 +247,32 @@ def test_no_read_path_mentions_a_hidden_record(world: tuple[LadybugStore, Client
         assert (r.status_code == 200) == (n.id in public), n.id
         if r.status_code == 200:
             assert not set(ID.findall(r.text)) & (every - public)
+
+    # closing a hierarchy's cycle: refused, and the refusal says nothing of a route it cannot read
+    # (last: a derivation that is not refused is added)
+    shown = [n.id for n in case.nodes if n.kind == "Tradition" and n.id in visible]
+    for earlier, later in [(a, b) for i, a in enumerate(shown) for b in shown[i + 1:]][:6]:
+        answer = ask('mutation($a: ID!, $b: ID!) { addRelation(input: {type: DERIVED_FROM, from: $a, to: $b}) '
+                     '{ __typename ... on InvalidInputError { message problems { field message } } '
+                     '... on ForbiddenError { message } ... on NotFoundError { message } } }', a=earlier, b=later)
+        text = json.dumps(answer)
+        assert not set(ID.findall(text)) & hidden, f"{case.role}/{case.community}: {text}"
+        if _route(case, later, earlier, every) and not _route(case, later, earlier, visible):
+            assert "cycle" not in text and "leads" not in text, f"{case.role}/{case.community}: {text}"
+
+
+def _route(case: Case, start: str, goal: str, through: set[str]) -> list[str] | None:
+    """A route of derivations from ``start`` to ``goal`` in the stored graph through ``through``, if any."""
+    parents: dict[str, str | None] = {start: None}
+    frontier = [start]
+    while frontier and goal not in parents:
+        frontier = [r.to_id for n in frontier for r in case.relations
+                    if r.rel == "DERIVED_FROM" and r.from_id == n and r.to_id not in parents
+                    and r.to_id in through and parents.setdefault(r.to_id, n) == n]
+    if goal not in parents:
+        return None
+    route, cur = [], goal
+    while cur is not None:
+        route.append(cur)
+        cur = parents[cur]
+    return route

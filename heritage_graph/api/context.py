@@ -36,6 +36,7 @@ class Context:
     settings: Settings
     request: Any = None
     principal: Principal = ANONYMOUS
+    cost: float = 0.0  # the operation's estimated cost (api/cost.py), once known
     nodes: DataLoader[str, Node | None] = field(init=False)
     relations: DataLoader[RelKey, list[Relation]] = field(init=False)
 

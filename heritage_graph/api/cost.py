@@ -22,7 +22,7 @@ its fan-out.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,15 +199,14 @@ class HeavyGate:
 
 
 class CostLimitExtension(SchemaExtension):
-    """Refuses an operation over its role's cost limit before any resolver runs, and lets heavy ones
-    through the ``HeavyGate`` one at a time."""
+    """Refuses an operation over its role's cost limit before any resolver runs; notes the estimate
+    on the context for ``HeavyTurns``."""
 
-    def __init__(self, limits: CostLimits, max_page: int, gate: HeavyGate) -> None:
+    def __init__(self, limits: CostLimits, max_page: int) -> None:
         self.limits = limits
         self.max_page = max_page
-        self.gate = gate
 
-    async def on_execute(self) -> AsyncIterator[None]:
+    def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
         document = ctx.graphql_document
         principal = getattr(ctx.context, "principal", None)
@@ -221,11 +220,24 @@ class CostLimitExtension(SchemaExtension):
                     f"for less: smaller pages (`first`), fewer nested relations, fewer aliases; or page through "
                     f"the results.", extensions={"code": CODE, "limit": "cost", "max": limit,
                                                  "found": round(cost)})])
-            elif cost > self.gate.threshold and document_kind(document, ctx.operation_name) == "query":
-                async with self.gate.semaphore:
-                    yield
-                return
+            elif document_kind(document, ctx.operation_name) == "query":
+                ctx.context.cost = cost
         yield
+
+
+class HeavyTurns(SchemaExtension):
+    """Heavy queries wait for their turn at the ``HeavyGate`` (after ``CostLimitExtension``). Async, so
+    only in the service's schema: a schema run synchronously (a test's introspection) goes without."""
+
+    def __init__(self, gate: HeavyGate) -> None:
+        self.gate = gate
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        if getattr(self.execution_context.context, "cost", 0) > self.gate.threshold:
+            async with self.gate.semaphore:
+                yield
+        else:
+            yield
 
 
 def document_kind(document: DocumentNode, operation_name: str | None) -> str | None:
@@ -233,4 +245,4 @@ def document_kind(document: DocumentNode, operation_name: str | None) -> str | N
     return op.operation.value if op is not None else None
 
 
-__all__ = ["CODE", "CostLimitExtension", "CostLimits", "estimate"]
+__all__ = ["CODE", "CostLimitExtension", "CostLimits", "HeavyGate", "HeavyTurns", "estimate"]

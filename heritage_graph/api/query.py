@@ -361,7 +361,8 @@ class SearchFacets:
 class SearchEdge:
     cursor: str
     score: float = strawberry.field(description="Relevance: higher is better; comparable within one search.")
-    snippet: str = strawberry.field(description="Matching text with the matches marked <mark>…</mark>.")
+    snippet: str = strawberry.field(description="Matching text as HTML: the matches marked <mark>…</mark>, "
+                                                "everything else escaped (&lt; &gt; &amp; &quot; &#x27;).")
     node: Node
 
 

@@ -13,7 +13,7 @@ from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from ..errors import HeritageGraphError, StoreError, StoreUnavailable
 from ..ops.graphql import OperationObserver
 from ..settings import Settings
-from .cost import CostLimitExtension, CostLimits, HeavyGate
+from .cost import CostLimitExtension, CostLimits, HeavyGate, HeavyTurns
 from .limits import QueryLimits
 from .mutations import Mutation
 from .query import Query
@@ -89,12 +89,15 @@ def _store_failure(error: GraphQLError, original: StoreError) -> GraphQLError:
                        extensions={"code": original.code, "retryable": original.retryable})
 
 
-def build_schema(settings: Settings | None = None) -> Schema:
+def build_schema(settings: Settings | None = None, *, serving: bool = False) -> Schema:
+    """The schema; ``serving``: the service's, whose heavy queries take turns (an async extension, so
+    a schema for synchronous use goes without)."""
     # The limits' validation rules are built here, once, so ValidationCache can hit (see limits.py).
     settings = settings or Settings()
     limits = QueryLimits.from_settings(settings)
     costs = CostLimits.from_settings(settings)
-    heavy = HeavyGate(settings.heavy_cost, settings.heavy_concurrency)
+    turns = [lambda: HeavyTurns(gate)] if serving else []
+    gate = HeavyGate(settings.heavy_cost, settings.heavy_concurrency)
     return HeritageSchema(query=Query, mutation=Mutation, types=list(KIND_TYPES.values()),
                           extensions=[ErrorCodes, OperationObserver, limits.extension, ParserCache, ValidationCache,
-                                      lambda: CostLimitExtension(costs, settings.max_page_size, heavy)])
+                                      lambda: CostLimitExtension(costs, settings.max_page_size), *turns])

@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from html import escape
 
 from ..errors import InvalidInput
 from ..model import Node
@@ -172,7 +173,10 @@ def matches(text: SearchText, query: ParsedQuery) -> bool:
 
 
 def snippet(node: Node, query: ParsedQuery, lang: str | None, width: int = 14) -> str:
-    """A short excerpt of the node's text around the first match, matches marked <mark>…</mark>."""
+    """A short excerpt of the node's text around the first match, matches marked <mark>…</mark>.
+
+    The snippet is HTML: everything but the marks is escaped, since stored text may hold markup
+    (``<script>`` in a summary, or a ``<mark>`` of its own) that a client shows as given."""
     wanted = query.highlight
     texts = [node.name, *_ordered(node.names, lang), *_ordered(node.summary, lang)]
     for prop in EXTRA_PROPS:
@@ -185,9 +189,9 @@ def snippet(node: Node, query: ParsedQuery, lang: str | None, width: int = 14) -
             continue
         start = max(0, hits[0] - width // 3)
         part = raw[start:start + width]
-        marked = [f"<mark>{w}</mark>" if start + i in hits else w for i, w in enumerate(part)]
+        marked = [f"<mark>{escape(w)}</mark>" if start + i in hits else escape(w) for i, w in enumerate(part)]
         return ("… " if start else "") + " ".join(marked) + (" …" if start + width < len(raw) else "")
-    return node.name
+    return escape(node.name)
 
 
 def _ordered(texts: dict[str, str], lang: str | None) -> list[str]:

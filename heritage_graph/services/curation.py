@@ -290,6 +290,18 @@ class Curation:
         if not (from_node.status == "draft" or to_node.status == "draft"):
             self._need("reviewer", "changing the relations between records that are not drafts")
 
+    def _cycle_problem(self, rel: str, from_id: str, to_id: str, route: list[str]) -> Problem:
+        """Why the relation is refused, told only as far as the user can read the cycle it would close.
+
+        The cycle must be refused whoever asks (a hierarchy stays acyclic), but a route through a record
+        this user may not see must not be told: not its ids, and not that the two ends are already
+        connected. Then the refusal gives no reason, and sends the user to a reviewer, who sees more."""
+        if set(route) <= self.gate.visible(route):
+            return Problem("to", f"{rel} from {from_id!r} to {to_id!r} would close a cycle "
+                                 f"({' → '.join(route)}); {rel} is a hierarchy")
+        return Problem("to", f"{rel} from {from_id!r} to {to_id!r} cannot be added by this account; a reviewer "
+                             "can look into it")
+
     def add_relation(self, data: Mapping[str, Any], reason: str | None = None) -> Done:
         self._need("curator", "adding relations")
         record, errors = parse_record(dict(data))
@@ -302,10 +314,8 @@ class Curation:
                                             f"allowed: {schema.endpoint_summary(rtype)}")])
         self._may_link(*ends)
         problems = self._sources_ok(record.sources, "sources")
-        if rtype.acyclic and closed_cycles(self.store, rtype.name, [(record.from_id, record.to_id)]):
-            # The route may pass through records this user cannot see: only the ends are named.
-            problems.append(Problem("to", f"{rtype.name} from {record.from_id!r} to {record.to_id!r} would close a "
-                                          f"cycle: {record.to_id!r} already leads to {record.from_id!r}"))
+        if rtype.acyclic and (cycle := closed_cycles(self.store, rtype.name, [(record.from_id, record.to_id)])):
+            problems.append(self._cycle_problem(rtype.name, record.from_id, record.to_id, cycle[0]))
         if problems:
             raise Rejected(problems)
         try:
