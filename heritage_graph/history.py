@@ -60,22 +60,87 @@ def record_as_of(revisions: list[Revision], target: str, at: str) -> Node | Rela
     return replace(record, version=last.version) if record is not None else None
 
 
-def visible_history(revisions: list[Revision], node_id: str, gate: Gate) -> list[Revision]:
-    """A node's revisions as a reader may see them: relations to hidden nodes left out,
-    and any before/after state the reader could not have seen redacted (None)."""
+def visible_history(revisions: list[Revision], node_id: str, gate: Gate,
+                    ends: list[Revision] | None = None) -> list[Revision]:
+    """A node's revisions as a reader may see them.
+
+    A reader never sees a state of a record, a relation or a field that they could not have read at
+    that moment: a node's state is judged as it was (its status, sensitivity and consent then); a
+    relation's state by both its ends as they stood at the time of the change (``ends``: the
+    revisions of the other ends; an end with no revisions is judged as it is now). Relations to
+    nodes the reader cannot see now are left out. A revision whose states are withheld keeps no
+    ``reason`` (it belongs to what was withheld). Readers below curator see the public history
+    (``public_view``): only revisions with a state they may read, with no staff names or reasons.
+    """
     others = {n for v in revisions for n in v.nodes if n != node_id}
     shown = gate.visible(others) | {node_id}
+    states = _timelines([*revisions, *(ends or [])])
     out = []
     for v in revisions:
         if not set(v.nodes) <= shown:
             continue
-        out.append(readable(v, gate))
+        seen = readable(v, gate, states)
+        if not gate.visibility.staff:
+            seen = public_view(seen, v)
+            if seen is None:
+                continue
+        out.append(seen)
     return out
 
 
-def readable(v: Revision, gate: Gate) -> Revision:
-    """The revision with what the reader may not see taken out of its before and after."""
-    return replace(v, before=_readable(v.before, gate), after=_readable(v.after, gate))
+PUBLIC_ACTOR = "staff"
+
+
+def public_view(seen: Revision, original: Revision) -> Revision | None:
+    """What a reader below curator sees of a revision: nothing when no state of it is readable (the
+    drafting and review that came before publication), else the dates, the operation, the version
+    and the readable states, but neither who made it nor why (internal review discussion)."""
+    if seen.before is None and seen.after is None:
+        return None
+    return replace(seen, actor=PUBLIC_ACTOR, reason=None)
+
+
+def readable(v: Revision, gate: Gate, states: dict[str, list[Revision]] | None = None) -> Revision:
+    """The revision with what the reader may not see taken out of its before and after (and its
+    reason, when anything was)."""
+    if v.target in v.nodes:  # a node
+        before, after = _readable(v.before, gate), _readable(v.after, gate)
+    else:
+        timelines = states if states is not None else {}
+        before = _readable(v.before, gate) if _ends_readable(v, gate, timelines, after=False) else None
+        after = _readable(v.after, gate) if _ends_readable(v, gate, timelines, after=True) else None
+    withheld = (before is None and v.before is not None) or (after is None and v.after is not None)
+    return replace(v, before=before, after=after, reason=None if withheld else v.reason)
+
+
+def _timelines(revisions: list[Revision]) -> dict[str, list[Revision]]:
+    """Each node's own revisions, oldest first."""
+    out: dict[str, list[Revision]] = {}
+    for v in sorted({v.id: v for v in revisions}.values(), key=lambda v: (v.at, v.version)):
+        if v.target in v.nodes:
+            out.setdefault(v.target, []).append(v)
+    return out
+
+
+def _ends_readable(v: Revision, gate: Gate, timelines: dict[str, list[Revision]], *, after: bool) -> bool:
+    """Whether the reader could read both ends of a relation when it changed: just after the change
+    for its after-state, just before it for its before-state."""
+    for end in v.nodes:
+        timeline = timelines.get(end)
+        if not timeline:
+            if end not in gate.visible([end]):
+                return False
+            continue
+        last = None
+        for w in timeline:
+            if w.at < v.at or (after and w.at == v.at):
+                last = w
+        if last is None or last.after is None:
+            return False
+        record, _ = parse_record(last.after)
+        if not isinstance(record, Node) or not gate.visibility.allows(record, gate.communities(end)):
+            return False
+    return True
 
 
 def _readable(state: dict[str, Any] | None, gate: Gate) -> dict[str, Any] | None:
@@ -97,7 +162,10 @@ def _readable(state: dict[str, Any] | None, gate: Gate) -> dict[str, Any] | None
 def history_of(store: Store, gate: Gate, node_id: str) -> list[Revision]:
     if node_id not in gate.visible([node_id]):
         return []
-    return visible_history(store.revisions([node_id]), node_id, gate)
+    revisions = store.revisions([node_id])
+    others = sorted({n for v in revisions for n in v.nodes if n != node_id})
+    ends = [v for v in store.revisions(others) if v.target in others] if others else []
+    return visible_history(revisions, node_id, gate, ends)
 
 
 def node_as_of(store: Store, gate: Gate, node_id: str, at: str) -> Node | None:

@@ -51,6 +51,11 @@ class Visibility:
         return PUBLIC
 
     @property
+    def staff(self) -> bool:
+        """Curators and above: they read drafts, and the whole history of what they may see."""
+        return not self.statuses
+
+    @property
     def needs_communities(self) -> bool:
         return bool(self.scope) and "community" not in self.sensitivities
 

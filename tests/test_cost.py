@@ -86,12 +86,14 @@ def test_the_estimate_follows_pages_fanouts_ids_and_aliases() -> None:
     def cost(query: str, variables: dict[str, Any] | None = None) -> float:
         return estimate(schema, parse(query), None, variables, 200)
 
-    rel = FANOUT["Relation"]
+    rel = FANOUT["relations"]
     assert cost('{ node(id: "x") { id } }') == 2
     assert cost('{ node(id: "x") { relations { node { name } } } }') == 1 + rel * 3
     assert cost("query($n: Int!) { practitioners(first: $n) { edges { node { name } } } }", {"n": 7}) == 1 + 7 * 3
     assert cost("{ practitioners(first: 5000) { edges { cursor } } }") == 1 + 200 * 2  # capped at the page size
     assert cost('{ nodes(ids: ["a", "b", "c"]) { name } }') == 3 * 2
+    typed = cost('{ node(id: "x") { ... on Practitioner { teachers { node { name } } } } }')
+    assert typed == 1 + FANOUT["Relation"] * 3
     one = cost('{ node(id: "x") { relations { type } } }')
     assert cost('{ a: node(id: "x") { relations { type } } b: node(id: "x") { relations { type } } }') == 2 * one
     # Fragments within fragments, each spread twice: measured once per fragment, counted every time.

@@ -4,6 +4,7 @@ review, conflicts, history, consent."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -291,9 +292,41 @@ def test_a_relation_closing_a_cycle_in_a_hierarchy_is_refused(world: dict[str, A
                                   __typename ... on InvalidInputError { problems { field message } } } }""")
     assert closing["addRelation"]["__typename"] == "InvalidInputError"
     assert closing["addRelation"]["problems"] == [{"field": "to", "message": (
-        "LOCATED_IN from 'pe' to 'pe-puno' would close a cycle: 'pe-puno' already leads to 'pe'")}]
+        "LOCATED_IN from 'pe' to 'pe-puno' would close a cycle (pe → pe-puno → pe); LOCATED_IN is a hierarchy")}]
     itself = world["reviewer"]("""mutation { addRelation(input: {type: PART_OF, from: "zapara-oral-heritage",
                                  to: "zapara-oral-heritage"}) {
                                  __typename ... on InvalidInputError { problems { field message } } } }""")
     assert "to itself" in itself["addRelation"]["problems"][0]["message"]
     assert world["anonymous"](NODE, id="pe")["node"]["version"] == 1
+
+
+def test_history_never_shows_a_state_the_reader_could_not_have_read_then(world: dict[str, Api]) -> None:
+    """A relation added to a draft with a private note, its note edited, the record submitted and
+    approved: the public history of the published record shows none of the drafting (not the
+    relation's draft-time states, not the note, not who did it or why); staff see all of it."""
+    curator, reviewer, anon, researcher = world["curator"], world["reviewer"], world["anonymous"], world["researcher"]
+    curator(CREATE, input={**NEW, "id": "fiesta-con-nota"}, reason="informant visit")
+    note = "informante Rosa Quispe, teléfono 984 000 111"
+    added = curator(f"""mutation {{ addRelation(input: {{type: LOCATED_IN, from: "fiesta-con-nota", to: "pe-puno",
+        note: "{note}"}}, reason: "told by the informant") {{ __typename }} }}""")
+    assert added["addRelation"]["__typename"] == "RelationSaved"
+    curator(f"""mutation {{ updateRelation(type: LOCATED_IN, from: "fiesta-con-nota", to: "pe-puno",
+        expectedVersion: 1, patch: {{note: "{note}; otra visita"}}) {{ __typename }} }}""")
+    curator(SUBMIT, id="fiesta-con-nota", v=1)
+    approved = reviewer(APPROVE, id="fiesta-con-nota", v=2)["approve"]
+    assert approved["node"]["status"] == "PUBLISHED"
+
+    staff = curator(HISTORY, id="fiesta-con-nota")["history"]
+    assert [h["op"] for h in staff] == ["create", "add-relation", "update-relation", "submit", "approve"]
+    assert staff[1]["after"]["note"] == note and staff[1]["reason"] == "told by the informant"
+    assert {h["actor"] for h in staff} == {"curator-ana", "reviewer-ana"}
+
+    for reader in (anon, researcher):
+        public = reader(HISTORY, id="fiesta-con-nota")["history"]
+        text = json.dumps(public, ensure_ascii=False)
+        assert "Rosa" not in text and "informant" not in text, text
+        # recorded_by is the record's public provenance (as `recordedBy` on the node); no other staff name
+        assert "reviewer-ana" not in text and text.count("curator-ana") == 1, text
+        assert [h["op"] for h in public] == ["approve"]  # the drafting and review are not public
+        assert public[0]["before"] is None and public[0]["after"]["status"] == "published"
+        assert public[0]["actor"] == "staff" and public[0]["reason"] is None

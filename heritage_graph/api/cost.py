@@ -57,7 +57,8 @@ PAGE_ARGS = ("first", "last")
 # Budgeted list sizes, by the list's element type (or "Parent.field"). A hub can hold more; the time
 # budget stops what an estimate misses.
 FANOUT: Mapping[str, int] = {
-    "Relation": 50,  # a record's relations of the kinds asked
+    "relations": 50,  # a record's relations, of every type asked
+    "Relation": 10,  # one typed relation field (teachers, locatedIn, practices…)
     "LocalizedText": 4,  # names, summaries, titles in each language
     "Source": 10,
     "SourceSupport": 10,
@@ -160,7 +161,8 @@ class Estimator:
             elif page is not None:
                 times, page = page, None  # a connection's edges: the page asked for above
             else:
-                times = FANOUT.get(f"{parent.name}.{node.name.value}", FANOUT.get(named.name, DEFAULT_FANOUT))
+                name = node.name.value
+                times = FANOUT.get(f"{parent.name}.{name}", FANOUT.get(name, FANOUT.get(named.name, DEFAULT_FANOUT)))
         if own_page is not None:
             page = own_page  # for the connection's edges below
         if node.selection_set is None:
