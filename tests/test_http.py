@@ -272,9 +272,66 @@ def test_malformed_requests_get_graphql_shaped_errors(client: Client) -> None:
     r = client.post("/graphql", content=b"{not json", headers={"content-type": "application/json",
                                                                   "accept": GRAPHQL_RESPONSE_JSON})
     assert r.status_code == 400 and r.headers["content-type"].startswith(GRAPHQL_RESPONSE_JSON)
-    assert r.json() == {"errors": [{"message": "Unable to parse request body as JSON"}]}
+    assert r.json() == {"errors": [{"message": "Unable to parse request body as JSON",
+                                    "extensions": {"code": "BAD_REQUEST"}}]}
     r = client.post("/graphql", json={"query": "{ __typename }"}, headers={"accept": "text/plain"})
-    assert r.status_code == 406 and r.json()["errors"]
+    assert r.status_code == 406 and r.json()["errors"][0]["extensions"]["code"] == "NOT_ACCEPTABLE"
+
+
+DEEP = "[" * 1000 + "]" * 1000
+
+
+@pytest.mark.parametrize(("method", "kwargs", "says"), [
+    ("POST", {"content": b"null"}, "must be a JSON object"),
+    ("POST", {"content": b"5"}, "must be a JSON object"),
+    ("POST", {"content": b'"x"'}, "must be a JSON object"),
+    ("POST", {"content": b"[]"}, "must be a JSON object"),
+    ("POST", {"content": DEEP.encode()}, "nested more than 64 levels"),
+    ("POST", {"content": ('{"query": "{ __typename }", "variables": {"x": ' + DEEP + "}}").encode()},
+     "nested more than 64 levels"),
+    ("GET", {"params": {"query": "{ __typename }", "variables": DEEP}}, "nested more than 64 levels"),
+    ("GET", {"params": {"query": "{ __typename }", "extensions": DEEP}}, "nested more than 64 levels"),
+    ("POST", {"content": b'{"query": "{ __typename }", "operationName": 5}'}, "operationName must be a string"),
+    ("POST", {"content": b'{"query": "{ __typename }", "operationName": ["a"]}'}, "operationName must be a string"),
+    ("POST", {"content": b'{"query": 5}'}, "must be a string or null"),
+    ("POST", {"content": b'{"query": "{ __typename }", "variables": [1]}'}, "must be an object or null"),
+])
+def test_malformed_envelopes_are_400s_that_say_why(client: Client, method: str, kwargs: dict, says: str) -> None:
+    headers = {"content-type": "application/json", "accept": GRAPHQL_RESPONSE_JSON}
+    r = client.post("/graphql", headers=headers, **kwargs) if method == "POST" else client.get(
+        "/graphql", headers={"accept": GRAPHQL_RESPONSE_JSON}, **kwargs)
+    assert r.status_code == 400, r.text
+    error = r.json()["errors"][0]
+    assert says in error["message"] and error["extensions"]["code"] == "BAD_REQUEST", r.text
+
+
+@pytest.mark.parametrize("query", [
+    '{ node(id: "pe", asOf: "0001-01-01T00:00:00+14:00") { id } }',
+    '{ node(id: "pe", asOf: "9999-12-31T23:59:59-14:00") { id } }',
+    '{ search(query: "danza", after: "YXQ6OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5") { totalCount } }',
+])
+def test_values_at_the_edges_are_input_errors(client: Client, query: str) -> None:
+    r = client.post("/graphql", json={"query": query})
+    error = r.json()["errors"][0]
+    assert r.status_code == 200 and error["extensions"]["code"] == "BAD_USER_INPUT", r.text
+
+
+def test_a_mutation_over_get_is_405_with_allow(client: Client) -> None:
+    r = client.get("/graphql", params={"query": 'mutation { retireNode(id: "x", expectedVersion: 1) { __typename } }'},
+                   headers={"accept": GRAPHQL_RESPONSE_JSON})
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+    assert r.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+@pytest.mark.parametrize(("query", "code"), [
+    ("{ nosuchfield }", "GRAPHQL_VALIDATION_FAILED"),
+    ("{ node { id } }", "GRAPHQL_VALIDATION_FAILED"),
+    ("{ node(id: ", "GRAPHQL_PARSE_FAILED"),
+    ("query($n: Int!) { practitioners(first: $n) { totalCount } }", "BAD_USER_INPUT"),
+])
+def test_every_request_error_has_a_code(client: Client, query: str, code: str) -> None:
+    r = client.post("/graphql", json={"query": query, "variables": {"n": "many"}})
+    assert [e["extensions"]["code"] for e in r.json()["errors"]] == [code], r.text
 
 
 # --- the real server: graphql-http's audit, GraphiQL ----------------------------------------------

@@ -160,8 +160,29 @@ def _lone_surrogate(value: object, path: str) -> str | None:
     return None
 
 
-def _error_body(message: str) -> dict[str, Any]:
-    return {"errors": [{"message": message}]}
+def _error_body(message: str, code: str = "BAD_REQUEST") -> dict[str, Any]:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+MAX_JSON_DEPTH = 64  # of the body, and of GET's variables and extensions; no GraphQL input needs more
+
+
+def _json_depth(value: object, limit: int, depth: int = 1) -> int:
+    """How deep ``value`` nests, counted no further than one past ``limit``."""
+    if depth > limit or not isinstance(value, dict | list):
+        return depth if isinstance(value, dict | list) else depth - 1
+    items = value.values() if isinstance(value, dict) else value
+    return max((_json_depth(v, limit, depth + 1) for v in items), default=depth)
+
+
+def _check_envelope(data: GraphQLRequestData) -> None:
+    """The request's parameters have the types GraphQL over HTTP gives them."""
+    for name, value, kind, what in (("query", data.query, str, "a string"),
+                                    ("operationName", data.operation_name, str, "a string"),
+                                    ("variables", data.variables, dict, "an object"),
+                                    ("extensions", data.extensions, dict, "an object")):
+        if value is not None and not isinstance(value, kind):
+            raise HTTPException(400, f"{name} must be {what} or null, got {type(value).__name__}")
 
 
 def _challenge(authorization: str | None) -> str:
@@ -249,7 +270,10 @@ def _refusal(error: HTTPException | Unauthenticated | RequestRefused, headers: H
         response = JSONResponse(error.body(), status_code=error.status_for(media == GRAPHQL_RESPONSE_JSON),
                                 media_type=content_type, headers=error.headers)
     else:
-        response = JSONResponse(_error_body(error.reason), status_code=error.status_code, media_type=content_type)
+        code = {405: "METHOD_NOT_ALLOWED", 406: "NOT_ACCEPTABLE", 413: "BODY_TOO_LARGE"}.get(error.status_code,
+                                                                                             "BAD_REQUEST")
+        response = JSONResponse(_error_body(error.reason, code), status_code=error.status_code,
+                                media_type=content_type)
     return _mark(response, NO_STORE)
 
 
@@ -279,6 +303,13 @@ class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
             raise
         except ValueError as exc:  # e.g. an integer of more than 4,300 digits
             raise HTTPException(400, f"Unable to parse request body as JSON: {exc}") from None
+        except RecursionError:
+            value = None
+            depth = MAX_JSON_DEPTH + 1
+        else:
+            depth = _json_depth(value, MAX_JSON_DEPTH)
+        if depth > MAX_JSON_DEPTH:
+            raise HTTPException(400, f"the request's JSON is nested more than {MAX_JSON_DEPTH} levels deep")
         where = _lone_surrogate(value, "")
         if where is not None:
             raise HTTPException(400, f"{where or 'the request'}: the text holds a lone surrogate escape "
@@ -304,9 +335,19 @@ class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
         scope = request.request.scope
         parsed = scope.get(_PARSED_KEY)
         if parsed is None:
+            if request.method == "POST" and "json" in (request.headers.get("content-type") or ""):
+                # strawberry reads the body's members without looking at what the body is
+                try:
+                    body = self.decode_json(await request.get_body())
+                except json.JSONDecodeError:
+                    raise HTTPException(400, "Unable to parse request body as JSON") from None
+                if not isinstance(body, dict):
+                    raise HTTPException(400, "the request body must be a JSON object with a `query` (or a "
+                                             f"persisted query's `extensions`), got {type(body).__name__}")
             data = await super().parse_http_body(request)
             if isinstance(data, list):  # pragma: no cover - strawberry refuses batches (batching is off)
                 raise HTTPException(400, "Batching is not enabled")
+            _check_envelope(data)
             resolved = self.policy(scope).resolve(data)
             parsed = scope[_PARSED_KEY] = (replace(data, query=resolved.query), resolved)
         return parsed[0]  # type: ignore[no-any-return]
@@ -347,6 +388,11 @@ class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
         policy.limits.check_content_length(headers.get("content-length"))
         if ide or request.method not in ("GET", "POST"):
             return await self.run(request)
+        if request.method == "GET":
+            data = await self.parse_http_body(self.request_adapter_class(request))
+            if data.query is not None and operation_kind(data.query, data.operation_name) == "mutation":
+                raise RequestRefused("Mutations are not allowed over GET: send them with POST.", "METHOD_NOT_ALLOWED",
+                                     status=405, headers={"allow": "POST"})
         if "authorization" not in headers:
             return await self._anonymous(request, media or JSON, policy, front)
         return _mark(await self._execute(request, media or JSON, policy), PRIVATE)

@@ -302,4 +302,8 @@ def as_of_text(when: datetime) -> str:
     """A time as the revisions store it (UTC, microseconds), so text comparison is time comparison."""
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    try:
+        return when.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is before year 1 in UTC
+        raise InvalidInput(f"asOf: {when.isoformat()} is outside the dates that can be read as UTC "
+                           "(0001-01-01 to 9999-12-31)", field="asOf") from None

@@ -46,6 +46,22 @@ class HeritageSchema(Schema):
         for i, error in enumerate(errors):
             if _unexpected(error):
                 errors[i] = _masked(error)
+            elif _request_error(error) and "code" not in (error.extensions or {}):
+                # graphql-core's own errors (syntax, validation, variables) get a code like every other
+                error.extensions = {**(error.extensions or {}), "code": _request_error_code(error)}
+
+
+def _request_error(error: GraphQLError) -> bool:
+    """An error of graphql-core's own (syntax, validation, variable coercion), not a resolver's."""
+    return error.original_error is None or isinstance(error.original_error, GraphQLError)
+
+
+def _request_error_code(error: GraphQLError) -> str:
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if error.message.startswith("Variable '$"):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_VALIDATION_FAILED"
 
 
 def _unexpected(error: GraphQLError) -> bool:
@@ -63,6 +79,8 @@ def _masked(error: GraphQLError) -> GraphQLError:
 
 def _coded(error: GraphQLError) -> GraphQLError:
     original = error.original_error
+    if _request_error(error) and "code" not in (error.extensions or {}):
+        error.extensions = {**(error.extensions or {}), "code": _request_error_code(error)}
     if original is None or isinstance(original, GraphQLError) or isinstance(error, MaskedError):
         return error
     if isinstance(original, StoreError):
