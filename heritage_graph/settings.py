@@ -47,6 +47,7 @@ class Settings:
     log_format: str | None = None  # json | text; None: text on a terminal, json otherwise
     log_level: str = "INFO"
     cors_origins: tuple[str, ...] = ()  # origins allowed by CORS; empty: CORS off
+    public_url: str | None = None  # where clients reach the service (linked data's @context); None: relative
     shutdown_timeout: float = 30.0  # seconds in-flight requests get to finish on SIGTERM
     buffer_pool_mb: int = 0  # the embedded store's page cache; 0: 1024 when serving, store.command_buffer_pool_mb()
 
@@ -140,6 +141,8 @@ def _operations_from_env(env: Mapping[str, str]) -> dict[str, object]:
         if level not in LOG_LEVELS:
             raise ConfigError(f"HERITAGE_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {level!r}")
         changes["log_level"] = level
+    if env.get("HERITAGE_PUBLIC_URL"):
+        changes["public_url"] = _public_url(env["HERITAGE_PUBLIC_URL"])
     if env.get("HERITAGE_CORS_ORIGINS"):
         changes["cors_origins"] = parse_origins(env["HERITAGE_CORS_ORIGINS"])
     for key, attr in (("HERITAGE_SHUTDOWN_TIMEOUT", "shutdown_timeout"),
@@ -148,6 +151,17 @@ def _operations_from_env(env: Mapping[str, str]) -> dict[str, object]:
         if env.get(key):
             changes[attr] = _seconds(key, env[key])
     return changes
+
+
+def _public_url(text: str) -> str:
+    from urllib.parse import urlsplit
+
+    url = text.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ConfigError(f"HERITAGE_PUBLIC_URL must be an http(s) URL without query or fragment, such as "
+                          f"https://patrimonio.example.org, got {text!r}")
+    return url
 
 
 def _seconds(key: str, text: str) -> float:

@@ -38,7 +38,7 @@ AGENT = Namespace("https://w3id.org/heritage-graph/agent/")
 GEO = Namespace("http://www.w3.org/2003/01/geo/wgs84_pos#")
 DCTERMS = Namespace("http://purl.org/dc/terms/")
 
-CONTEXT_URL = "http://testserver/ld/context.jsonld"
+CONTEXT_URL = "/ld/context.jsonld"  # relative: no HERITAGE_PUBLIC_URL in the tests
 JESUS, LOPEZ_ANTAY, TAQUILE = ID["jesus-urbano-rojas"], ID["joaquin-lopez-antay"], ID["taquile-textile-art"]
 
 
@@ -436,3 +436,31 @@ def test_docs_sparql_examples_run(seeds_graph: Graph) -> None:
         got = [" | ".join(str(v) for v in row) for row in rows]  # type: ignore[union-attr]
         assert found[i + 1][0] == "text"
         assert got == found[i + 1][1].strip().splitlines()
+
+
+def test_the_context_url_never_comes_from_the_host_header_and_answers_are_cacheable(seeded_store: Any) -> None:
+    from heritage_graph.app import create_app
+    from heritage_graph.settings import Settings
+
+    from .conftest import Client
+
+    for settings, want in ((Settings(), "/ld/context.jsonld"),
+                           (Settings.from_env({"HERITAGE_PUBLIC_URL": "https://patrimonio.example.org/"}),
+                            "https://patrimonio.example.org/ld/context.jsonld")):
+        client = Client(create_app(settings, store=seeded_store))
+        try:
+            r = client.get("/ld/jesus-urbano-rojas", headers={"host": "evil.example"})
+            assert r.status_code == 200 and r.json()["@context"] == want
+            assert "evil" not in r.text
+            assert r.headers["cache-control"].startswith("public") and r.headers["etag"]
+            assert "Accept" in r.headers["vary"] and r.headers["access-control-allow-origin"] == "*"
+            again = client.get("/ld/jesus-urbano-rojas", headers={"if-none-match": r.headers["etag"]})
+            assert again.status_code == 304 and not again.content
+            context = client.get("/ld/context.jsonld")
+            assert context.headers["etag"] and context.headers["cache-control"].startswith("public")
+            missing = client.get("/ld/no-such-record")
+            assert missing.status_code == 404 and missing.headers["cache-control"] == "no-store"
+        finally:
+            client.close()
+    with pytest.raises(Exception, match="HERITAGE_PUBLIC_URL"):
+        Settings.from_env({"HERITAGE_PUBLIC_URL": "javascript:alert(1)"})

@@ -37,9 +37,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from .. import schema
+from ..api.response_cache import NO_STORE, CachedResponse, RawResponse, etag_of, public_cache_control
 from ..errors import NotFound, StoreError
 from ..model import Node, Relation
 from ..schema import Prop, T
+from ..settings import Settings
 from ..store.base import Store
 from ..visibility import is_public
 from .exporter import EXPORT_KINDS, PAGE
@@ -702,33 +704,53 @@ def _describe(term: str, p: Prop) -> str:
 # -- HTTP: GET /ld/context.jsonld and GET /ld/{id} -------------------------------------------
 
 
-async def _context_endpoint(request: Request) -> Response:
-    return Response(render_context_file(), media_type=MEDIA_TYPE, headers=CORS)
+async def _context_endpoint(request: Request) -> Response | RawResponse:
+    return _public(request, render_context_file().encode("utf-8"))
 
 
-async def _node_endpoint(request: Request) -> Response:
+def context_url(settings: Settings) -> str:
+    """The ``@context`` of a node's document: under the configured public URL, else relative (resolved
+    against the document's own URL). Never from the request's Host header, which a client chooses: a
+    cache behind a proxy would keep the poisoned URL for everyone."""
+    return f"{settings.public_url}{CONTEXT_PATH}" if settings.public_url else CONTEXT_PATH
+
+
+async def _node_endpoint(request: Request) -> Response | RawResponse:
     node_id = request.path_params["id"]
     doc = None
     if schema.ID_PATTERN.fullmatch(node_id):
-        ctx = str(request.url_for("ld-context"))
+        ctx = context_url(request.app.state.settings)
         try:
             doc = await to_thread.run_sync(node_document, request.app.state.store, node_id, ctx)
         except StoreError as exc:
             return JSONResponse({"error": {"code": exc.code, "message": "the store failed; try again later"}},
-                                status_code=503 if exc.retryable else 500)
+                                status_code=503 if exc.retryable else 500, headers={"cache-control": NO_STORE})
     if doc is None:
-        return JSONResponse({"error": {"code": NotFound.code, "message": "no node has this id"}}, status_code=404)
-    return Response(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", media_type=MEDIA_TYPE, headers=CORS)
+        return JSONResponse({"error": {"code": NotFound.code, "message": "no node has this id"}}, status_code=404,
+                            headers={"cache-control": NO_STORE})
+    return _public(request, (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+
+
+def _public(request: Request, body: bytes) -> RawResponse:
+    """A public document with the API's cache headers: ETag (304 on If-None-Match), Cache-Control and
+    Vary as for anonymous GraphQL answers, and CORS open to any site."""
+    settings = request.app.state.settings
+    control = public_cache_control(settings.cache_max_age)
+    cached = CachedResponse.of(body, MEDIA_TYPE, etag_of(body, MEDIA_TYPE), control)
+    answer = cached.answer(request.headers.get("if-none-match"))
+    answer.headers.extend((k.lower().encode("ascii"), v.encode("ascii")) for k, v in CORS.items())
+    return answer
 
 
 # Linked data is public and meant to be fetched by other sites' scripts.
 CORS = {"Access-Control-Allow-Origin": "*"}
+CONTEXT_PATH = "/ld/context.jsonld"
 
 
 def routes() -> list[Route]:
     """The linked data routes; the context's comes first, as `context.jsonld` is a valid id."""
     return [
-        Route("/ld/context.jsonld", _context_endpoint, methods=["GET"], name="ld-context"),
+        Route(CONTEXT_PATH, _context_endpoint, methods=["GET"], name="ld-context"),
         Route("/ld/{id}", _node_endpoint, methods=["GET"], name="ld-node"),
     ]
 
