@@ -105,10 +105,10 @@ def init(ctx: click.Context) -> None:
         click.echo(f"initialised the {store.dialect} store")
 
 
-def _import(store: Store, files: list[Path], dry_run: bool, actor: str) -> ImportReport:
+def _import(store: Store, files: list[Path], dry_run: bool, actor: str, max_line: int) -> ImportReport:
     total = count_lines(files)
     if total < PROGRESS_MIN_LINES or not sys.stderr.isatty():
-        return run_import(store, files, dry_run=dry_run, actor=actor)
+        return run_import(store, files, dry_run=dry_run, actor=actor, max_line=max_line)
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
@@ -118,7 +118,7 @@ def _import(store: Store, files: list[Path], dry_run: bool, actor: str) -> Impor
             task = bar.add_task("writing", total=count)
             return lambda n: bar.advance(task, n)
 
-        report = run_import(store, files, dry_run=dry_run, actor=actor,
+        report = run_import(store, files, dry_run=dry_run, actor=actor, max_line=max_line,
                             progress=lambda n: bar.advance(reading, n), on_write=writing)
     return report
 
@@ -133,15 +133,19 @@ def _print_report(report: ImportReport, dry_run: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Validate and count, write nothing.")
 @click.option("--by", "actor", default=None,
               help="Who records what is new, kept as recordedBy [default: the OS user name].")
+@click.option("--max-line-bytes", type=click.IntRange(1024, 1 << 30), default=None,
+              help="Longest line accepted [env HERITAGE_MAX_LINE_BYTES; default 1048576].")
 @click.pass_context
-def import_cmd(ctx: click.Context, files: tuple[Path, ...], dry_run: bool, actor: str | None) -> None:
+def import_cmd(ctx: click.Context, files: tuple[Path, ...], dry_run: bool, actor: str | None,
+               max_line_bytes: int | None) -> None:
     """Import interchange files (JSON Lines) as one transaction.
 
     Everything is validated first; any problem aborts the whole import, lists
     every problem as file:line: message, and leaves the store unchanged.
     """
     with _store(ctx) as store:
-        _print_report(_import(store, list(files), dry_run, actor or _user()), dry_run)
+        max_line = max_line_bytes or ctx.obj.max_line_bytes
+        _print_report(_import(store, list(files), dry_run, actor or _user(), max_line), dry_run)
 
 
 @main.command()
@@ -260,7 +264,7 @@ def seed_files(folder: Path = SEEDS) -> list[Path]:
 def seed(ctx: click.Context) -> None:
     """Load the Peru demo inventory from seeds/ (idempotent)."""
     with _store(ctx) as store:
-        _print_report(_import(store, seed_files(), False, SEED_ACTOR), False)
+        _print_report(_import(store, seed_files(), False, SEED_ACTOR, ctx.obj.max_line_bytes), False)
 
 
 def _seed_if_empty(store: Store, imports: ImportMetrics) -> None:

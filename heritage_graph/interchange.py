@@ -53,6 +53,21 @@ def _type_name(value: Any) -> str:
     return "object"
 
 
+def _too_long(text: str, limit: int, path: str, errors: list[str]) -> bool:
+    if len(text) <= limit:
+        return False
+    errors.append(f"{path}: {len(text):,} characters, more than the limit of {limit:,}")
+    return True
+
+
+# Text maps of names and titles are names; the others (summaries, bodies) are texts.
+_NAME_MAPS = ("names", "titles")
+
+
+def _text_limit(p: Prop) -> int:
+    return schema.MAX_NAME_CHARS if p.name in _NAME_MAPS else schema.MAX_TEXT_CHARS
+
+
 def _show(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -63,6 +78,8 @@ def check_value(p: Prop, value: Any, path: str, errors: list[str]) -> Any:
     if p.type is T.STRING:
         if not isinstance(value, str):
             errors.append(f"{path}: expected a string, got {_type_name(value)} {_show(value)}")
+            return None
+        if _too_long(value, schema.MAX_STRING_CHARS, path, errors):
             return None
         if p.allowed and value not in p.allowed:
             errors.append(f"{path}: {_show(value)} is not allowed; allowed values: {', '.join(p.allowed)}")
@@ -84,6 +101,11 @@ def check_value(p: Prop, value: Any, path: str, errors: list[str]) -> Any:
     if p.type is T.STRING_LIST:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             errors.append(f"{path}: expected a list of strings, got {_show(value)}")
+            return None
+        if len(value) > schema.MAX_LIST_ITEMS:
+            errors.append(f"{path}: {len(value)} items, more than the limit of {schema.MAX_LIST_ITEMS}")
+            return None
+        if any(_too_long(v, schema.MAX_STRING_CHARS, f"{path}[{i}]", errors) for i, v in enumerate(value)):
             return None
         if p.allowed:
             bad = [v for v in value if v not in p.allowed]
@@ -119,7 +141,7 @@ def check_value(p: Prop, value: Any, path: str, errors: list[str]) -> Any:
                 errors.append(f"{path}: {_show(lang)} is not a language code (like es, en, qu, ay)")
             elif not isinstance(text, str) or not text.strip():
                 errors.append(f"{path}.{lang}: expected non-empty text, got {_show(text)}")
-            else:
+            elif not _too_long(text, _text_limit(p), f"{path}.{lang}", errors):
                 texts[lang] = text
         return dict(sorted(texts.items()))
     raise AssertionError(p.type)
@@ -262,9 +284,12 @@ def _parse_node(obj: dict[str, Any], errors: list[str]) -> tuple[Node | None, li
     name = obj.get("name")
     if not isinstance(name, str) or not name.strip():
         errors.append(f"name: required, a non-empty string; got {_show(name)}")
-    text_map = next(p for p in schema.NODE_COMMON_PROPS if p.name == "names")
-    names = check_value(text_map, obj["names"], "names", errors) if obj.get("names") is not None else {}
-    summary = check_value(text_map, obj["summary"], "summary", errors) if obj.get("summary") is not None else {}
+    else:
+        _too_long(name, schema.MAX_NAME_CHARS, "name", errors)
+    names_map = next(p for p in schema.NODE_COMMON_PROPS if p.name == "names")
+    summary_map = next(p for p in schema.NODE_COMMON_PROPS if p.name == "summary")
+    names = check_value(names_map, obj["names"], "names", errors) if obj.get("names") is not None else {}
+    summary = check_value(summary_map, obj["summary"], "summary", errors) if obj.get("summary") is not None else {}
     props = _check_properties(obj.get("properties"), kind.props, kind.name, errors)
     sources = _check_sources(obj.get("sources"), errors)
     if sources and kind.name == "Source":
@@ -310,6 +335,8 @@ def _parse_relation(obj: dict[str, Any], errors: list[str]) -> tuple[Relation | 
     note = obj.get("note")
     if note is not None and not isinstance(note, str):
         errors.append(f"note: expected a string, got {_type_name(note)}")
+    elif note is not None:
+        _too_long(note, schema.MAX_STRING_CHARS, "note", errors)
     system = _check_system(obj, errors)
     if errors:
         return None, errors
@@ -317,9 +344,25 @@ def _parse_relation(obj: dict[str, Any], errors: list[str]) -> tuple[Relation | 
     return Relation(rtype.name, from_id, to_id, props, sources, confidence, note or None, **system), []
 
 
-def read_lines(stream: BinaryIO, file: str) -> Iterator[tuple[int, Any, str | None]]:
-    """(line number, decoded object or None, problem or None) for each non-blank line."""
-    for lineno, raw in enumerate(stream, 1):
+MAX_LINE_BYTES = 1 << 20  # one line of an import file (HERITAGE_MAX_LINE_BYTES, import --max-line-bytes)
+_SKIP_CHUNK = 1 << 16
+
+
+def read_lines(stream: BinaryIO, file: str,
+               max_line: int = MAX_LINE_BYTES) -> Iterator[tuple[int, Any, str | None]]:
+    """(line number, decoded object or None, problem or None) for each non-blank line.
+
+    A line is read at most ``max_line`` bytes at a time: a longer one is refused, and the rest of it
+    is skipped in small pieces, so a giant line never sits in memory whole."""
+    lineno = 0
+    while raw := stream.readline(max_line + 1):
+        lineno += 1
+        if len(raw) > max_line and not raw.endswith(b"\n"):
+            while (rest := stream.readline(_SKIP_CHUNK)) and not rest.endswith(b"\n"):
+                pass
+            yield lineno, None, (f"the line is longer than {max_line:,} bytes, the limit (HERITAGE_MAX_LINE_BYTES, "
+                                 "or import --max-line-bytes)")
+            continue
         if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         try:

@@ -115,6 +115,13 @@ TRADITION_CATEGORIES = (
 PLACE_LEVELS = ("country", "department", "province", "district", "locality")
 # How deep walks up or down the place hierarchy go (its levels, with room for irregular nesting).
 MAX_PLACE_DEPTH = 10
+# Size limits of one record's fields, in characters (imports and mutations alike): a 30 MB name once
+# imported broke every listing that showed it. A line of an import file is limited apart, in bytes
+# (HERITAGE_MAX_LINE_BYTES, interchange.MAX_LINE_BYTES).
+MAX_NAME_CHARS = 500  # name, and each language's entry of names and titles
+MAX_STRING_CHARS = 2_000  # a property's text, each item of a list, a relation's note
+MAX_TEXT_CHARS = 50_000  # each language's entry of a summary or a story's body
+MAX_LIST_ITEMS = 1_000  # items of a list property
 ORGANIZATION_TYPES = (
     "un-agency",
     "government",

@@ -49,6 +49,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ()  # origins allowed by CORS; empty: CORS off
     public_url: str | None = None  # where clients reach the service (linked data's @context); None: relative
     shutdown_timeout: float = 30.0  # seconds in-flight requests get to finish on SIGTERM
+    max_line_bytes: int = 1 << 20  # one line of an import file (interchange.read_lines)
     buffer_pool_mb: int = 0  # the embedded store's page cache; 0: 1024 when serving, store.command_buffer_pool_mb()
 
     @property
@@ -93,6 +94,7 @@ class Settings:
             ("HERITAGE_APQ_ENTRIES", "apq_entries"),
             ("HERITAGE_APQ_BYTES", "apq_bytes"),
             ("HERITAGE_BUFFER_POOL_MB", "buffer_pool_mb"),
+            ("HERITAGE_MAX_LINE_BYTES", "max_line_bytes"),
         ):
             if env.get(key):
                 try:
@@ -123,6 +125,7 @@ _RANGES: dict[str, tuple[int, int]] = {
     "heavy_cost": (0, 10**12),
     "heavy_concurrency": (1, 1_000),
     "buffer_pool_mb": (0, 1 << 20),
+    "max_line_bytes": (1024, 1 << 30),
 }
 
 

@@ -258,3 +258,71 @@ def test_an_export_reimports_into_the_same_store(tmp_path: Path) -> None:
 def test_subtle_bad_values(store: Store, tmp_path: Path, line: str, message: str) -> None:
     with pytest.raises(ImportRejected, match=message):
         run_import(store, [write(tmp_path / "bad.jsonl", [line])])
+
+
+@pytest.mark.parametrize(("record", "message"), [
+    ({"kind": "Practitioner", "id": "big", "name": "N" * 501}, "name: 501 characters, more than the limit of 500"),
+    ({"kind": "Practitioner", "id": "big", "name": "n", "names": {"qu": "N" * 600}},
+     "names.qu: 600 characters, more than the limit of 500"),
+    ({"kind": "Practitioner", "id": "big", "name": "n", "summary": {"es": "s" * 50_001}},
+     "summary.es: 50,001 characters, more than the limit of 50,000"),
+    ({"kind": "Practitioner", "id": "big", "name": "n", "properties": {"roles": ["weaver", "w" * 2001]}},
+     "properties.roles[1]: 2,001 characters, more than the limit of 2,000"),
+    ({"rel": "LEARNED_FROM", "from": "beto", "to": "ana", "note": "x" * 2001},
+     "note: 2,001 characters, more than the limit of 2,000"),
+])
+def test_fields_over_their_size_limit_are_refused(store: Store, tmp_path: Path, record: dict, message: str) -> None:
+    f = write(tmp_path / "big.jsonl", [*GOOD, record])
+    with pytest.raises(ImportRejected) as err:
+        run_import(store, [f])
+    assert [str(p).replace(f"{tmp_path}/", "") for p in err.value.problems] == [f"big.jsonl:{len(GOOD) + 1}: {message}"]
+    assert store.count_nodes() == 0
+
+
+def test_a_line_over_the_limit_is_refused_without_being_read_whole(tmp_path: Path) -> None:
+    f = write(tmp_path / "huge.jsonl", [*GOOD[:2], {"kind": "Place", "id": "x", "name": "x" * 300_000}, *GOOD[2:]])
+    store = MemoryStore()
+    with pytest.raises(ImportRejected) as err:
+        run_import(store, [f], max_line=4096)
+    assert [str(p).replace(f"{tmp_path}/", "") for p in err.value.problems] == [
+        "huge.jsonl:3: the line is longer than 4,096 bytes, the limit (HERITAGE_MAX_LINE_BYTES, or import "
+        "--max-line-bytes)"]  # and the lines after it are read as lines, from their own start
+    reads: list[int] = []
+
+    class Counting:
+        def __init__(self, inner: object) -> None:
+            self.inner = inner
+
+        def readline(self, size: int = -1) -> bytes:
+            line = self.inner.readline(size)  # type: ignore[attr-defined]
+            reads.append(len(line))
+            return line
+
+    from heritage_graph.interchange import read_lines
+
+    with f.open("rb") as raw:
+        problems = [p for _, _, p in read_lines(Counting(raw), "huge.jsonl", 4096) if p]  # type: ignore[arg-type]
+    # the line is skipped in pieces of at most 64 KiB: never read whole
+    assert len(problems) == 1 and max(reads) <= 1 << 16 < 300_000
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "db"), "import", "--max-line-bytes", "4096", str(f)],
+                                env={"NEO4J_URI": None, "HERITAGE_DB": None})
+    assert result.exit_code == 1 and "huge.jsonl:3: the line is longer than 4,096 bytes" in result.output
+
+
+def test_mutations_keep_the_same_field_limits() -> None:
+    from heritage_graph.auth import Principal
+    from heritage_graph.services.curation import Curation, Rejected
+
+    store = MemoryStore()
+    run_import(store, [write_tmp_source()])
+    with pytest.raises(Rejected) as err:
+        Curation(store, Principal(role="curator", name="c")).create_node(
+            {"kind": "Tradition", "id": "x-big", "name": "N" * 501, "sources": ["src-1"]}, None)
+    assert [(p.field, p.message) for p in err.value.problems] == [
+        ("name", "501 characters, more than the limit of 500")]
+
+
+def write_tmp_source() -> Path:
+    import tempfile
+
+    return write(Path(tempfile.mkdtemp()) / "source.jsonl", [GOOD[0]])

@@ -17,7 +17,7 @@ from .. import schema
 from ..clock import utc_now
 from ..errors import ImportRejected, Problem
 from ..history import revision_for
-from ..interchange import Located, display_path, parse_record, read_lines
+from ..interchange import MAX_LINE_BYTES, Located, display_path, parse_record, read_lines
 from ..model import Changes, Node, Relation, node_key, relation_key
 from ..schema import SYSTEM_FIELDS
 from ..store.base import Store, chunks
@@ -62,7 +62,8 @@ class Parsed:
     problems: list[Problem] = field(default_factory=list)
 
 
-def parse_files(paths: Sequence[Path], progress: Progress | None = None) -> Parsed:
+def parse_files(paths: Sequence[Path], progress: Progress | None = None,
+                max_line: int = MAX_LINE_BYTES) -> Parsed:
     parsed = Parsed()
     for path in paths:
         name = display_path(path)
@@ -72,7 +73,7 @@ def parse_files(paths: Sequence[Path], progress: Progress | None = None) -> Pars
             parsed.problems.append(Problem(name, 0, f"cannot read the file: {exc.strerror}"))
             continue
         with stream:
-            for lineno, obj, problem in read_lines(stream, name):
+            for lineno, obj, problem in read_lines(stream, name, max_line):
                 if progress is not None:
                     progress(1)
                 if problem is not None:
@@ -206,7 +207,8 @@ def _check_sources(sources: Iterable[str], kind_of: Callable[[str], str | None],
 
 
 def run_import(store: Store, paths: Sequence[Path], *, actor: str = "import", dry_run: bool = False,
-               progress: Progress | None = None, on_write: Callable[[int], Progress] | None = None) -> ImportReport:
+               progress: Progress | None = None, on_write: Callable[[int], Progress] | None = None,
+               max_line: int = MAX_LINE_BYTES) -> ImportReport:
     """Validate ``paths`` as one import and write it in one transaction.
 
     Raises ``ImportRejected`` listing every problem; the store is then unchanged.
@@ -214,7 +216,7 @@ def run_import(store: Store, paths: Sequence[Path], *, actor: str = "import", dr
     callback told of each batch written.
     """
     report = ImportReport(files=[display_path(p) for p in paths])
-    changes = _plan(store, paths, actor, report, progress)
+    changes = _plan(store, paths, actor, report, progress, max_line)
     if not dry_run and (changes.nodes or changes.relations):
         total = len(changes.nodes) + len(changes.relations)
         store.apply(changes, on_write(total) if on_write else None)
@@ -223,10 +225,10 @@ def run_import(store: Store, paths: Sequence[Path], *, actor: str = "import", dr
 
 
 def _plan(store: Store, paths: Sequence[Path], actor: str, report: ImportReport,
-          progress: Progress | None) -> Changes:
+          progress: Progress | None, max_line: int = MAX_LINE_BYTES) -> Changes:
     """What the import changes; the parsed lines and the store's records read for the checks are
     let go when this returns (at a national scale they take as much memory as the changes)."""
-    parsed = parse_files(paths, progress)
+    parsed = parse_files(paths, progress, max_line)
     # Read before the checks: the store may then skip re-reading their versions when it writes.
     based_on = store.data_version()
     problems, stored, existing_rels = check(store, parsed)
@@ -287,8 +289,8 @@ def count_lines(paths: Sequence[Path]) -> int:
     total = 0
     for p in paths:
         try:
-            with p.open("rb") as f:
-                total += sum(1 for line in f if line.strip())
+            with p.open("rb") as f:  # in pieces: a line may be far longer than the import allows
+                total += sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
         except OSError:
             pass
     return total
