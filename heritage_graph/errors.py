@@ -65,6 +65,10 @@ class ImportRejected(InvalidInput):
 class NotFound(HeritageGraphError):
     code = "NOT_FOUND"
 
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
 
 class Unauthenticated(HeritageGraphError):
     """The request's credentials are malformed, unknown or revoked (no credentials is anonymous)."""

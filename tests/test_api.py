@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .conftest import Client, GraphQLClient
@@ -136,10 +138,40 @@ def test_path_leaves_out_documented_by_unless_asked(gql: GraphQLClient) -> None:
     assert asked["path"] == {"length": 1, "edges": [{"type": "DOCUMENTED_BY"}]}
 
 
-def test_unknown_ids_give_null_not_errors(gql: GraphQLClient) -> None:
-    data = gql('{ node(id: "nope") { id } lineage(id: "nope") { root { id } } '
-               'path(from: "nope", to: "pe") { length } }')
-    assert data == {"node": None, "lineage": None, "path": None}
+def test_an_unknown_node_is_null_but_unknown_ends_of_walks_are_errors(gql: GraphQLClient) -> None:
+    assert gql('{ node(id: "nope") { id } }') == {"node": None}
+    for query, field in (('{ lineage(id: "nope") { root { id } } }', "id"),
+                         ('{ path(from: "nope", to: "pe") { length } }', "from"),
+                         ('{ path(from: "pe", to: "nope") { length } }', "to")):
+        (error,) = gql.errors(query)
+        assert error["extensions"] == {"code": "NOT_FOUND", "field": field}
+        assert error["message"] == f"{field}: no record has the id 'nope'"
+
+
+def test_a_hidden_end_reads_exactly_like_a_missing_one() -> None:
+    from heritage_graph.app import create_app
+    from heritage_graph.model import Node
+    from heritage_graph.settings import Settings
+    from heritage_graph.store.memory import MemoryStore
+
+    from .conftest import Client
+
+    store = MemoryStore()
+    store.write([Node("Place", "pe", "Perú", properties={"level": "country"}),
+                 Node("Tradition", "zz-secret", "Secreto", sensitivity="restricted")], [])
+    client = Client(create_app(Settings(), store=store))
+    try:
+        gql = GraphQLClient(client)
+        hidden = gql.errors('{ path(from: "zz-secret", to: "pe") { length } }')
+        missing = gql.errors('{ path(from: "zz-absent", to: "pe") { length } }')
+    finally:
+        client.close()
+    assert hidden and json.dumps(hidden).replace("zz-secret", "ID") == json.dumps(missing).replace("zz-absent", "ID")
+
+
+def test_path_is_null_only_when_both_ends_exist_and_nothing_connects_them(gql: GraphQLClient) -> None:
+    data = gql('{ path(from: "pe", to: "jesus-urbano-rojas", maxDepth: 1, relationTypes: [KIN_OF]) { length } }')
+    assert data == {"path": None}
 
 
 @pytest.mark.parametrize(("query", "field", "text"), [

@@ -330,3 +330,23 @@ def test_history_never_shows_a_state_the_reader_could_not_have_read_then(world: 
         assert [h["op"] for h in public] == ["approve"]  # the drafting and review are not public
         assert public[0]["before"] is None and public[0]["after"]["status"] == "published"
         assert public[0]["actor"] == "staff" and public[0]["reason"] is None
+
+
+def test_a_taken_id_is_named_as_existing_only_to_who_can_read_it() -> None:
+    from heritage_graph.auth import Principal
+    from heritage_graph.model import Node
+    from heritage_graph.services.curation import Curation, Rejected
+    from heritage_graph.store.memory import MemoryStore
+
+    store = MemoryStore()
+    store.write([Node("Source", "src", "Fuente", properties={"title": "Informe", "type": "web"}),
+                 Node("Tradition", "seen", "Visible", status="draft", sources=("src",)),
+                 Node("Tradition", "unseen", "Restricted", sensitivity="restricted", sources=("src",))], [])
+    curator = Curation(store, Principal(role="curator", name="c"))
+    answers = {}
+    for taken in ("seen", "unseen"):
+        with pytest.raises(Rejected) as err:
+            curator.create_node({"kind": "Tradition", "id": taken, "name": "Otra", "sources": ["src"]})
+        answers[taken] = [(p.field, p.message) for p in err.value.problems]
+    assert answers["seen"] == [("id", "a record with the id 'seen' already exists; update it, or choose another id")]
+    assert answers["unseen"] == [("id", "the id 'unseen' is not available; choose another id")]

@@ -11,7 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from .. import history, schema
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotFound
 from ..model import Page
 from ..services import catalog, discovery, graph
 from ..services.provenance import provenance as provenance_of
@@ -282,7 +282,8 @@ class _Root:
 
     @strawberry.field(description=(
         "Teachers (ANCESTORS) or students (DESCENDANTS) along LEARNED_FROM, or origins and derivatives along "
-        "DERIVED_FROM, up to maxDepth (1 to HERITAGE_MAX_DEPTH, default cap 20). Null for an unknown id."))
+        "DERIVED_FROM, up to maxDepth (1 to HERITAGE_MAX_DEPTH, default cap 20). A NOT_FOUND error naming `id` "
+        "for an id that does not exist or may not be read."))
     async def lineage(
         self,
         info: Info[Context, None],
@@ -293,6 +294,7 @@ class _Root:
     ) -> Lineage | None:
         ctx = info.context
         depth = graph.check_depth(max_depth, ctx.settings.max_depth)
+        await _known(ctx, id=str(id))
         found = await ctx.call(graph.lineage, ctx.store, str(id), ancestors=direction is LineageDirection.ANCESTORS,
                                relation=relation.value, max_depth=depth, visible=ctx.gate.visible,
                                fetch=ctx.gate.get_nodes)
@@ -308,8 +310,9 @@ class _Root:
         )
 
     @strawberry.field(description=(
-        "The shortest connection between two nodes, following relations in either direction; null when none "
-        "is found within maxDepth. DOCUMENTED_BY, FEATURES and COVER_PLACE are left out unless listed in "
+        "The shortest connection between two nodes, following relations in either direction; null when both "
+        "exist and none is found within maxDepth; a NOT_FOUND error naming `from` or `to` for an id that does "
+        "not exist or may not be read. DOCUMENTED_BY, FEATURES and COVER_PLACE are left out unless listed in "
         "relationTypes."))
     async def path(
         self,
@@ -322,6 +325,7 @@ class _Root:
         ctx = info.context
         depth = graph.check_depth(max_depth, ctx.settings.max_depth)
         types = [t.value for t in relation_types] if relation_types else None
+        await _known(ctx, **{"from": str(from_), "to": str(to)})
         found = await ctx.call(graph.path, ctx.store, str(from_), str(to), max_depth=depth, relation_types=types,
                                visible=ctx.gate.visible, fetch=ctx.gate.get_nodes)
         if found is None:
@@ -378,6 +382,15 @@ class SearchResults:
 
 def _counts(counter: Any) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+async def _known(ctx: Context, **ids: str) -> None:
+    """NOT_FOUND naming the argument whose record does not exist or may not be read: the two read the
+    same, so an error never tells that a hidden record exists."""
+    shown = await ctx.call(ctx.gate.visible, list(ids.values()))
+    for argument, node_id in ids.items():
+        if node_id not in shown:
+            raise NotFound(f"{argument}: no record has the id {node_id!r}", field=argument)
 
 
 def _query_type() -> type:

@@ -170,8 +170,12 @@ class Curation:
         try:
             return self._commit(node, None, "create", reason, 0)
         except Conflict:
-            # Taken by a record the principal may or may not see: say no more than that.
-            raise Conflict(f"the id {record.id!r} is not available", key=node_key(record.id), current=None) from None
+            # Ids are unique across all records. A record the principal can read is named as existing; one
+            # it cannot is not: the id is only "not available", and nothing more is said of it.
+            if record.id in self.gate.visible([record.id]):
+                raise Rejected([Problem("id", f"a record with the id {record.id!r} already exists; update it, "
+                                              "or choose another id")]) from None
+            raise Rejected([Problem("id", f"the id {record.id!r} is not available; choose another id")]) from None
 
     def update_node(self, node_id: str, expected: int, patch: Mapping[str, Any], reason: str | None = None) -> Done:
         self._need("curator", "editing records")
