@@ -3,6 +3,7 @@ client, CORS, and a graceful shutdown of a real server (heritage_graph/ops/)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -494,6 +495,15 @@ def test_cors_allows_the_configured_origins(client_for: MakeClient) -> None:
     assert set(r.headers["access-control-expose-headers"].split(", ")) == {"ETag", "X-Request-ID"}
     refused = c.request("OPTIONS", "/graphql", headers={**PREFLIGHT, "origin": "https://evil.example"})
     assert refused.status_code == 400 and "access-control-allow-origin" not in refused.headers
+    # A persisted query over GET (an app's cacheable read) carries the header as well.
+    query = "{ __typename }"
+    ext = json.dumps({"persistedQuery": {"version": 1, "sha256Hash": hashlib.sha256(query.encode()).hexdigest()}})
+    c.post("/graphql", json={"query": query, "extensions": json.loads(ext)})
+    r = c.get("/graphql", params={"extensions": ext}, headers={"origin": "https://app.example.org"})
+    assert r.status_code == 200 and r.json() == {"data": {"__typename": "Query"}}
+    assert r.headers["access-control-allow-origin"] == "https://app.example.org"
+    other = c.get("/graphql", params={"extensions": ext}, headers={"origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
 
 
 # --- a real server: graceful shutdown ------------------------------------------------------------------
