@@ -88,7 +88,7 @@ def test_region_filter_includes_nested_places(gql: GraphQLClient) -> None:
     assert ayacucho["totalCount"] == len(ids)
     peru = gql(q, r="pe")["crafts"]["totalCount"]
     assert peru >= ayacucho["totalCount"]
-    assert gql(q, r="nowhere")["crafts"]["totalCount"] == 0
+    assert gql.errors(q, r="nowhere")[0]["extensions"]["field"] == "filter.region"
 
 
 def test_domain_filter(gql: GraphQLClient) -> None:
@@ -217,3 +217,33 @@ def test_store_failures_keep_their_code_but_not_the_databases_text(error: str, c
     assert body["errors"][0]["message"] == message
     assert body["errors"][0]["extensions"]["code"] == code
     assert "secret" not in str(body)
+
+
+LISTINGS = ("communities", "traditions", "crafts", "recipes", "practitioners", "organizations")
+
+
+def test_regions_are_the_places_region_filters_take_with_what_they_hold(gql: GraphQLClient) -> None:
+    regions = gql("{ regions { place { id ... on Place { level } } count } }")["regions"]
+    assert regions and all(r["place"]["level"] == "DEPARTMENT" for r in regions)
+    assert [r["place"]["id"] for r in regions] == sorted(r["place"]["id"] for r in regions)
+    busiest = sorted(regions, key=lambda r: -r["count"])[:3] + [r for r in regions if r["count"] == 0][:1]
+    for region in busiest:
+        rid = region["place"]["id"]
+        totals = sum(gql(f'query($r: ID) {{ {f}(filter: {{region: $r}}) {{ totalCount }} }}', r=rid)[f]["totalCount"]
+                     for f in LISTINGS)
+        totals += gql("query($r: ID) { stories(region: $r) { totalCount } }", r=rid)["stories"]["totalCount"]
+        assert totals == region["count"], rid
+    provinces = gql("{ regions(level: PROVINCE) { place { id } } }")["regions"]
+    assert provinces and not {p["place"]["id"] for p in provinces} & {r["place"]["id"] for r in regions}
+
+
+@pytest.mark.parametrize(("query", "field"), [
+    ('{ traditions(filter: {region: "pe-atlantida"}) { totalCount } }', "filter.region"),
+    ('{ search(query: "fiesta", region: "pe-atlantida") { totalCount } }', "region"),
+    ('{ stories(region: "pe-atlantida") { totalCount } }', "region"),
+    ('{ traditions(filter: {region: "retablo-ayacuchano"}) { totalCount } }', "filter.region"),
+])
+def test_an_unknown_region_is_an_error_naming_it(gql: GraphQLClient, query: str, field: str) -> None:
+    [error] = gql.errors(query)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": field}
+    assert field in error["message"] and "regions" in error["message"]

@@ -437,7 +437,15 @@ def test_injection_strings_through_every_argument(world: World, gql_schema: Grap
             continue
         result = (body.get("data") or {}).get(case.field)
         committed = committed_writes(world.recorder.texts[mark:], world.writes)
-        is_saved = case.root == "mutation" and isinstance(result, dict) and result.get("__typename") in SAVED
+        typename = result.get("__typename") if case.root == "mutation" and isinstance(result, dict) else None
+        if typename == "TokenCreated":
+            # a token's name is free text kept verbatim, like a record's
+            if not any(t.name == case.payload for t in world.store.list_tokens()):
+                failures.append(f"{what}: a token was created, but none holds the name verbatim")
+            elif not committed:
+                failures.append(f"{what}: a token was created, yet nothing was committed")
+            continue
+        is_saved = typename in SAVED
         if not is_saved:
             if committed:
                 failures.append(f"{what}: nothing was saved ({result}), yet {committed} writes were committed")

@@ -198,12 +198,25 @@ def test_no_read_path_mentions_a_hidden_record(world: tuple[LadybugStore, Client
     assert found["totalCount"] == len(visible) == sum(k["count"] for k in found["facets"]["kinds"])
 
     # region filters: whatever place is named, nothing hidden comes back, and a hidden region is none
+    by_region = ('query($r: ID) { traditions(filter: {region: $r}) { totalCount edges { node { id } } } }',
+                 'query($r: ID) { search(query: "alpha", region: $r) { totalCount edges { node { id } } '
+                 'facets { regions { id } } } }',
+                 'query($r: ID) { stories(region: $r) { totalCount } }')
+    public = oracle(Case(case.nodes, case.relations, "anonymous", None))
     for place in ("zqp0x", "zqp1x"):
-        by_region = ask('query($r: ID) { traditions(filter: {region: $r}) { totalCount edges { node { id } } } '
-                        'search(query: "alpha", region: $r) { totalCount edges { node { id } } '
-                        'facets { regions { id } } } }', r=place)
-        if place not in visible:
-            assert by_region["traditions"]["totalCount"] == 0 and by_region["search"]["totalCount"] == 0
+        for q in by_region:
+            # stories show what anyone may see, whoever asks, and so judge their region as anyone would
+            if place in (public if "stories" in q else visible):
+                ask(q, r=place)
+                continue
+            # a region the reader may not see is refused exactly like one that does not exist
+            seen = client.post("/graphql", json={"query": q, "variables": {"r": place}}, headers=headers).json()
+            none = client.post("/graphql", json={"query": q, "variables": {"r": "zqnoplacex"}},
+                               headers=headers).json()
+            assert seen["errors"] and (json.dumps(seen).replace(place, "ID")
+                                       == json.dumps(none).replace("zqnoplacex", "ID")), (seen, none)
+    ask("{ regions(level: \"department\") { place { id } count } regions2: regions(level: \"country\") "
+        "{ place { id } count } }")
 
     # lineage, path, provenance, history from every visible node
     for n in case.nodes:
@@ -216,11 +229,21 @@ def test_no_read_path_mentions_a_hidden_record(world: tuple[LadybugStore, Client
         ask("query($id: ID!) { provenance(id: $id) { relations { from to } sources { source { id } "
             "relations { from to } } } }", id=n.id)
         ask("query($id: ID!) { history(id: $id) { target before after } }", id=n.id)
+        path = ("query($a: ID!, $b: ID!) { path(from: $a, to: $b, maxDepth: 8, relationTypes: [PRACTICES, "
+                "MEMBER_OF, LEARNED_FROM, PRACTITIONER_OF, LOCATED_IN, FEATURES, COVER_PLACE, DOCUMENTED_BY]) "
+                "{ nodes { id } edges { from to } } }")
         for other in case.nodes:
-            if other.id != n.id:
-                ask("query($a: ID!, $b: ID!) { path(from: $a, to: $b, maxDepth: 8, relationTypes: [PRACTICES, "
-                    "MEMBER_OF, LEARNED_FROM, PRACTITIONER_OF, LOCATED_IN, FEATURES, COVER_PLACE, DOCUMENTED_BY]) "
-                    "{ nodes { id } edges { from to } } }", a=n.id, b=other.id)
+            if other.id == n.id:
+                continue
+            if other.id in visible:
+                ask(path, a=n.id, b=other.id)
+                continue
+            # an end the reader may not see is NOT_FOUND, exactly like one that does not exist
+            seen = client.post("/graphql", json={"query": path, "variables": {"a": n.id, "b": other.id}},
+                               headers=headers).json()
+            none = client.post("/graphql", json={"query": path, "variables": {"a": n.id, "b": "zqnothingx"}},
+                               headers=headers).json()
+            assert json.dumps(seen).replace(other.id, "ID") == json.dumps(none).replace("zqnothingx", "ID")
 
     # stories: what anyone may see, whoever asks
     ask('{ stories(first: 100) { totalCount edges { node { id ... on Story { features { node { id } } '
@@ -241,7 +264,6 @@ def test_no_read_path_mentions_a_hidden_record(world: tuple[LadybugStore, Client
         assert not leaked, f"{case.role}/{case.community} saw {sorted(leaked)} in {json.dumps(answer)[:600]}"
 
     # linked data: the anonymous view
-    public = oracle(Case(case.nodes, case.relations, "anonymous", None))
     for n in case.nodes:
         r = client.get(f"/ld/{n.id}")
         assert (r.status_code == 200) == (n.id in public), n.id

@@ -18,9 +18,11 @@ from ..services.provenance import provenance as provenance_of
 from ..visibility import PUBLIC, Gate, is_public
 from .admin_tokens import api_tokens
 from .context import Context
-from .enums import Domain, Kind, LineageDirection, LineageRelation, RelationType
+from .enums import ENUMS, Domain, Kind, LineageDirection, LineageRelation, RelationType
 from .mutations import Revision, as_of_text
 from .types import KIND_TYPES, Node, Relation, SourceNode, visible_node, wrap
+
+PlaceLevel = ENUMS["PlaceLevel"]
 
 DEFAULT_PAGE = 20
 CURSOR_PREFIX = "id:"
@@ -166,6 +168,17 @@ StoryConnection = CONNECTIONS["Story"][1]
 
 
 class _Root:
+    @strawberry.field(description=(
+        "The places a region filter takes (listings' filter.region, search's and stories' region): those of "
+        "`level` (default DEPARTMENT) the reader may see, by id, each with `count`, how many records the "
+        "reader may see are located within it. An unknown region in a filter is an error naming it."))
+    async def regions(self, info: Info[Context, None],
+                      level: PlaceLevel = PlaceLevel.DEPARTMENT) -> list[Region]:  # type: ignore[valid-type]
+        ctx = info.context
+        found = await ctx.call(catalog.regions, ctx.store, level.value, visibility=ctx.visibility,
+                               visible=ctx.gate.visible)
+        return [Region(place=wrap(p), count=n) for p, n in found]  # type: ignore[arg-type]
+
     api_tokens = strawberry.field(resolver=api_tokens, description="Every API token, revoked ones included. "
                                                                    "Admins only.")
 
@@ -202,7 +215,8 @@ class _Root:
         flt = catalog.Filter(region=str(region) if region else None)
         # Stories are the tourism apps' door: they show what anyone may see, whoever asks.
         page = await ctx.call(catalog.list_page, ctx.store, "Story", flt, first=first, after=decode_cursor(after),
-                              cap=ctx.settings.max_page_size, visibility=PUBLIC, visible=public_gate(ctx).visible)
+                              cap=ctx.settings.max_page_size, visibility=PUBLIC, visible=public_gate(ctx).visible,
+                              region_field="region")
         return _connection("Story", page, ctx, lang=language)
 
     @strawberry.field(description="A published, public story, or null.")
@@ -332,6 +346,12 @@ class _Root:
             return None
         return Path(length=found.length, nodes=[wrap(n) for n in found.nodes],  # type: ignore[misc]
                     edges=[Relation.of(e) for e in found.edges])
+
+
+@strawberry.type(description="A place that region filters take, and how many records are within it.")
+class Region:
+    place: Node
+    count: int
 
 
 @strawberry.type(description="How many matches are of one kind.")

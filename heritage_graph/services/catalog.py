@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .. import schema
 from ..errors import InvalidInput
-from ..model import Page
+from ..model import Node, Page
 from ..store.base import Store
 from ..visibility import Visibility, Visible, everyone
 
@@ -31,14 +31,54 @@ def places_within(store: Store, region: str, visible: Visible = everyone) -> lis
     return sorted(seen)
 
 
+def check_region(store: Store, region: str, visible: Visible = everyone, field: str = "region") -> None:
+    """A region filter must name a place the reader may see; an unknown one is an error, not an empty
+    answer, and a place the reader may not see reads exactly like an unknown one."""
+    if region in visible([region]) and any(n.kind == "Place" for n in store.get_nodes([region])):
+        return
+    raise InvalidInput(f"{field}: no place has the id {region!r} (the `regions` query lists the places a region "
+                       "filter takes)", field=field)
+
+
 def list_page(store: Store, kind: str, flt: Filter, *, first: int, after: str | None, cap: int,
-              visibility: Visibility | None = None, visible: Visible = everyone) -> Page:
+              visibility: Visibility | None = None, visible: Visible = everyone,
+              region_field: str = "filter.region") -> Page:
     if first < 0 or first > cap:
         raise InvalidInput(f"first must be between 0 and {cap}, got {first}", field="first")
-    if flt.region and not visible([flt.region]):
-        return Page([], 0, False)  # a region the reader may not see is no region
+    if flt.region:
+        check_region(store, flt.region, visible, region_field)
     within = places_within(store, flt.region, visible) if flt.region else None
     items = store.list_nodes(kind, within=within, domain=flt.domain, after=after, limit=first + 1,
                              visibility=visibility)
     total = store.count_kind(kind, within=within, domain=flt.domain, visibility=visibility)
     return Page(items=items[:first], total=total, has_next=len(items) > first)
+
+
+PAGE = 2000
+# What a region holds: the records that are located somewhere (places and sources are not counted).
+REGION_COUNTED = tuple(k.name for k in schema.NODE_KINDS if k.name not in ("Place", "Source"))
+
+
+def regions(store: Store, level: str, *, visibility: Visibility | None = None,
+            visible: Visible = everyone) -> list[tuple[Node, int]]:
+    """The places of ``level`` the reader may see, by id, each with how many records the reader may
+    see are located within it (at any depth, through places the reader may see)."""
+    if level not in schema.PLACE_LEVELS:
+        raise InvalidInput(f"level: {level!r} is not a place level; allowed: {', '.join(schema.PLACE_LEVELS)}",
+                           field="level")
+    places: list[Node] = []
+    after: str | None = None
+    while True:
+        page = store.list_nodes("Place", after=after, limit=PAGE, visibility=visibility)
+        places += [p for p in page if p.properties.get("level") == level]
+        if len(page) < PAGE:
+            break
+        after = page[-1].id
+    shown = visible([p.id for p in places])
+    out = []
+    for place in places:
+        if place.id not in shown:
+            continue
+        within = places_within(store, place.id, visible)
+        out.append((place, sum(store.count_kind(k, within=within, visibility=visibility) for k in REGION_COUNTED)))
+    return out

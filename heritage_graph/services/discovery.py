@@ -13,6 +13,7 @@ from ..search.model import Facets, SearchQuery
 from ..search.text import parse_query, snippet
 from ..store.base import Store
 from ..visibility import EVERYTHING, Visibility, Visible, everyone
+from .catalog import check_region
 
 
 @dataclass
@@ -42,8 +43,8 @@ def search(store: Store, text: str, *, kinds: Sequence[str] = (), region: str | 
         if k not in schema.KINDS:
             raise InvalidInput(f"kinds: {k!r} is not a node kind; allowed: {', '.join(schema.KINDS)}", field="kinds")
     parsed = parse_query(text)
-    if region and not visible([region]):
-        return Results([], 0, Facets(), offset)
+    if region:
+        check_region(store, region, visible)
     page = store.search(SearchQuery(parsed, tuple(kinds), region, tuple(domains), unesco, offset, first, visibility))
     shown = visible([*page.facets.regions, *(n.id for n, _ in page.hits)])
     page.facets.regions = Counter({k: n for k, n in page.facets.regions.items() if k in shown})
