@@ -215,7 +215,7 @@ def test_no_read_path_mentions_a_hidden_record(world: tuple[LadybugStore, Client
                                headers=headers).json()
             assert seen["errors"] and (json.dumps(seen).replace(place, "ID")
                                        == json.dumps(none).replace("zqnoplacex", "ID")), (seen, none)
-    ask("{ regions(level: \"department\") { place { id } count } regions2: regions(level: \"country\") "
+    ask("{ regions(level: DEPARTMENT) { place { id } count } regions2: regions(level: COUNTRY) "
         "{ place { id } count } }")
 
     # lineage, path, provenance, history from every visible node
