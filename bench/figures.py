@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 
 from heritage_graph import schema
 from heritage_graph.services import discovery, graph
+from heritage_graph.services.paging import Window
 from heritage_graph.store.base import Store
 from heritage_graph.visibility import PUBLIC, Gate
 
@@ -79,7 +80,7 @@ def path_floor(store: Store, pair: list[str]) -> Any:
 
 
 def search_floor(store: Store, text: str) -> Any:
-    return discovery.search(store, text, first=SEARCH_FIRST, cap=200, lang=None, visibility=PUBLIC,
+    return discovery.search(store, text, page=Window(SEARCH_FIRST), lang=None, visibility=PUBLIC,
                             **_gated(discovery.search, store))
 
 

@@ -58,6 +58,7 @@ class Page:
     items: list[Node]
     total: int
     has_next: bool
+    has_previous: bool = False
 
 
 NodeKey = tuple[str, str]  # ("node", id)

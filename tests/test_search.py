@@ -14,6 +14,7 @@ from heritage_graph.model import Node, Relation
 from heritage_graph.search.model import SearchQuery
 from heritage_graph.search.text import fold, parse_query, words
 from heritage_graph.services.discovery import search
+from heritage_graph.services.paging import window
 from heritage_graph.store.base import Store
 from heritage_graph.store.ladybug import SEARCH_FILE, LadybugStore
 
@@ -120,7 +121,7 @@ def test_bad_queries_say_why(bad: str) -> None:
 
 def test_service_checks_arguments(filled: Store) -> None:
     with pytest.raises(InvalidInput, match="first must be between 0 and 200"):
-        search(filled, "danza", first=201)
+        window(first=201, cap=200)
     with pytest.raises(InvalidInput, match="not a node kind"):
         search(filled, "danza", kinds=["Dragon"])
     hit = search(filled, "tijeras").hits[0]

@@ -76,6 +76,23 @@ def test_list_nodes_pages_by_id(filled: Store) -> None:
     assert filled.count_kind("Place") == 4
 
 
+def test_list_nodes_windows_from_either_end(filled: Store) -> None:
+    ids = ["pe", "pe-ayacucho", "pe-ayacucho-huamanga", "pe-cusco"]
+
+    def listed(**kw: object) -> list[str]:
+        return [n.id for n in filled.list_nodes("Place", **kw)]  # type: ignore[arg-type]
+
+    assert listed(before="pe-cusco") == ids[:3]
+    assert listed(after="pe", before="pe-cusco") == ids[1:3]
+    assert listed(limit=2, from_end=True) == ids[2:], "the last two, still in id order"
+    assert listed(before="pe-ayacucho-huamanga", limit=1, from_end=True) == ["pe-ayacucho"]
+    assert listed(after="pe", before="pe-ayacucho", limit=5, from_end=True) == []
+    assert listed(limit=0, from_end=True) == []
+    assert [n.id for n in filled.list_nodes("Craft", within=["pe-ayacucho-huamanga"], before="retablo")] == []
+    assert [n.id for n in filled.list_nodes("Craft", within=["pe-ayacucho-huamanga"], after="a", limit=1,
+                                            from_end=True)] == ["retablo"]
+
+
 def test_list_nodes_filters_by_domain_and_place(filled: Store) -> None:
     assert [n.id for n in filled.list_nodes("Tradition", domain="performing-arts")] == ["qoyllurit-i"]
     assert filled.list_nodes("Craft", domain="performing-arts") == []

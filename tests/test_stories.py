@@ -86,3 +86,19 @@ def test_inside_a_story_only_public_published_nodes(private_story_client: Client
     assert [e["node"]["id"] for e in listed["edges"]] == ["story"] and listed["totalCount"] == 1
     assert gql('{ story(id: "community-story") { id } }') == {"story": None}
     private_story_client.close()
+
+
+def test_lang_is_the_one_name_of_the_language_argument(gql: GraphQLClient) -> None:
+    fields = gql('{ __type(name: "Query") { fields { name args(includeDeprecated: true) { name isDeprecated '
+                 'deprecationReason } } } }')["__type"]["fields"]
+    takes = {f["name"]: {a["name"]: a for a in f["args"]} for f in fields}
+    for field in ("stories", "story", "search"):
+        assert not takes[field]["lang"]["isDeprecated"], field
+    for field in ("stories", "story"):
+        assert takes[field]["language"]["isDeprecated"] and "lang" in takes[field]["language"]["deprecationReason"]
+    english = gql('{ story(id: "story-qoylluriti", lang: "en") { title } }')["story"]["title"]
+    assert english == gql('{ story(id: "story-qoylluriti", language: "en") { title } }')["story"]["title"]
+    assert english != gql('{ story(id: "story-qoylluriti", lang: "es") { title } }')["story"]["title"]
+    assert gql('{ story(id: "story-qoylluriti", lang: "en", language: "es") { title } }')["story"]["title"] == english
+    listed = gql('{ stories(lang: "en", first: 50) { edges { node { id ... on Story { title } } } } }')
+    assert {"id": "story-qoylluriti", "title": english} in [e["node"] for e in listed["stories"]["edges"]]

@@ -190,6 +190,8 @@ def test_no_read_path_mentions_a_hidden_record(world: tuple[LadybugStore, Client
         data = ask(LIST.format(field=field))[field]
         want = {n.id for n in case.nodes if n.kind == kind} & visible
         assert {e["node"]["id"] for e in data["edges"]} == want and data["totalCount"] == len(want), field
+        backward = ask(LIST.format(field=field).replace("first:", "last:"))[field]
+        assert [e["node"]["id"] for e in backward["edges"]] == sorted(want), field
 
     # search: hits, snippets, totals and facets
     found = ask('{ search(query: "alpha", first: 200) { totalCount edges { snippet node { id } } '

@@ -11,3 +11,10 @@ AND (coalesce(n.sensitivity, "public") IN $sensitivities
          AND (n.id IN $scope
               OR EXISTS { MATCH (n)<-[:PRACTICES]-(c:Node) WHERE c.id IN $scope }
               OR EXISTS { MATCH (n)-[:MEMBER_OF]->(c:Node) WHERE c.id IN $scope })))
+
+// fragment: IN_WINDOW
+// A listing's filters on the node `n`: the domain ("" for any) and the window of ids
+// strictly between $after and $before ("" for no bound).
+AND ($domain = "" OR list_contains(n.domains, $domain))
+AND n.id > $after
+AND ($before = "" OR n.id < $before)

@@ -10,15 +10,25 @@ OPTIONAL MATCH (n)-[:DOCUMENTED_BY]->(s:Node)
 RETURN n, collect(s.id) AS sources
 
 // name: list_nodes
-// A page of one kind, ordered by id; $after is the last id of the previous page
-// ("" for the first); $domain "" means any domain (null parameters have no type
+// A page of one kind, ordered by id, between $after and $before (excluded; "" for
+// no bound); $domain "" means any domain (null parameters have no type
 // in Ladybug, so "" stands for "no filter"); only what {{VISIBLE}} lets through.
 MATCH (n:Node)
 WHERE n.kind = $kind
-  AND ($domain = "" OR list_contains(n.domains, $domain))
+  {{IN_WINDOW}}
   {{VISIBLE}}
-  AND n.id > $after
 WITH n ORDER BY n.id LIMIT $limit
+OPTIONAL MATCH (n)-[:DOCUMENTED_BY]->(s:Node)
+RETURN n, collect(s.id) AS sources ORDER BY n.id
+
+// name: list_nodes_from_end
+// As list_nodes, the last $limit of the window (read from its end; the adapter puts
+// them back in id order).
+MATCH (n:Node)
+WHERE n.kind = $kind
+  {{IN_WINDOW}}
+  {{VISIBLE}}
+WITH n ORDER BY n.id DESC LIMIT $limit
 OPTIONAL MATCH (n)-[:DOCUMENTED_BY]->(s:Node)
 RETURN n, collect(s.id) AS sources ORDER BY n.id
 
@@ -28,11 +38,23 @@ RETURN n, collect(s.id) AS sources ORDER BY n.id
 UNWIND $within AS w
 MATCH (n:Node)-[:LOCATED_IN|COVER_PLACE]->(p:Node {id: w})
 WHERE n.kind = $kind
-  AND ($domain = "" OR list_contains(n.domains, $domain))
+  {{IN_WINDOW}}
   {{VISIBLE}}
-  AND n.id > $after
 WITH DISTINCT n
 WITH n ORDER BY n.id LIMIT $limit
+OPTIONAL MATCH (n)-[:DOCUMENTED_BY]->(s:Node)
+RETURN n, collect(s.id) AS sources ORDER BY n.id
+
+// name: list_nodes_within_from_end
+// As list_nodes_within, the last $limit of the window (read from its end; the adapter puts
+// them back in id order).
+UNWIND $within AS w
+MATCH (n:Node)-[:LOCATED_IN|COVER_PLACE]->(p:Node {id: w})
+WHERE n.kind = $kind
+  {{IN_WINDOW}}
+  {{VISIBLE}}
+WITH DISTINCT n
+WITH n ORDER BY n.id DESC LIMIT $limit
 OPTIONAL MATCH (n)-[:DOCUMENTED_BY]->(s:Node)
 RETURN n, collect(s.id) AS sources ORDER BY n.id
 

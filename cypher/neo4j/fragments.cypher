@@ -16,3 +16,10 @@ AND (coalesce(n.sensitivity, "public") IN $sensitivities
 // A place anyone may see (visibility.PUBLIC), on the variable `x`.
 (coalesce(x.status, "published") = "published" AND coalesce(x.sensitivity, "public") = "public"
  AND NOT coalesce(x.consent_status, "") IN ["pending", "refused", "withdrawn"])
+
+// fragment: IN_WINDOW
+// A listing's filters on the node `n`: the domain ("" for any) and the window of ids
+// strictly between $after and $before ("" for no bound).
+AND ($domain = "" OR $domain IN n.domains)
+AND n.id > $after
+AND ($before = "" OR n.id < $before)

@@ -50,6 +50,7 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 from strawberry.extensions import SchemaExtension
 
 from ..errors import ConfigError
+from ..services.paging import DEFAULT_SIZE
 from ..settings import Settings
 
 CODE = "QUERY_TOO_COSTLY"
@@ -150,6 +151,8 @@ class Estimator:
         except GraphQLError:
             args = {}
         own_page = next((args[a] for a in PAGE_ARGS if isinstance(args.get(a), int)), None)
+        if own_page is None and any(a in definition.args for a in PAGE_ARGS):
+            own_page = DEFAULT_SIZE  # neither given: the page a connection gives by default
         if own_page is not None:
             own_page = max(0, min(own_page, self.max_page))
         kind = definition.type.of_type if isinstance(definition.type, GraphQLNonNull) else definition.type

@@ -13,7 +13,8 @@ from strawberry.types import Info
 from .. import history, schema
 from ..errors import InvalidInput, NotFound
 from ..model import Page
-from ..services import catalog, discovery, graph
+from ..services import catalog, discovery, graph, paging
+from ..services.paging import Window
 from ..services.provenance import provenance as provenance_of
 from ..visibility import PUBLIC, Gate, is_public
 from .admin_tokens import api_tokens
@@ -24,7 +25,11 @@ from .types import KIND_TYPES, Node, Relation, SourceNode, visible_node, wrap
 
 PlaceLevel = ENUMS["PlaceLevel"]
 
-DEFAULT_PAGE = 20
+# One name for the requested language everywhere (`lang`, as in name(lang:) and search); the first
+# releases called it `language` on stories, kept for the clients written then.
+OldLanguage = Annotated[str | None, strawberry.argument(deprecation_reason="Use `lang`, the name every field uses.")]
+PAGING = ("Page forward with `first` (0 to HERITAGE_MAX_PAGE_SIZE, default 20) from `after` (an `endCursor`), "
+          "or backward with `last` from `before` (a `startCursor`); `first` and `last` do not combine.")
 CURSOR_PREFIX = "id:"
 OFFSET_PREFIX = "at:"
 
@@ -33,7 +38,7 @@ def encode_cursor(node_id: str, prefix: str = CURSOR_PREFIX) -> str:
     return base64.urlsafe_b64encode((prefix + node_id).encode()).decode()
 
 
-def decode_cursor(cursor: str | None, prefix: str = CURSOR_PREFIX) -> str | None:
+def decode_cursor(cursor: str | None, prefix: str = CURSOR_PREFIX, field: str = "after") -> str | None:
     if cursor is None:
         return None
     try:
@@ -41,25 +46,47 @@ def decode_cursor(cursor: str | None, prefix: str = CURSOR_PREFIX) -> str | None
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
     if not text.startswith(prefix):
-        raise InvalidInput(f"after: {cursor!r} is not a cursor returned by this API", field="after")
+        raise InvalidInput(f"{field}: {cursor!r} is not a cursor returned by this API", field=field)
     return text[len(prefix):]
 
 
-def decode_offset(cursor: str | None) -> int:
-    value = decode_cursor(cursor, OFFSET_PREFIX)
+def decode_position(cursor: str | None, field: str = "after") -> int | None:
+    """The position a search cursor stands for, or None for no cursor."""
+    value = decode_cursor(cursor, OFFSET_PREFIX, field)
     if value is None:
-        return 0
+        return None
     # A cursor of this API holds an offset within the matches it can page through; a larger one (a huge
     # number would reach the store as an overflowing integer) is no cursor of ours.
     if not value.isdigit() or len(value) > 9:
-        raise InvalidInput(f"after: {cursor!r} is not a cursor returned by this API", field="after")
-    return int(value) + 1
+        raise InvalidInput(f"{field}: {cursor!r} is not a cursor returned by this API", field=field)
+    return int(value)
 
 
-@strawberry.type
+def decode_offset(cursor: str | None) -> int:
+    """Where a search page read forward from ``after`` starts."""
+    at = decode_position(cursor)
+    return 0 if at is None else at + 1
+
+
+def page_window(ctx: Context, first: int | None, after: str | None, last: int | None, before: str | None,
+                decode: Any = decode_cursor) -> Window:
+    return paging.window(first=first, last=last, after=decode(after), before=decode(before, field="before"),
+                         cap=ctx.settings.max_page_size)
+
+
+@strawberry.type(description="Where a page stands among all the matches (Relay's PageInfo).")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="More matches come after this page.")
+    has_previous_page: bool = strawberry.field(description="More matches come before this page.")
+    start_cursor: str | None = strawberry.field(description="The first edge's cursor: `before` it, `last` pages "
+                                                            "backward.")
+    end_cursor: str | None = strawberry.field(description="The last edge's cursor: `after` it, `first` pages "
+                                                          "forward.")
+
+    @classmethod
+    def of(cls, cursors: list[str], has_previous: bool, has_next: bool) -> PageInfo:
+        return cls(has_next_page=has_next, has_previous_page=has_previous,
+                   start_cursor=cursors[0] if cursors else None, end_cursor=cursors[-1] if cursors else None)
 
 
 @strawberry.input(description="Filters for heritage elements.")
@@ -93,8 +120,8 @@ def _connection(kind: str, page: Page, ctx: Context, lang: str | None = None) ->
     for n in page.items:
         ctx.nodes.prime(n.id, n)
     edges = [edge_cls(cursor=encode_cursor(n.id), node=wrap(n, lang=lang)) for n in page.items]
-    return conn_cls(total_count=page.total, edges=edges, page_info=PageInfo(
-        has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
+    return conn_cls(total_count=page.total, edges=edges,
+                    page_info=PageInfo.of([e.cursor for e in edges], page.has_previous, page.has_next))
 
 
 def _listing(kind: str) -> Any:
@@ -102,24 +129,23 @@ def _listing(kind: str) -> Any:
     is_element = kind in schema.ELEMENT_KINDS
     filter_type = ElementFilter if is_element else RegionFilter
 
-    async def resolve(info: Info[Context, None], filter: Any = None, first: int = DEFAULT_PAGE,
-                      after: str | None = None) -> Any:
+    async def resolve(info: Info[Context, None], filter: Any = None, first: int | None = None,
+                      after: str | None = None, last: int | None = None, before: str | None = None) -> Any:
         ctx = info.context
         flt = catalog.Filter(
             region=str(filter.region) if filter and filter.region else None,
             domain=filter.domain.value if is_element and filter and filter.domain else None,
         )
-        page = await ctx.call(catalog.list_page, ctx.store, kind, flt, first=first,
-                              after=decode_cursor(after), cap=ctx.settings.max_page_size, visibility=ctx.visibility,
+        w = page_window(ctx, first, after, last, before)
+        page = await ctx.call(catalog.list_page, ctx.store, kind, flt, page=w, visibility=ctx.visibility,
                               visible=ctx.gate.visible)
         ctx.gate.judge(page.items)
         return _connection(kind, page, ctx)
 
-    resolve.__annotations__ = {"info": Info[Context, None], "filter": filter_type | None,
-                               "first": int, "after": str | None, "return": conn_cls}
+    resolve.__annotations__ = {"info": Info[Context, None], "filter": filter_type | None, "first": int | None,
+                               "after": str | None, "last": int | None, "before": str | None, "return": conn_cls}
     return strawberry.field(resolver=resolve, description=(
-        f"{schema.KINDS[kind].plural.capitalize()}, ordered by id; `first` between 0 and the page cap "
-        f"(HERITAGE_MAX_PAGE_SIZE, default 200)."))
+        f"{schema.KINDS[kind].plural.capitalize()}, ordered by id. {PAGING}"))
 
 
 @strawberry.type
@@ -201,31 +227,34 @@ class _Root:
 
     @strawberry.field(description=(
         "Published, public stories for visitors, ordered by id; `region` keeps those whose cover place is in "
-        "that place or inside it; `language` sets the language of their text (falling back to Spanish, English, "
+        "that place or inside it; `lang` sets the language of their text (falling back to Spanish, English, "
         "any). Inside a story only public, published nodes appear."))
     async def stories(
         self,
         info: Info[Context, None],
         region: strawberry.ID | None = None,
-        language: str | None = None,
-        first: int = DEFAULT_PAGE,
+        language: OldLanguage = None,
+        first: int | None = None,
         after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        lang: str | None = None,
     ) -> StoryConnection:  # type: ignore[valid-type]
         ctx = info.context
         flt = catalog.Filter(region=str(region) if region else None)
         # Stories are the tourism apps' door: they show what anyone may see, whoever asks.
-        page = await ctx.call(catalog.list_page, ctx.store, "Story", flt, first=first, after=decode_cursor(after),
-                              cap=ctx.settings.max_page_size, visibility=PUBLIC, visible=public_gate(ctx).visible,
-                              region_field="region")
-        return _connection("Story", page, ctx, lang=language)
+        w = page_window(ctx, first, after, last, before)
+        page = await ctx.call(catalog.list_page, ctx.store, "Story", flt, page=w, visibility=PUBLIC,
+                              visible=public_gate(ctx).visible, region_field="region")
+        return _connection("Story", page, ctx, lang=lang or language)
 
     @strawberry.field(description="A published, public story, or null.")
-    async def story(self, info: Info[Context, None], id: strawberry.ID,
-                    language: str | None = None) -> StoryType | None:  # type: ignore[valid-type]
+    async def story(self, info: Info[Context, None], id: strawberry.ID, language: OldLanguage = None,
+                    lang: str | None = None) -> StoryType | None:  # type: ignore[valid-type]
         found = await info.context.nodes.load(str(id))
         if found is None or found.kind != "Story" or not is_public(found):
             return None
-        return wrap(found, lang=language)
+        return wrap(found, lang=lang or language)
 
     @strawberry.field(description=(
         "Full-text search over names in every language, summaries, and recipes' and crafts' ingredients, "
@@ -239,26 +268,28 @@ class _Root:
         region: strawberry.ID | None = None,
         domains: list[Domain] | None = None,  # type: ignore[valid-type]
         unesco: bool | None = None,
-        first: int = DEFAULT_PAGE,
+        first: int | None = None,
         after: str | None = None,
         lang: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> SearchResults:
         ctx = info.context
-        offset = decode_offset(after)
+        w = page_window(ctx, first, after, last, before, decode=decode_position)
         found = await ctx.call(
             discovery.search, ctx.store, query, kinds=[k.value for k in kinds or ()],
             region=str(region) if region else None, domains=[d.value for d in domains or ()], unesco=unesco,
-            first=first, offset=offset, cap=ctx.settings.max_page_size, lang=lang or ctx.lang,
+            page=w, lang=lang or ctx.lang,
             visibility=ctx.visibility, visible=ctx.gate.visible)
         for h in found.hits:
             ctx.nodes.prime(h.node.id, h.node)
-        edges = [SearchEdge(cursor=encode_cursor(str(offset + i), OFFSET_PREFIX), score=round(h.score, 6),
+        edges = [SearchEdge(cursor=encode_cursor(str(found.offset + i), OFFSET_PREFIX), score=round(h.score, 6),
                             snippet=h.snippet, node=wrap(h.node))  # type: ignore[arg-type]
                  for i, h in enumerate(found.hits)]
         return SearchResults(
             total_count=found.total,
-            page_info=PageInfo(has_next_page=offset + len(edges) < found.total,
-                               end_cursor=edges[-1].cursor if edges else None),
+            page_info=PageInfo.of([e.cursor for e in edges], has_previous=found.offset > 0,
+                                  has_next=found.end < found.total),
             edges=edges,
             facets=SearchFacets(
                 kinds=[KindCount(kind=Kind(k), count=n) for k, n in _counts(found.facets.kinds)],

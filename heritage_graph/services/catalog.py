@@ -9,6 +9,7 @@ from ..errors import InvalidInput
 from ..model import Node, Page
 from ..store.base import Store
 from ..visibility import Visibility, Visible, everyone
+from .paging import Window, neighbours, trim
 
 
 @dataclass(frozen=True)
@@ -40,19 +41,22 @@ def check_region(store: Store, region: str, visible: Visible = everyone, field: 
                        "filter takes)", field=field)
 
 
-def list_page(store: Store, kind: str, flt: Filter, *, first: int, after: str | None, cap: int,
-              visibility: Visibility | None = None, visible: Visible = everyone,
-              region_field: str = "filter.region") -> Page:
-    if first < 0 or first > cap:
-        raise InvalidInput(f"first must be between 0 and {cap}, got {first}", field="first")
+def list_page(store: Store, kind: str, flt: Filter, *, page: Window, visibility: Visibility | None = None,
+              visible: Visible = everyone, region_field: str = "filter.region") -> Page:
     if flt.region:
         check_region(store, flt.region, visible, region_field)
     within = places_within(store, flt.region, visible) if flt.region else None
-    items = store.list_nodes(kind, within=within, domain=flt.domain, after=after, limit=first + 1,
-                             visibility=visibility)
-    total = store.count_kind(kind, within=within, domain=flt.domain, visibility=visibility)
-    return Page(items=items[:first], total=total, has_next=len(items) > first)
 
+    def read(limit: int, **bounds: str | bool | None) -> list[Node]:
+        return store.list_nodes(kind, within=within, domain=flt.domain, limit=limit, visibility=visibility,
+                                **bounds)  # type: ignore[arg-type]
+
+    items, more = trim(read(page.size + 1, after=page.after, before=page.before, from_end=page.backward), page)
+    around = neighbours(page, items[0].id if items else None, items[-1].id if items else None, more,
+                        exists_before=lambda k: bool(read(1, before=k, from_end=True)),
+                        exists_after=lambda k: bool(read(1, after=k)))
+    total = store.count_kind(kind, within=within, domain=flt.domain, visibility=visibility)
+    return Page(items=items, total=total, has_next=around.has_next, has_previous=around.has_previous)
 
 PAGE = 2000
 # What a region holds: the records that are located somewhere (places and sources are not counted).

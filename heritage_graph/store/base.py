@@ -21,6 +21,16 @@ Progress = Callable[[int], None]
 BATCH = 2000
 
 
+def window(ids: Sequence[str], after: str | None, before: str | None, limit: int | None,
+           from_end: bool = False) -> list[str]:
+    """``list_nodes`` over sorted ids already in hand: those strictly between ``after`` and ``before``,
+    the first (or, ``from_end``, the last) ``limit`` of them."""
+    inside = [i for i in ids if (not after or i > after) and (not before or i < before)]
+    if limit is None:
+        return inside
+    return inside[max(0, len(inside) - limit):] if from_end else inside[:limit]
+
+
 class Store(Protocol):
     dialect: str
 
@@ -41,10 +51,14 @@ class Store(Protocol):
         within: Sequence[str] | None = None,
         domain: str | None = None,
         after: str | None = None,
+        before: str | None = None,
         limit: int | None = None,
         visibility: Visibility | None = None,
+        from_end: bool = False,
     ) -> list[Node]:
-        """Nodes of a kind ordered by id, after the id ``after``.
+        """Nodes of a kind ordered by id, with ids between ``after`` and ``before`` (both excluded).
+
+        ``limit``: the first so many of them, or with ``from_end`` the last so many (still in id order);
 
         ``within``: only nodes LOCATED_IN (a story: whose COVER_PLACE is) one of these place ids;
         ``visibility``: only what it lets through (None: everything).

@@ -36,18 +36,20 @@ class CypherReads:
         return [codec.row_node(r["n"], r["sources"]) for r in rows]
 
     def list_nodes(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
-                   after: str | None = None, limit: int | None = None,
-                   visibility: Visibility | None = None) -> list[Node]:
+                   after: str | None = None, before: str | None = None, limit: int | None = None,
+                   visibility: Visibility | None = None, from_end: bool = False) -> list[Node]:
         params: dict[str, Any] = {"kind": kind, "domain": domain or "", "after": after or "",
-                                  **(visibility or EVERYTHING).params(),
+                                  "before": before or "", **(visibility or EVERYTHING).params(),
                                   "limit": limit if limit is not None else NO_LIMIT}
+        # The last page of a window is read backwards from its end, then put back in id order.
+        end = "_from_end" if from_end else ""
         if within is not None:
             if not within:
                 return []
-            rows = self._q("list_nodes_within", {**params, "within": list(within)})
+            rows = self._q(f"list_nodes_within{end}", {**params, "within": list(within)})
         else:
-            rows = self._q("list_nodes", params)
-        return [codec.row_node(r["n"], r["sources"]) for r in rows]
+            rows = self._q(f"list_nodes{end}", params)
+        return sorted((codec.row_node(r["n"], r["sources"]) for r in rows), key=lambda n: n.id)
 
     def count_kind(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
                    visibility: Visibility | None = None) -> int:

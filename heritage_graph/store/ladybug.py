@@ -21,7 +21,7 @@ from ..search.model import SearchPage, SearchQuery
 from ..search.sqlite import SqliteIndex
 from ..visibility import EVERYTHING, Visibility
 from . import codec
-from .base import Direction, Progress, WriteByApply, check_versions, check_written, chunks
+from .base import Direction, Progress, WriteByApply, check_versions, check_written, chunks, window
 from .base import by_type as _by_type
 from .cypher import QueryBook
 from .cypher_reads import CypherReads, _props
@@ -370,13 +370,12 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
         return {r["id"] for r in self._each("ids_within_one", ({**params, "id": w} for w in dict.fromkeys(within)))}
 
     def list_nodes(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
-                   after: str | None = None, limit: int | None = None,
-                   visibility: Visibility | None = None) -> list[Node]:
+                   after: str | None = None, before: str | None = None, limit: int | None = None,
+                   visibility: Visibility | None = None, from_end: bool = False) -> list[Node]:
         if within is None or len(within) > POINT_MAX:
-            return super().list_nodes(kind, within=within, domain=domain, after=after, limit=limit,
-                                      visibility=visibility)
-        page = sorted(i for i in self._ids_within(kind, within, domain, visibility) if i > (after or ""))
-        page = page[:limit] if limit is not None else page
+            return super().list_nodes(kind, within=within, domain=domain, after=after, before=before, limit=limit,
+                                      visibility=visibility, from_end=from_end)
+        page = window(sorted(self._ids_within(kind, within, domain, visibility)), after, before, limit, from_end)
         found = {n.id: n for n in self.get_nodes(page)}
         return [found[i] for i in page if i in found]
 

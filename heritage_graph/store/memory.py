@@ -16,7 +16,7 @@ from ..search.documents import build_documents
 from ..search.model import Facets, SearchPage, SearchQuery
 from ..search.text import KIND_WEIGHTS, ParsedQuery, SearchText, matches
 from ..visibility import Visibility
-from .base import Direction, Progress, WriteByApply, check_versions, check_written
+from .base import Direction, Progress, WriteByApply, check_versions, check_written, window
 from .tokens import MemoryTokens
 
 
@@ -67,12 +67,11 @@ class MemoryStore(MemoryTokens, WriteByApply):
         return sorted(out, key=lambda n: n.id)
 
     def list_nodes(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
-                   after: str | None = None, limit: int | None = None,
-                   visibility: Visibility | None = None) -> list[Node]:
+                   after: str | None = None, before: str | None = None, limit: int | None = None,
+                   visibility: Visibility | None = None, from_end: bool = False) -> list[Node]:
         self.calls += 1
-        found = [n for n in self._matching(kind, within, domain, visibility)
-                 if not after or n.id > after]
-        return found if limit is None else found[:limit]
+        found = {n.id: n for n in self._matching(kind, within, domain, visibility)}
+        return [found[i] for i in window(sorted(found), after, before, limit, from_end)]
 
     def count_kind(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
                    visibility: Visibility | None = None) -> int:
