@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .clock import revision_id
 from .interchange import node_to_json, parse_record, relation_to_json
-from .model import Node, Relation, Revision
+from .model import PROPOSAL_MARK, Node, Relation, Revision
 
 if TYPE_CHECKING:
     from .store.base import Store
@@ -70,7 +70,8 @@ def visible_history(revisions: list[Revision], node_id: str, gate: Gate,
     revisions of the other ends; an end with no revisions is judged as it is now). Relations to
     nodes the reader cannot see now are left out. A revision whose states are withheld keeps no
     ``reason`` (it belongs to what was withheld). Readers below curator see the public history
-    (``public_view``): only revisions with a state they may read, with no staff names or reasons.
+    (``public_view``): only revisions with a state they may read, with no staff names or reasons, and
+    none of the changes proposed to the record (services/proposals.py).
     """
     others = {n for v in revisions for n in v.nodes if n != node_id}
     shown = gate.visible(others) | {node_id}
@@ -79,6 +80,8 @@ def visible_history(revisions: list[Revision], node_id: str, gate: Gate,
     for v in revisions:
         if not set(v.nodes) <= shown:
             continue
+        if PROPOSAL_MARK in v.target and not gate.visibility.staff:
+            continue  # a proposed change is internal review work, never a state the record had
         seen = readable(v, gate, states)
         if not gate.visibility.staff:
             seen = public_view(seen, v)

@@ -97,6 +97,15 @@ class Revision:
     record: Node | Relation | None = field(default=None, compare=False, repr=False)
 
 
+# A change proposed to a published record is kept as revisions of its own target, "node-id#proposal-<id
+# of the proposing revision>", so that it never reads as a state the record had.
+PROPOSAL_MARK = "#proposal-"
+
+
+def proposal_target(node_id: str, revision_id: str) -> str:
+    return f"{node_id}{PROPOSAL_MARK}{revision_id}"
+
+
 @dataclass
 class Changes:
     """What one transaction writes."""

@@ -23,9 +23,11 @@ looks exactly like one that does not exist.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from . import schema
 from .auth import Principal
+from .errors import InvalidInput
 from .model import Node
 from .store.base import BATCH, Store, chunks
 
@@ -54,6 +56,18 @@ class Visibility:
     def staff(self) -> bool:
         """Curators and above: they read drafts, and the whole history of what they may see."""
         return not self.statuses
+
+    def narrowed(self, statuses: Sequence[str], field: str) -> Visibility:
+        """Only records of these statuses (a status filter): never more than this reader may see, and
+        a status it may not see is an error saying which it may ask for."""
+        if not statuses:
+            return self
+        allowed = self.statuses or schema.STATUSES
+        bad = next((s for s in statuses if s not in allowed), None)
+        if bad is not None:
+            raise InvalidInput(f"{field}: {bad} records are not shown to this token; allowed: "
+                               f"{', '.join(s.upper() for s in allowed)}", field=field)
+        return replace(self, statuses=tuple(dict.fromkeys(statuses)))
 
     @property
     def needs_communities(self) -> bool:

@@ -65,7 +65,12 @@ class Api:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Api]]:
-    store = LadybugStore(tmp_path_factory.mktemp("curation") / "db").open()
+    yield from seeded_world(tmp_path_factory.mktemp("curation"))
+
+
+def seeded_world(folder: Path) -> Iterator[dict[str, Api]]:
+    """The seeds on a fresh store, and a client for each role (named "<role>-ana")."""
+    store = LadybugStore(folder / "db").open()
     store.init()
     run_import(store, seed_files(), actor=SEED_ACTOR)
     client = Client(create_app(Settings(), store=store))
@@ -180,7 +185,7 @@ def test_stale_version_is_a_conflict(world: dict[str, Api]) -> None:
     ("anonymous", CREATE, {"input": {**NEW, "id": "x-anon"}}, "ForbiddenError"),
     ("researcher", CREATE, {"input": {**NEW, "id": "x-res"}}, "ForbiddenError"),
     ("curator", APPROVE, {"id": "retablo-ayacuchano", "v": 1}, "ForbiddenError"),
-    ("curator", UPDATE, {"id": "retablo-ayacuchano", "v": 1, "patch": {"name": "x"}}, "ForbiddenError"),
+    ("curator", UPDATE, {"id": "retablo-ayacuchano", "v": 1, "patch": {"name": "x"}}, "ChangeProposed"),
     ("curator", RETIRE, {"id": "retablo-ayacuchano", "v": 1}, "ForbiddenError"),
     ("curator", CREATE, {"input": {**NEW, "id": "x-pub", "status": "PUBLISHED"}}, "ForbiddenError"),
     ("curator", CREATE, {"input": {**NEW, "id": "x-restricted", "sensitivity": "RESTRICTED"}}, "ForbiddenError"),

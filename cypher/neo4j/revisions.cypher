@@ -18,6 +18,15 @@ RETURN DISTINCT v.id AS id, v.target AS target, v.op AS op, v.actor AS actor, v.
   v.version AS version, v.before AS before, v.after AS after
 ORDER BY at, id
 
+// name: revisions_by_op
+// Every revision recorded by one of the operations $ops (open change proposals are
+// found this way), oldest first.
+MATCH (v:HeritageRevision)
+WHERE v.op IN $ops
+RETURN v.id AS id, v.target AS target, v.op AS op, v.actor AS actor, v.at AS at, v.reason AS reason,
+  v.version AS version, v.before AS before, v.after AS after
+ORDER BY at, id
+
 // name: delete_revisions
 // Empty the history: used by the test suite on stores it created, never by the API.
 MATCH (v:HeritageRevision) DETACH DELETE v

@@ -21,11 +21,14 @@ from ..history import readable
 from ..model import Node as NodeRecord
 from ..model import Relation as RelationRecord
 from ..model import Revision as RevisionRecord
-from ..services.curation import Curation, Done, Rejected
+from ..services.curation import Curation, Rejected
+from ..services.proposals import PROPOSE, gather
+from ..services.proposals import Proposal as FoundProposal
 from .admin_tokens import TokenMutations
 from .context import Context
 from .enums import ENUMS, Confidence, Kind, PublicationStatus, RelationType, Sensitivity
 from .results import FieldProblem, ForbiddenError, InvalidInputError, NotFoundError
+from .review import Proposal
 from .types import Node, Relation, wrap
 
 ConsentStatus = ENUMS["ConsentStatus"]
@@ -37,7 +40,8 @@ class Revision:
     id: strawberry.ID
     target: str = strawberry.field(description="The node id, or TYPE:from->to for a relation.")
     op: str = strawberry.field(description="create, update, submit, approve, reject, retire, restore, consent, "
-                                           "add-relation, update-relation, remove-relation, or import.")
+                                           "add-relation, update-relation, remove-relation, import; and, for "
+                                           "staff, propose, approve-proposal, reject-proposal, withdraw-proposal.")
     actor: str
     at: str = strawberry.field(description="When (ISO 8601, UTC).")
     reason: str | None
@@ -71,8 +75,24 @@ class VersionConflict:
     current_relation: Relation | None = None
 
 
-NodeResult = Annotated[NodeSaved | InvalidInputError | VersionConflict | NotFoundError | ForbiddenError,
-                       strawberry.union("NodeResult")]
+@strawberry.type(description="A curator's edit of a published record, kept as a proposal for review: `node` is "
+                             "the record as everyone still reads it.")
+class ChangeProposed:
+    node: Node
+    proposal: Proposal
+
+
+@strawberry.type(description="A proposal approved, rejected or withdrawn; `node` is the record as it is now.")
+class ProposalClosed:
+    node: Node
+    proposal: Proposal
+    revision: Revision
+
+
+NodeResult = Annotated[NodeSaved | ChangeProposed | InvalidInputError | VersionConflict | NotFoundError
+                       | ForbiddenError, strawberry.union("NodeResult")]
+ProposalResult = Annotated[ProposalClosed | InvalidInputError | VersionConflict | NotFoundError | ForbiddenError,
+                           strawberry.union("ProposalResult")]
 RelationResult = Annotated[RelationSaved | InvalidInputError | VersionConflict | NotFoundError | ForbiddenError,
                            strawberry.union("RelationResult")]
 
@@ -162,7 +182,7 @@ def _given(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-async def _run(info: Info[Context, None], work: Callable[[Curation], Done]) -> Any:
+async def _run(info: Info[Context, None], work: Callable[[Curation], Any]) -> Any:
     """Run one curation step in a worker thread and turn expected failures into results."""
     ctx = info.context
     curation = Curation(ctx.store, ctx.principal)
@@ -190,12 +210,21 @@ async def _run(info: Info[Context, None], work: Callable[[Curation], Done]) -> A
         return NotFoundError(message=str(exc))
     except Forbidden as exc:
         return ForbiddenError(message=str(exc))
+    closed: FoundProposal | None = None
+    if isinstance(done, tuple):  # a proposal closed: (what was done, the proposal as it ended)
+        done, closed = done
     revision = Revision.of(readable(done.revision, curation.gate))
+    if done.revision.op == PROPOSE:
+        proposal = next(p for p in gather([done.revision]))
+        return ChangeProposed(node=wrap(done.record), proposal=Proposal.of(proposal, info))  # type: ignore[arg-type]
     if isinstance(done.record, NodeRecord):
         # Later fields of this request read the record as it is now.
         await ctx.call(ctx.gate.judge, [done.record])
         ctx.nodes.prime(done.record.id, done.record, force=True)
         ctx.visible.prime(done.record.id, ctx.gate.allows(done.record), force=True)
+        if closed is not None:
+            return ProposalClosed(node=wrap(done.record), proposal=Proposal.of(closed, info),  # type: ignore[arg-type]
+                                  revision=revision)
         return NodeSaved(node=wrap(done.record), revision=revision)  # type: ignore[arg-type]
     record = done.record if isinstance(done.record, RelationRecord) else None
     return RelationSaved(relation=Relation.of(record) if record else None, revision=revision)
@@ -289,6 +318,21 @@ class Mutation(TokenMutations):
         given = _given(patch, ("properties", "sources", "confidence", "note"))
         return await _run(info, lambda c: c.update_relation(type.value, str(from_), str(to), expected_version,
                                                             given, reason))
+
+    @strawberry.mutation(description="Publish a proposed change: the record becomes the proposal, as its next "
+                                     "version, if it is still at the version the proposal was based on. Reviewers.")
+    async def approve_change(self, info: Info[Context, None], id: strawberry.ID,
+                             comment: str | None = None) -> ProposalResult:
+        return await _run(info, lambda c: c.close_proposal("approve", str(id), comment))
+
+    @strawberry.mutation(description="Turn down a proposed change, saying what to change. Reviewers.")
+    async def reject_change(self, info: Info[Context, None], id: strawberry.ID, comment: str) -> ProposalResult:
+        return await _run(info, lambda c: c.close_proposal("reject", str(id), comment))
+
+    @strawberry.mutation(description="Withdraw one's own proposed change (reviewers: anyone's).")
+    async def withdraw_change(self, info: Info[Context, None], id: strawberry.ID,
+                              reason: str | None = None) -> ProposalResult:
+        return await _run(info, lambda c: c.close_proposal("withdraw", str(id), reason))
 
     @strawberry.mutation(description="Remove a relation (its history stays).")
     async def remove_relation(self, info: Info[Context, None], type: RelationType,  # type: ignore[valid-type]

@@ -19,8 +19,9 @@ from ..services.provenance import provenance as provenance_of
 from ..visibility import PUBLIC, Gate, is_public
 from .admin_tokens import api_tokens
 from .context import Context
-from .enums import ENUMS, Domain, Kind, LineageDirection, LineageRelation, RelationType
+from .enums import ENUMS, Domain, Kind, LineageDirection, LineageRelation, PublicationStatus, RelationType
 from .mutations import Revision, as_of_text
+from .review import proposals, review_queue
 from .types import KIND_TYPES, Node, Relation, SourceNode, visible_node, wrap
 
 PlaceLevel = ENUMS["PlaceLevel"]
@@ -28,6 +29,8 @@ PlaceLevel = ENUMS["PlaceLevel"]
 # One name for the requested language everywhere (`lang`, as in name(lang:) and search); the first
 # releases called it `language` on stories, kept for the clients written then.
 OldLanguage = Annotated[str | None, strawberry.argument(deprecation_reason="Use `lang`, the name every field uses.")]
+STATUS_FILTER = ("Only records of these statuses, among those the reader may see (anonymous readers and researchers: "
+                 "PUBLISHED; staff: any). A status the reader may not see is an error naming the field.")
 PAGING = ("Page forward with `first` (0 to HERITAGE_MAX_PAGE_SIZE, default 20) from `after` (an `endCursor`), "
           "or backward with `last` from `before` (a `startCursor`); `first` and `last` do not combine.")
 CURSOR_PREFIX = "id:"
@@ -94,12 +97,14 @@ class ElementFilter:
     region: strawberry.ID | None = strawberry.field(
         default=None, description="A Place id: only elements located in it or in a place inside it.")
     domain: Domain | None = strawberry.field(default=None, description="Only elements in this UNESCO domain.")  # type: ignore[valid-type]
+    status: list[PublicationStatus] | None = strawberry.field(default=None, description=STATUS_FILTER)  # type: ignore[valid-type]
 
 
 @strawberry.input(description="Filters for listings.")
 class RegionFilter:
     region: strawberry.ID | None = strawberry.field(
         default=None, description="A Place id: only records located in it or in a place inside it.")
+    status: list[PublicationStatus] | None = strawberry.field(default=None, description=STATUS_FILTER)  # type: ignore[valid-type]
 
 
 def _connection_types(kind: str) -> tuple[type, type]:
@@ -137,8 +142,9 @@ def _listing(kind: str) -> Any:
             domain=filter.domain.value if is_element and filter and filter.domain else None,
         )
         w = page_window(ctx, first, after, last, before)
-        page = await ctx.call(catalog.list_page, ctx.store, kind, flt, page=w, visibility=ctx.visibility,
-                              visible=ctx.gate.visible)
+        wanted = [x.value for x in filter.status] if filter and filter.status else []
+        page = await ctx.call(catalog.list_page, ctx.store, kind, flt, page=w,
+                              visibility=ctx.visibility.narrowed(wanted, "filter.status"), visible=ctx.gate.visible)
         ctx.gate.judge(page.items)
         return _connection(kind, page, ctx)
 
@@ -204,6 +210,12 @@ class _Root:
         found = await ctx.call(catalog.regions, ctx.store, level.value, visibility=ctx.visibility,
                                visible=ctx.gate.visible)
         return [Region(place=wrap(p), count=n) for p, n in found]  # type: ignore[arg-type]
+
+    review_queue = strawberry.field(resolver=review_queue, description=(
+        "What waits for a reviewer, oldest first: records in review and open proposals of changes to published "
+        "records (at most `first`, default 50). Reviewers only."))
+    proposals = strawberry.field(resolver=proposals, description=(
+        "The changes proposed to a record, oldest first: the open ones, or all with openOnly: false. Staff only."))
 
     api_tokens = strawberry.field(resolver=api_tokens, description="Every API token, revoked ones included. "
                                                                    "Admins only.")
@@ -273,6 +285,8 @@ class _Root:
         lang: str | None = None,
         last: int | None = None,
         before: str | None = None,
+        status: Annotated[list[PublicationStatus] | None, strawberry.argument(  # type: ignore[valid-type]
+            description=STATUS_FILTER)] = None,
     ) -> SearchResults:
         ctx = info.context
         w = page_window(ctx, first, after, last, before, decode=decode_position)
@@ -280,7 +294,7 @@ class _Root:
             discovery.search, ctx.store, query, kinds=[k.value for k in kinds or ()],
             region=str(region) if region else None, domains=[d.value for d in domains or ()], unesco=unesco,
             page=w, lang=lang or ctx.lang,
-            visibility=ctx.visibility, visible=ctx.gate.visible)
+            visibility=ctx.visibility.narrowed([x.value for x in status or ()], "status"), visible=ctx.gate.visible)
         for h in found.hits:
             ctx.nodes.prime(h.node.id, h.node)
         edges = [SearchEdge(cursor=encode_cursor(str(found.offset + i), OFFSET_PREFIX), score=round(h.score, 6),

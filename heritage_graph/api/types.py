@@ -18,6 +18,7 @@ from .. import schema
 from ..model import Node as NodeRecord
 from ..model import Relation as RelationRecord
 from ..schema import T
+from ..services.curation import open_rejection
 from ..visibility import is_public
 from .context import Context
 from .enums import ENUMS, Confidence, Direction, Kind, Kinship, PublicationStatus, RelationType, Sensitivity
@@ -122,6 +123,13 @@ class Node:
 
     def _lang(self, info: Info[Context, None], lang: str | None) -> str | None:
         return lang or self.lang_hint or info.context.lang
+
+    @strawberry.field(description="Staff only (null for others): while this record is a draft sent back by a "
+                      "reviewer, the rejection's comment saying what to change.")
+    async def review_comment(self, info: Info[Context, None]) -> str | None:
+        if not info.context.visibility.staff:
+            return None
+        return await info.context.call(open_rejection, info.context.store, self.record)
 
     @strawberry.field(description="The sources that document this record.")
     async def sources(self, info: Info[Context, None]) -> list[SourceNode]:

@@ -9,6 +9,8 @@ The review workflow, and who may do what:
 
 - curators create records (always as drafts), edit drafts, submit them, manage
   relations and sources of drafts, and record consent on any record they can see;
+- a curator's edit of a published record is a proposal (services/proposals.py): the record stays
+  as it is until a reviewer approves the change;
 - reviewers (and admins) also approve, reject, retire and restore, and may edit any record;
 - only admins create or edit ``restricted`` records; ``community`` records need a
   token scoped to one of the record's communities (or an admin).
@@ -26,14 +28,16 @@ from typing import Any
 
 from .. import schema
 from ..auth import Principal
-from ..clock import utc_now
+from ..clock import revision_id, utc_now
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
-from ..history import revision_for
+from ..history import revision_for, snapshot
 from ..interchange import node_to_json, parse_record, relation_to_json
-from ..model import Changes, Node, Relation, Revision, node_key, relation_key
+from ..model import Changes, Node, Relation, Revision, node_key, proposal_target, relation_key
 from ..store.base import Store
 from ..visibility import Gate, Visibility
 from .cycles import closed_cycles
+from .proposals import CLOSING, PROPOSE, STATES, Proposal, closing_revision, gather
+from .proposals import OPS as PROPOSAL_OPS
 
 TRANSITIONS = {
     # op: (allowed from, to, role needed)
@@ -43,6 +47,15 @@ TRANSITIONS = {
     "retire": (("draft", "in_review", "published"), "retired", "reviewer"),
     "restore": (("retired",), "draft", "reviewer"),
 }
+
+
+def open_rejection(store: Store, record: Node) -> str | None:
+    """The comment of the rejection that sent a draft back, while it is still a draft."""
+    if record.status != "draft":
+        return None
+    moves = [v for v in store.revisions([record.id])
+             if v.target == record.id and (v.op in TRANSITIONS or v.op == "create")]
+    return moves[-1].reason if moves and moves[-1].op == "reject" else None
 
 
 @dataclass(frozen=True)
@@ -102,9 +115,15 @@ class Curation:
                             f"{node.consent_status or 'none'}): set `community` records through a token "
                             "scoped to one of the record's communities, or ask an admin")
 
-    def _may_edit(self, node: Node) -> None:
-        if node.status != "draft":
-            self._need("reviewer", f"editing a {node.status} record")
+    def _may_edit(self, node: Node) -> bool:
+        """Whether the edit becomes a proposal (a curator's, of a published record); refused when the
+        principal may neither make it nor propose it."""
+        if node.status == "draft" or self.principal.at_least("reviewer"):
+            return False
+        if node.status == "published" and self.principal.at_least("curator"):
+            return True
+        self._need("reviewer", f"editing a {node.status} record")
+        return False
 
     def _check_version(self, current: Node | Relation, expected: int) -> None:
         if expected != current.version:
@@ -180,7 +199,7 @@ class Curation:
     def update_node(self, node_id: str, expected: int, patch: Mapping[str, Any], reason: str | None = None) -> Done:
         self._need("curator", "editing records")
         old = self._node(node_id)
-        self._may_edit(old)
+        proposing = self._may_edit(old)
         self._check_version(old, expected)
         if "status" in patch or "kind" in patch or "id" in patch:
             bad = next(k for k in ("status", "kind", "id") if k in patch)
@@ -200,9 +219,10 @@ class Curation:
                 else:
                     props[k] = v
             data["properties"] = props
-        return self._replace_node(old, data, "update", reason)
+        return self._replace_node(old, data, "update", reason, propose=proposing)
 
-    def _replace_node(self, old: Node, data: dict[str, Any], op: str, reason: str | None) -> Done:
+    def _replace_node(self, old: Node, data: dict[str, Any], op: str, reason: str | None,
+                      propose: bool = False) -> Done:
         record, errors = parse_record(data)
         if record is None or not isinstance(record, Node):
             raise Rejected(_problems(errors))
@@ -214,7 +234,61 @@ class Curation:
         new = self._stamped(record, old)
         if replace(new, version=old.version, updated_at=old.updated_at) == old:
             raise Rejected([Problem(None, "nothing to change: the record already has these values")])
+        if propose:
+            return self._propose(new, old, reason)
         return self._commit(new, old, op, reason, old.version)
+
+    # -- proposals (services/proposals.py) -------------------------------------------------
+    def _propose(self, new: Node, old: Node, reason: str | None) -> Done:
+        rid = revision_id()
+        proposed = Revision(id=rid, target=proposal_target(old.id, rid), nodes=(old.id,), op=PROPOSE,
+                            actor=self.principal.actor, at=utc_now(), version=old.version, reason=reason,
+                            before=snapshot(old), after=snapshot(new))
+        # Based on the version read: a proposal of a record that just changed is refused like an edit.
+        self.store.apply(Changes(revisions=[proposed], expected={node_key(old.id): old.version}))
+        return Done(old, proposed)
+
+    def proposal(self, proposal_id: str) -> Proposal:
+        """A proposal of a record the principal may see; any other reads as missing."""
+        found = next((p for p in gather(self.store.revisions_by_op(PROPOSAL_OPS)) if p.id == proposal_id), None)
+        if found is None or found.node_id not in self.gate.visible([found.node_id]):
+            raise NotFound(f"no proposal with id {proposal_id!r}")
+        return found
+
+    def close_proposal(self, op: str, proposal_id: str, comment: str | None = None) -> tuple[Done, Proposal]:
+        """Approve, reject or withdraw an open proposal; what was done, and the proposal as it ended."""
+        self._need("curator" if op == "withdraw" else "reviewer", f"{op} a proposed change")
+        p = self.proposal(proposal_id)
+        node = self._node(p.node_id)
+        if op == "withdraw" and p.proposed_by != self.principal.actor:
+            self._need("reviewer", "withdrawing another account's proposal")
+        if not p.open:
+            raise Rejected([Problem("id", f"the proposal is already {p.state}; only an open proposal can be "
+                                          f"{STATES[CLOSING[op]]}")])
+        if op == "reject" and not (comment and comment.strip()):
+            raise Rejected([Problem("comment", "a rejection needs a comment saying what to change")])
+        now = utc_now()
+        closing = closing_revision(p, op, self.principal.actor, now, comment, revision_id())
+        changes = Changes(revisions=[closing])
+        if op == "approve":
+            if node.version != p.base_version:
+                raise Conflict(f"{node.id!r} changed since the proposal was made: it is at version {node.version}, "
+                               f"the proposal was based on version {p.base_version}; propose the change again "
+                               "from the record as it is now", key=node_key(node.id), current=node.version)
+            record, errors = parse_record(p.after or {})
+            if not isinstance(record, Node):
+                raise Rejected(_problems(errors or ["the proposal holds no record"]))
+            new = self._stamped(replace(record, status=node.status), node)
+            self._may_hold(new)
+            changes.nodes.append(new)
+            changes.expected[node_key(node.id)] = p.base_version
+            changes.revisions.insert(0, revision_for(new, node, "approve-proposal", self.principal.actor, now,
+                                                     comment))
+        else:
+            new = node
+        self.store.apply(changes)
+        ended = next(q for q in gather([*self.store.revisions([p.node_id])]) if q.id == p.id)
+        return Done(new, changes.revisions[0]), ended
 
     def transition(self, op: str, node_id: str, expected: int, reason: str | None = None) -> Done:
         allowed, target, role = TRANSITIONS[op]
@@ -250,7 +324,6 @@ class Curation:
     def attach_source(self, node_id: str, expected: int, source_id: str, reason: str | None = None) -> Done:
         self._need("curator", "citing sources")
         old = self._node(node_id)
-        self._may_edit(old)
         cited = self._visible_sources(old.sources)
         if source_id in cited:
             raise Rejected([Problem("sourceId", f"{source_id!r} is already a source of {node_id!r}")])
@@ -259,7 +332,6 @@ class Curation:
     def detach_source(self, node_id: str, expected: int, source_id: str, reason: str | None = None) -> Done:
         self._need("curator", "citing sources")
         old = self._node(node_id)
-        self._may_edit(old)
         cited = self._visible_sources(old.sources)
         if source_id not in cited:
             raise Rejected([Problem("sourceId", f"{source_id!r} is not a source of {node_id!r}")])

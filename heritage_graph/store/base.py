@@ -87,6 +87,9 @@ class Store(Protocol):
     def revisions(self, ids: Sequence[str]) -> list[Revision]:
         """The revisions of these nodes and of their relations, oldest first."""
 
+    def revisions_by_op(self, ops: Sequence[str]) -> list[Revision]:
+        """Every revision made by one of these operations, oldest first."""
+
     def search(self, query: SearchQuery) -> SearchPage:
         """Ranked matches of a full-text query, with facet counts over all matches."""
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import schema
 from ..history import materialized
-from ..model import Node, Relation, Revision
+from ..model import PROPOSAL_MARK, Node, Relation, Revision
 from ..schema import T
 
 _JSON_TYPES = (T.TEXT_MAP, T.STRUCT)
@@ -115,7 +115,9 @@ def revision_row(v: Revision) -> dict[str, Any]:
 
 def row_revision(row: Mapping[str, Any]) -> Revision:
     target = row["target"]
-    if ":" in target and "->" in target:
+    if PROPOSAL_MARK in target:  # a change proposed to a node: "node-id#proposal-…"
+        nodes: tuple[str, ...] = (target.split(PROPOSAL_MARK, 1)[0],)
+    elif ":" in target and "->" in target:
         ends = target.split(":", 1)[1].split("->")
         nodes = (ends[0], ends[1])
     else:

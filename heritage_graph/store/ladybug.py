@@ -558,6 +558,9 @@ class LadybugStore(CypherReads, CypherTokens, WriteByApply):
         rows = {r["id"]: r for r in self._each("revisions_of_one", ({"id": i} for i in ids))}
         return [codec.row_revision(r) for r in sorted(rows.values(), key=lambda r: (r["at"], r["id"]))]
 
+    def revisions_by_op(self, ops: Sequence[str]) -> list[Revision]:
+        return [codec.row_revision(r) for r in self._q("revisions_by_op", {"ops": list(ops)})]
+
     # -- backups (heritage_graph/services/backup.py) --------------------------
     @contextlib.contextmanager
     def frozen(self) -> Iterator[dict[str, int]]:

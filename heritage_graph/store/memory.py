@@ -170,6 +170,9 @@ class MemoryStore(MemoryTokens, WriteByApply):
         wanted = set(ids)
         return sorted((v for v in self._revisions if wanted & set(v.nodes)), key=lambda v: (v.at, v.id))
 
+    def revisions_by_op(self, ops: Sequence[str]) -> list[Revision]:
+        return sorted((v for v in self._revisions if v.op in ops), key=lambda v: (v.at, v.id))
+
     def data_version(self) -> str:
         return str(self._writes)
 

@@ -212,6 +212,9 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
             return []
         return [codec.row_revision(r) for r in self._q("revisions_of", {"ids": list(dict.fromkeys(ids))})]
 
+    def revisions_by_op(self, ops: Sequence[str]) -> list[Revision]:
+        return [codec.row_revision(r) for r in self._q("revisions_by_op", {"ops": list(ops)})]
+
     def data_version(self) -> None:
         """None: several service replicas write to one Neo4j, so no value held here knows of their
         writes, and asking the server on every request would cost what a cache hit saves. Responses
