@@ -5,6 +5,11 @@ relations, and random readers (every role, with or without a community scope).
 For every read path the response may not mention a hidden record, and every
 total must equal what the reader can see. The rule is restated here as an
 oracle, independently of heritage_graph/visibility.py.
+
+A second property gives the records a random past (earlier names, statuses,
+sensitivities and consents, relation notes, reasons), each state marked, and
+checks every field of ``history`` and every ``node(asOf:)`` answer: a reader
+sees a state only if it could have read it at that moment, and sees those.
 """
 
 from __future__ import annotations
@@ -13,14 +18,16 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from heritage_graph.app import create_app
-from heritage_graph.model import Node, Relation
+from heritage_graph.history import revision_for, target_of
+from heritage_graph.interchange import parse_record
+from heritage_graph.model import Changes, Node, Relation, Revision
 from heritage_graph.settings import Settings
 from heritage_graph.store.ladybug import LadybugStore
 from heritage_graph.tokens import create_token
@@ -105,26 +112,32 @@ def cases(draw: st.DrawFn) -> Case:
 
 def oracle(case: Case) -> set[str]:
     """The rule, restated: which ids this reader may see."""
+    comms = _communities(case)
+    return {n.id for n in case.nodes if _allowed(n, case, comms)}
+
+
+def _allowed(n: Node, case: Case, comms: dict[str, set[str]]) -> bool:
+    """Whether the reader may read this state of a record (with its communities as they are now)."""
+    if case.role == "admin":
+        return True
+    consent = (n.properties.get("consent") or {}).get("status")
+    if consent in ("refused", "withdrawn"):
+        return False
+    if case.role in ("anonymous", "researcher") and (n.status != "published" or consent == "pending"):
+        return False
+    if n.sensitivity == "restricted":
+        return False
+    return not (n.sensitivity == "community" and (case.community is None or case.community not in comms[n.id]))
+
+
+def _communities(case: Case) -> dict[str, set[str]]:
     comms: dict[str, set[str]] = {n.id: ({n.id} if n.kind == "Community" else set()) for n in case.nodes}
     for r in case.relations:
         if r.rel == "PRACTICES":
             comms[r.to_id].add(r.from_id)
         if r.rel == "MEMBER_OF":
             comms[r.from_id].add(r.to_id)
-    seen = set()
-    for n in case.nodes:
-        consent = (n.properties.get("consent") or {}).get("status")
-        if case.role != "admin":
-            if consent in ("refused", "withdrawn"):
-                continue
-            if case.role in ("anonymous", "researcher") and (n.status != "published" or consent == "pending"):
-                continue
-            if n.sensitivity == "restricted":
-                continue
-            if n.sensitivity == "community" and (case.community is None or case.community not in comms[n.id]):
-                continue
-        seen.add(n.id)
-    return seen
+    return comms
 
 
 @pytest.fixture(scope="module")
@@ -300,3 +313,131 @@ def _route(case: Case, start: str, goal: str, through: set[str]) -> list[str] | 
         route.append(cur)
         cur = parents[cur]
     return route
+
+
+# -- history and asOf: a reader sees only states it could have read at the time ------------------------
+HISTORY_ALL = "query($id: ID!) { history(id: $id) { id target op actor at reason version before after } }"
+AS_OF = "query($id: ID!, $at: DateTime!) { node(id: $id, asOf: $at) { name status } }"
+
+
+def _stamp(tick: int) -> str:
+    return f"2020-01-01T{tick // 3600:02d}:{tick // 60 % 60:02d}:{tick % 60:02d}.000000Z"
+
+
+@dataclass
+class Past:
+    """Earlier states of a case's records, as revisions, and the marks each state and reason carries."""
+
+    revisions: list[Revision]
+    timelines: dict[str, list[tuple[str, Node]]]  # node id -> (at, state) oldest first
+    marks: dict[str, tuple[str, object]]  # mark -> ("node", Node state) | ("rel", (Relation, at)) | ("reason", rev)
+
+
+@st.composite
+def pasts(draw: st.DrawFn, case: Case) -> Past:
+    ticks = iter(range(1, 10**6))
+    revisions: list[Revision] = []
+    timelines: dict[str, list[tuple[str, Node]]] = {}
+    marks: dict[str, tuple[str, object]] = {}
+    events: list[tuple[int, str, object]] = []  # (time, kind, payload), sorted later
+    for n in case.nodes:
+        if n.kind == "Place" or not draw(st.booleans()):
+            continue
+        for k in range(draw(st.integers(1, 3))):
+            consent = draw(st.sampled_from(CONSENT))
+            props = {**n.properties, "consent": {"status": consent}} if consent and n.kind in (
+                "Tradition", "Practitioner") else {k2: v for k2, v in n.properties.items() if k2 != "consent"}
+            state = replace(n, name=f"{n.name} zqm{n.id[2:-1]}n{k}x", properties=props,
+                            status=draw(st.sampled_from(STATUS)), sensitivity=draw(st.sampled_from(SENSITIVITY)))
+            events.append((draw(st.integers(1, 40)), "node", state))
+        events.append((50, "node", n))  # the record as it is now comes last
+    for i, r in enumerate(case.relations):
+        if draw(st.booleans()):
+            events.append((draw(st.integers(1, 45)), "rel", replace(r, note=f"zqm{i}notex")))
+            events.append((draw(st.integers(46, 55)), "rel", r))
+    events.sort(key=lambda e: e[0])
+    last: dict[str, Node | Relation] = {}
+    for base, what, record in events:
+        at = _stamp(base * 1000 + next(ticks))
+        target, _ = target_of(record)  # type: ignore[arg-type]
+        old = last.get(target)
+        first = "create" if what == "node" else "add-relation"
+        op = first if old is None else ("update" if what == "node" else "update-relation")
+        reason = f"zqm{len(revisions)}rx"
+        rev = revision_for(record, old, op, "staff-ana", at, reason)  # type: ignore[arg-type]
+        revisions.append(replace(rev, id=f"rev-{len(revisions):04d}"))
+        marks[reason] = ("reason", revisions[-1])
+        if isinstance(record, Node):
+            timelines.setdefault(record.id, []).append((at, record))
+            for mark in ID.findall(record.name):
+                if mark.startswith("zqm"):  # the marks of earlier states, not the ids in every name
+                    marks[mark] = ("node", record)
+        elif record.note:
+            marks[record.note] = ("rel", (record, at))
+        last[target] = record
+    return Past(revisions, timelines, marks)
+
+
+@settings(max_examples=int(os.environ.get("HERITAGE_LEAK_EXAMPLES", "40")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(case=cases(), data=st.data())
+def test_history_and_as_of_show_only_what_the_reader_could_read_then(
+        world: tuple[LadybugStore, Client, dict], case: Case, data: st.DataObject) -> None:
+    """Every state in history (node and relation revisions, notes, reasons, every field) and every
+    asOf answer is one the reader could have read at that moment; and those it could are shown."""
+    store, client, secrets = world
+    past = data.draw(pasts(case))
+    store.delete_all()
+    store.write(case.nodes, case.relations)
+    store.apply(Changes(revisions=past.revisions))
+    visible, comms = oracle(case), _communities(case)
+    staff = case.role in ("curator", "reviewer", "admin")
+    headers = {"Authorization": f"Bearer {secrets[(case.role, case.community)]}"} if secrets[
+        (case.role, case.community)] else {}
+
+    def readable_at(node_id: str, at: str, *, inclusive: bool) -> bool:
+        timeline = past.timelines.get(node_id)
+        if not timeline:
+            return node_id in visible
+        states = [s for t, s in timeline if t < at or (inclusive and t == at)]
+        return bool(states) and _allowed(states[-1], case, comms)
+
+    def state_ok(state: dict | None, rev: Revision, after: bool) -> bool:
+        if state is None:
+            return True
+        if rev.target in rev.nodes:
+            record, _ = parse_record(state)
+            return isinstance(record, Node) and _allowed(record, case, comms)
+        return all(readable_at(end, rev.at, inclusive=after) for end in rev.nodes)
+
+    def ask(query: str, **variables: object) -> dict:
+        r = client.post("/graphql", json={"query": query, "variables": variables}, headers=headers)
+        body = r.json()
+        assert r.status_code == 200 and "errors" not in body, body
+        return body["data"]
+
+    for n in case.nodes:
+        if n.id not in visible:
+            continue
+        shown = json.dumps(ask(HISTORY_ALL, id=n.id))
+        own = [v for v in past.revisions if n.id in v.nodes and set(v.nodes) <= visible]
+        allowed_marks = set()
+        for v in own:
+            ok_before, ok_after = state_ok(v.before, v, False), state_ok(v.after, v, True)
+            for state, ok in ((v.before, ok_before), (v.after, ok_after)):
+                if ok and state is not None:
+                    allowed_marks |= set(ID.findall(json.dumps(state)))
+            if staff and ok_before and ok_after:
+                allowed_marks.add(v.reason or "")
+        seen_marks = {m for m in ID.findall(shown) if m in past.marks}
+        assert seen_marks <= allowed_marks, (case.role, case.community, sorted(seen_marks - allowed_marks), shown[:800])
+        if not staff:
+            assert '"actor": "staff-ana"' not in shown, "the public history names no staff"
+        # what could be read is shown: every readable state of the node itself
+        for at, state in past.timelines.get(n.id, []):
+            mine = {m for m in ID.findall(state.name) if m in past.marks}
+            if _allowed(state, case, comms):
+                assert mine <= seen_marks, (case.role, n.id, at, sorted(mine), shown[:800])
+            got = ask(AS_OF, id=n.id, at=at)["node"]
+            assert got == ({"name": state.name, "status": state.status.upper()} if _allowed(state, case, comms)
+                           else None), (case.role, case.community, n.id, at)

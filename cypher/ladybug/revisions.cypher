@@ -30,4 +30,4 @@ ORDER BY at, id
 
 // name: delete_revisions
 // Empty the history: used by the test suite on stores it created, never by the API.
-MATCH (v:Revision) DELETE v
+MATCH (v:Revision) DETACH DELETE v
