@@ -17,6 +17,7 @@ import click
 
 from .auth import TOKEN_ROLES
 from .errors import HeritageGraphError, InvalidInput, NotFound, StoreError, StoreLocked
+from .schema import DEFAULT_LIMITS, FieldLimits
 from .services.exporter import export_to
 from .services.importer import ImportReport, count_lines, run_import
 from .services.linked_data import export_jsonld
@@ -105,10 +106,11 @@ def init(ctx: click.Context) -> None:
         click.echo(f"initialised the {store.dialect} store")
 
 
-def _import(store: Store, files: list[Path], dry_run: bool, actor: str, max_line: int) -> ImportReport:
+def _import(store: Store, files: list[Path], dry_run: bool, actor: str, max_line: int,
+            limits: FieldLimits = DEFAULT_LIMITS) -> ImportReport:
     total = count_lines(files)
     if total < PROGRESS_MIN_LINES or not sys.stderr.isatty():
-        return run_import(store, files, dry_run=dry_run, actor=actor, max_line=max_line)
+        return run_import(store, files, dry_run=dry_run, actor=actor, max_line=max_line, limits=limits)
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
@@ -118,7 +120,7 @@ def _import(store: Store, files: list[Path], dry_run: bool, actor: str, max_line
             task = bar.add_task("writing", total=count)
             return lambda n: bar.advance(task, n)
 
-        report = run_import(store, files, dry_run=dry_run, actor=actor, max_line=max_line,
+        report = run_import(store, files, dry_run=dry_run, actor=actor, max_line=max_line, limits=limits,
                             progress=lambda n: bar.advance(reading, n), on_write=writing)
     return report
 
@@ -145,7 +147,8 @@ def import_cmd(ctx: click.Context, files: tuple[Path, ...], dry_run: bool, actor
     """
     with _store(ctx) as store:
         max_line = max_line_bytes or ctx.obj.max_line_bytes
-        _print_report(_import(store, list(files), dry_run, actor or _user(), max_line), dry_run)
+        _print_report(_import(store, list(files), dry_run, actor or _user(), max_line, ctx.obj.field_limits),
+                      dry_run)
 
 
 @main.command()

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .clock import revision_id
 from .interchange import node_to_json, parse_record, relation_to_json
 from .model import PROPOSAL_MARK, Node, Relation, Revision
+from .schema import NO_LIMITS
 
 if TYPE_CHECKING:
     from .store.base import Store
@@ -56,7 +57,7 @@ def record_as_of(revisions: list[Revision], target: str, at: str) -> Node | Rela
             last = v
     if last is None or last.after is None:
         return None
-    record, _ = parse_record(last.after)
+    record, _ = parse_record(last.after, NO_LIMITS)
     return replace(record, version=last.version) if record is not None else None
 
 
@@ -140,7 +141,7 @@ def _ends_readable(v: Revision, gate: Gate, timelines: dict[str, list[Revision]]
                 last = w
         if last is None or last.after is None:
             return False
-        record, _ = parse_record(last.after)
+        record, _ = parse_record(last.after, NO_LIMITS)
         if not isinstance(record, Node) or not gate.visibility.allows(record, gate.communities(end)):
             return False
     return True
@@ -150,7 +151,7 @@ def _readable(state: dict[str, Any] | None, gate: Gate) -> dict[str, Any] | None
     if state is None:
         return None
     if "kind" in state:
-        record, _ = parse_record(state)
+        record, _ = parse_record(state, NO_LIMITS)
         if not isinstance(record, Node) or not gate.visibility.allows(record, gate.communities(record.id)):
             return None
     cited = list(state.get("sources", ()))

@@ -12,6 +12,7 @@ import json
 import math
 import sys
 from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any, BinaryIO
 
 from . import schema
 from .model import Node, Relation
-from .schema import Prop, T
+from .schema import DEFAULT_LIMITS, FieldLimits, Prop, T
 
 Record = Node | Relation
 NODE_KEYS = schema.COMMON_FIELDS
@@ -53,6 +54,10 @@ def _type_name(value: Any) -> str:
     return "object"
 
 
+# The limits of the record being parsed (parse_record's argument), read where a field is checked.
+_LIMITS: ContextVar[FieldLimits] = ContextVar("field_limits", default=DEFAULT_LIMITS)
+
+
 def _too_long(text: str, limit: int, path: str, errors: list[str]) -> bool:
     if len(text) <= limit:
         return False
@@ -65,7 +70,7 @@ _NAME_MAPS = ("names", "titles")
 
 
 def _text_limit(p: Prop) -> int:
-    return schema.MAX_NAME_CHARS if p.name in _NAME_MAPS else schema.MAX_TEXT_CHARS
+    return _LIMITS.get().name if p.name in _NAME_MAPS else _LIMITS.get().text
 
 
 def _show(value: Any) -> str:
@@ -79,7 +84,7 @@ def check_value(p: Prop, value: Any, path: str, errors: list[str]) -> Any:
         if not isinstance(value, str):
             errors.append(f"{path}: expected a string, got {_type_name(value)} {_show(value)}")
             return None
-        if _too_long(value, schema.MAX_STRING_CHARS, path, errors):
+        if _too_long(value, _LIMITS.get().string, path, errors):
             return None
         if p.allowed and value not in p.allowed:
             errors.append(f"{path}: {_show(value)} is not allowed; allowed values: {', '.join(p.allowed)}")
@@ -102,10 +107,10 @@ def check_value(p: Prop, value: Any, path: str, errors: list[str]) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             errors.append(f"{path}: expected a list of strings, got {_show(value)}")
             return None
-        if len(value) > schema.MAX_LIST_ITEMS:
-            errors.append(f"{path}: {len(value)} items, more than the limit of {schema.MAX_LIST_ITEMS}")
+        if len(value) > _LIMITS.get().items:
+            errors.append(f"{path}: {len(value)} items, more than the limit of {_LIMITS.get().items}")
             return None
-        if any(_too_long(v, schema.MAX_STRING_CHARS, f"{path}[{i}]", errors) for i, v in enumerate(value)):
+        if any(_too_long(v, _LIMITS.get().string, f"{path}[{i}]", errors) for i, v in enumerate(value)):
             return None
         if p.allowed:
             bad = [v for v in value if v not in p.allowed]
@@ -251,8 +256,16 @@ def _lone_surrogate(obj: Any) -> str | None:
     return None
 
 
-def parse_record(obj: Any) -> tuple[Record | None, list[str]]:
-    """Check one decoded line; returns the record, or None and the problems."""
+def parse_record(obj: Any, limits: FieldLimits = DEFAULT_LIMITS) -> tuple[Record | None, list[str]]:
+    """Check one decoded line against the field ``limits``; returns the record, or None and the problems."""
+    token = _LIMITS.set(limits)
+    try:
+        return _parse(obj)
+    finally:
+        _LIMITS.reset(token)
+
+
+def _parse(obj: Any) -> tuple[Record | None, list[str]]:
     errors: list[str] = []
     if not isinstance(obj, dict):
         return None, [f"expected a JSON object, got {_type_name(obj)}"]
@@ -285,7 +298,7 @@ def _parse_node(obj: dict[str, Any], errors: list[str]) -> tuple[Node | None, li
     if not isinstance(name, str) or not name.strip():
         errors.append(f"name: required, a non-empty string; got {_show(name)}")
     else:
-        _too_long(name, schema.MAX_NAME_CHARS, "name", errors)
+        _too_long(name, _LIMITS.get().name, "name", errors)
     names_map = next(p for p in schema.NODE_COMMON_PROPS if p.name == "names")
     summary_map = next(p for p in schema.NODE_COMMON_PROPS if p.name == "summary")
     names = check_value(names_map, obj["names"], "names", errors) if obj.get("names") is not None else {}
@@ -336,7 +349,7 @@ def _parse_relation(obj: dict[str, Any], errors: list[str]) -> tuple[Relation | 
     if note is not None and not isinstance(note, str):
         errors.append(f"note: expected a string, got {_type_name(note)}")
     elif note is not None:
-        _too_long(note, schema.MAX_STRING_CHARS, "note", errors)
+        _too_long(note, _LIMITS.get().string, "note", errors)
     system = _check_system(obj, errors)
     if errors:
         return None, errors

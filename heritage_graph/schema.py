@@ -118,10 +118,25 @@ MAX_PLACE_DEPTH = 10
 # Size limits of one record's fields, in characters (imports and mutations alike): a 30 MB name once
 # imported broke every listing that showed it. A line of an import file is limited apart, in bytes
 # (HERITAGE_MAX_LINE_BYTES, interchange.MAX_LINE_BYTES).
+# The defaults below; HERITAGE_MAX_NAME_CHARS, _STRING_CHARS, _TEXT_CHARS, _LIST_ITEMS change them.
 MAX_NAME_CHARS = 500  # name, and each language's entry of names and titles
 MAX_STRING_CHARS = 2_000  # a property's text, each item of a list, a relation's note
 MAX_TEXT_CHARS = 50_000  # each language's entry of a summary or a story's body
 MAX_LIST_ITEMS = 1_000  # items of a list property
+
+
+@dataclass(frozen=True)
+class FieldLimits:
+    """The size limits a write is checked against (what was stored under other limits still reads)."""
+
+    name: int = MAX_NAME_CHARS
+    string: int = MAX_STRING_CHARS
+    text: int = MAX_TEXT_CHARS
+    items: int = MAX_LIST_ITEMS
+
+
+DEFAULT_LIMITS = FieldLimits()
+NO_LIMITS = FieldLimits(*(2**62,) * 4)  # reading stored states: they were checked when written
 ORGANIZATION_TYPES = (
     "un-agency",
     "government",

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from . import schema
 from .errors import ConfigError
 
 
@@ -50,7 +51,17 @@ class Settings:
     public_url: str | None = None  # where clients reach the service (linked data's @context); None: relative
     shutdown_timeout: float = 30.0  # seconds in-flight requests get to finish on SIGTERM
     max_line_bytes: int = 1 << 20  # one line of an import file (interchange.read_lines)
+    # Field sizes a write may have, imports and mutations alike (schema.FieldLimits).
+    max_name_chars: int = schema.MAX_NAME_CHARS
+    max_string_chars: int = schema.MAX_STRING_CHARS
+    max_text_chars: int = schema.MAX_TEXT_CHARS
+    max_list_items: int = schema.MAX_LIST_ITEMS
     buffer_pool_mb: int = 0  # the embedded store's page cache; 0: 1024 when serving, store.command_buffer_pool_mb()
+
+    @property
+    def field_limits(self) -> schema.FieldLimits:
+        return schema.FieldLimits(self.max_name_chars, self.max_string_chars, self.max_text_chars,
+                                  self.max_list_items)
 
     @property
     def store_kind(self) -> str:
@@ -95,6 +106,10 @@ class Settings:
             ("HERITAGE_APQ_BYTES", "apq_bytes"),
             ("HERITAGE_BUFFER_POOL_MB", "buffer_pool_mb"),
             ("HERITAGE_MAX_LINE_BYTES", "max_line_bytes"),
+            ("HERITAGE_MAX_NAME_CHARS", "max_name_chars"),
+            ("HERITAGE_MAX_STRING_CHARS", "max_string_chars"),
+            ("HERITAGE_MAX_TEXT_CHARS", "max_text_chars"),
+            ("HERITAGE_MAX_LIST_ITEMS", "max_list_items"),
         ):
             if env.get(key):
                 try:
@@ -126,6 +141,10 @@ _RANGES: dict[str, tuple[int, int]] = {
     "heavy_concurrency": (1, 1_000),
     "buffer_pool_mb": (0, 1 << 20),
     "max_line_bytes": (1024, 1 << 30),
+    "max_name_chars": (1, 1 << 20),
+    "max_string_chars": (1, 1 << 20),
+    "max_text_chars": (1, 1 << 24),
+    "max_list_items": (1, 1 << 20),
 }
 
 

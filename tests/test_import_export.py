@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from heritage_graph.cli import main, seed_files
-from heritage_graph.errors import ImportRejected
+from heritage_graph.errors import ConfigError, ImportRejected
 from heritage_graph.services.exporter import export_lines
 from heritage_graph.services.importer import run_import
 from heritage_graph.store.base import Store
@@ -326,3 +326,34 @@ def write_tmp_source() -> Path:
     import tempfile
 
     return write(Path(tempfile.mkdtemp()) / "source.jsonl", [GOOD[0]])
+
+
+def test_field_limits_are_configurable_and_stored_records_still_read(tmp_path: Path) -> None:
+    from heritage_graph.auth import Principal
+    from heritage_graph.history import history_of
+    from heritage_graph.services.curation import Curation, Rejected
+    from heritage_graph.settings import Settings
+    from heritage_graph.visibility import Gate, Visibility
+
+    settings = Settings.from_env({"HERITAGE_MAX_NAME_CHARS": "12", "HERITAGE_MAX_LIST_ITEMS": "2"})
+    store = MemoryStore()
+    run_import(store, [write(tmp_path / "ok.jsonl", [{"kind": "Practitioner", "id": "long", "name": "A longer name"}])])
+    tight = write(tmp_path / "tight.jsonl", [{"kind": "Practitioner", "id": "p2", "name": "Thirteen char",
+                                              "properties": {"roles": ["a", "b", "c"]}}])
+    with pytest.raises(ImportRejected) as err:
+        run_import(store, [tight], limits=settings.field_limits)
+    assert [str(p).replace(f"{tmp_path}/", "") for p in err.value.problems] == [
+        "tight.jsonl:1: name: 13 characters, more than the limit of 12",
+        "tight.jsonl:1: properties.roles: 3 items, more than the limit of 2"]
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "db"), "import", str(tight)],
+                                env={"NEO4J_URI": None, "HERITAGE_DB": None, "HERITAGE_MAX_NAME_CHARS": "12"})
+    assert result.exit_code == 1 and "tight.jsonl:1: name: 13 characters, more than the limit of 12" in result.output
+    curator = Curation(store, Principal(role="reviewer", name="r"), settings.field_limits)
+    with pytest.raises(Rejected, match="13 characters, more than the limit of 12"):
+        curator.update_node("long", 1, {"name": "Thirteen char"})
+    # what was stored under the old limits still reads, and its history shows it
+    assert store.get_nodes(["long"])[0].name == "A longer name"
+    states = history_of(store, Gate(store, Visibility.of(Principal(role="admin", name="a"))), "long")
+    assert states and states[-1].after and states[-1].after["name"] == "A longer name"
+    with pytest.raises(ConfigError, match="HERITAGE_MAX_TEXT_CHARS must be between 1 and"):
+        Settings.from_env({"HERITAGE_MAX_TEXT_CHARS": "0"})

@@ -185,7 +185,7 @@ def _given(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
 async def _run(info: Info[Context, None], work: Callable[[Curation], Any]) -> Any:
     """Run one curation step in a worker thread and turn expected failures into results."""
     ctx = info.context
-    curation = Curation(ctx.store, ctx.principal)
+    curation = Curation(ctx.store, ctx.principal, ctx.settings.field_limits)
     try:
         done = await ctx.call(work, curation)
     except Rejected as exc:
@@ -195,7 +195,7 @@ async def _run(info: Info[Context, None], work: Callable[[Curation], Any]) -> An
         return InvalidInputError(message=str(exc), problems=[FieldProblem(field=exc.field, message=str(exc))])
     except Conflict as exc:
         current_node = current_relation = None
-        curation = Curation(ctx.store, ctx.principal)  # a fresh look: the record just changed
+        curation = Curation(ctx.store, ctx.principal, ctx.settings.field_limits)  # a fresh look
         if exc.current is not None and exc.key[0] == "node":
             found = await ctx.call(curation.gate.visible, [exc.key[1]])
             if exc.key[1] in found:

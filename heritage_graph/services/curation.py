@@ -33,6 +33,7 @@ from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..history import revision_for, snapshot
 from ..interchange import node_to_json, parse_record, relation_to_json
 from ..model import Changes, Node, Relation, Revision, node_key, proposal_target, relation_key
+from ..schema import DEFAULT_LIMITS, NO_LIMITS, FieldLimits
 from ..store.base import Store
 from ..visibility import Gate, Visibility
 from .cycles import closed_cycles
@@ -88,9 +89,10 @@ def _problems(errors: list[str]) -> list[Problem]:
 
 
 class Curation:
-    def __init__(self, store: Store, principal: Principal) -> None:
+    def __init__(self, store: Store, principal: Principal, limits: FieldLimits = DEFAULT_LIMITS) -> None:
         self.store = store
         self.principal = principal
+        self.limits = limits
         self.gate = Gate(store, Visibility.of(principal))
 
     # -- helpers -------------------------------------------------------------
@@ -178,7 +180,7 @@ class Curation:
         status = data.get("status") or "draft"
         if status != "draft":
             self._need("reviewer", f"creating a record as {status}")
-        record, errors = parse_record({**data, "status": status})
+        record, errors = parse_record({**data, "status": status}, self.limits)
         if record is None or not isinstance(record, Node):
             raise Rejected(_problems(errors or ["expected a node (with kind, id, name)"]))
         self._may_hold(record)
@@ -223,7 +225,7 @@ class Curation:
 
     def _replace_node(self, old: Node, data: dict[str, Any], op: str, reason: str | None,
                       propose: bool = False) -> Done:
-        record, errors = parse_record(data)
+        record, errors = parse_record(data, self.limits)
         if record is None or not isinstance(record, Node):
             raise Rejected(_problems(errors))
         if op != "consent":
@@ -275,7 +277,7 @@ class Curation:
                 raise Conflict(f"{node.id!r} changed since the proposal was made: it is at version {node.version}, "
                                f"the proposal was based on version {p.base_version}; propose the change again "
                                "from the record as it is now", key=node_key(node.id), current=node.version)
-            record, errors = parse_record(p.after or {})
+            record, errors = parse_record(p.after or {}, NO_LIMITS)
             if not isinstance(record, Node):
                 raise Rejected(_problems(errors or ["the proposal holds no record"]))
             new = self._stamped(replace(record, status=node.status), node)
@@ -380,7 +382,7 @@ class Curation:
 
     def add_relation(self, data: Mapping[str, Any], reason: str | None = None) -> Done:
         self._need("curator", "adding relations")
-        record, errors = parse_record(dict(data))
+        record, errors = parse_record(dict(data), self.limits)
         if record is None or not isinstance(record, Relation):
             raise Rejected(_problems(errors or ["expected a relation (with rel, from, to)"]))
         ends = [self._node(record.from_id), self._node(record.to_id)]
@@ -412,7 +414,7 @@ class Curation:
                 data[key] = patch[key]
         if "sources" in patch:
             data["sources"] = self._checked_sources(old.sources, patch["sources"])
-        record, errors = parse_record(data)
+        record, errors = parse_record(data, self.limits)
         if record is None:
             raise Rejected(_problems(errors))
         problems = self._sources_ok(tuple(s for s in record.sources if s not in old.sources), "sources")

@@ -19,7 +19,7 @@ from ..errors import ImportRejected, Problem
 from ..history import revision_for
 from ..interchange import MAX_LINE_BYTES, Located, display_path, parse_record, read_lines
 from ..model import Changes, Node, Relation, node_key, relation_key
-from ..schema import SYSTEM_FIELDS
+from ..schema import DEFAULT_LIMITS, SYSTEM_FIELDS, FieldLimits
 from ..store.base import Store, chunks
 from .cycles import closed_cycles
 
@@ -63,7 +63,7 @@ class Parsed:
 
 
 def parse_files(paths: Sequence[Path], progress: Progress | None = None,
-                max_line: int = MAX_LINE_BYTES) -> Parsed:
+                max_line: int = MAX_LINE_BYTES, limits: FieldLimits = DEFAULT_LIMITS) -> Parsed:
     parsed = Parsed()
     for path in paths:
         name = display_path(path)
@@ -79,7 +79,7 @@ def parse_files(paths: Sequence[Path], progress: Progress | None = None,
                 if problem is not None:
                     parsed.problems.append(Problem(name, lineno, problem))
                     continue
-                record, errors = parse_record(obj)
+                record, errors = parse_record(obj, limits)
                 if record is None:
                     parsed.problems.extend(Problem(name, lineno, e) for e in errors)
                 elif isinstance(record, Node):
@@ -208,15 +208,16 @@ def _check_sources(sources: Iterable[str], kind_of: Callable[[str], str | None],
 
 def run_import(store: Store, paths: Sequence[Path], *, actor: str = "import", dry_run: bool = False,
                progress: Progress | None = None, on_write: Callable[[int], Progress] | None = None,
-               max_line: int = MAX_LINE_BYTES) -> ImportReport:
-    """Validate ``paths`` as one import and write it in one transaction.
+               max_line: int = MAX_LINE_BYTES, limits: FieldLimits = DEFAULT_LIMITS) -> ImportReport:
+    """Validate ``paths`` (lines up to ``max_line`` bytes, fields within ``limits``) as one import and
+    write it in one transaction.
 
     Raises ``ImportRejected`` listing every problem; the store is then unchanged.
     ``progress`` is told of each line read; ``on_write(total)`` returns the
     callback told of each batch written.
     """
     report = ImportReport(files=[display_path(p) for p in paths])
-    changes = _plan(store, paths, actor, report, progress, max_line)
+    changes = _plan(store, paths, actor, report, progress, max_line, limits)
     if not dry_run and (changes.nodes or changes.relations):
         total = len(changes.nodes) + len(changes.relations)
         store.apply(changes, on_write(total) if on_write else None)
@@ -225,10 +226,11 @@ def run_import(store: Store, paths: Sequence[Path], *, actor: str = "import", dr
 
 
 def _plan(store: Store, paths: Sequence[Path], actor: str, report: ImportReport,
-          progress: Progress | None, max_line: int = MAX_LINE_BYTES) -> Changes:
+          progress: Progress | None, max_line: int = MAX_LINE_BYTES,
+          limits: FieldLimits = DEFAULT_LIMITS) -> Changes:
     """What the import changes; the parsed lines and the store's records read for the checks are
     let go when this returns (at a national scale they take as much memory as the changes)."""
-    parsed = parse_files(paths, progress, max_line)
+    parsed = parse_files(paths, progress, max_line, limits)
     # Read before the checks: the store may then skip re-reading their versions when it writes.
     based_on = store.data_version()
     problems, stored, existing_rels = check(store, parsed)
