@@ -3,8 +3,10 @@
 Hypothesis builds random graphs with random sensitivity, status, consent and
 relations, and random readers (every role, with or without a community scope).
 For every read path the response may not mention a hidden record, and every
-total must equal what the reader can see. The rule is restated here as an
-oracle, independently of heritage_graph/visibility.py.
+total must equal what the reader can see. Traditions and stories carry media
+items of random sensitivities, and no read path may mention an item hidden from
+its reader either. The rule is restated here as an oracle, independently of
+heritage_graph/visibility.py.
 """
 
 from __future__ import annotations
@@ -30,10 +32,14 @@ from .conftest import Client
 SENSITIVITY = ("public", "community", "restricted")
 STATUS = ("draft", "in_review", "published", "retired")
 CONSENT = (None, "granted", "pending", "refused", "withdrawn", "not-required")
+# Consent granted for a scope without media covers the record but not its media.
+CONSENTS = (*({"status": c} if c else None for c in CONSENT), {"status": "granted", "scope": ["publication"]},
+            {"status": "granted", "scope": ["media", "publication"]})
+ITEM_SENSITIVITY = (None, *SENSITIVITY)
 COMMUNITIES = ("zqc0x", "zqc1x")
 KINDS = ("Tradition", "Practitioner", "Source", "Story", "Community")
 ROLES = ("anonymous", "researcher", "curator", "reviewer", "admin")
-ID = re.compile(r"zq[a-z0-9]+x")
+ID = re.compile(r"zq[a-z0-9]+x")  # record ids, and media items' URLs (zqm{record}n{item}x)
 PREFIX = {"Tradition": "t", "Practitioner": "r", "Source": "s", "Story": "y"}  # Places are zqp…, communities zqc…
 
 
@@ -60,11 +66,19 @@ def cases(draw: st.DrawFn) -> Case:
         node_id = f"zq{PREFIX[kind]}{i}x"
         props: dict = {}
         if kind in ("Tradition", "Practitioner"):
-            consent = draw(st.sampled_from(CONSENT))
+            consent = draw(st.sampled_from(CONSENTS))
             if consent:
-                props["consent"] = {"status": consent}
+                props["consent"] = consent
         if kind == "Story":
             props["titles"] = {"es": f"alpha historia {node_id}"}
+        if kind in ("Tradition", "Story"):
+            items = draw(st.lists(st.sampled_from(ITEM_SENSITIVITY), max_size=3))
+            media = [{"url": f"https://example.org/zqm{i}n{j}x.pdf", "kind": "document"} for j in range(len(items))]
+            for item, level in zip(media, items, strict=True):
+                if level:
+                    item["sensitivity"] = level
+            if media:
+                props["media"] = media
         cites = draw(st.lists(st.sampled_from(sources), max_size=2, unique=True)) if sources and kind != "Source" \
             else []
         nodes.append(Node(kind, node_id, f"alpha {kind.lower()} {node_id}", properties=props, sources=tuple(cites),
@@ -103,14 +117,44 @@ def cases(draw: st.DrawFn) -> Case:
     return Case(nodes, list(relations.values()), role, community)
 
 
-def oracle(case: Case) -> set[str]:
-    """The rule, restated: which ids this reader may see."""
+def _communities(case: Case) -> dict[str, set[str]]:
     comms: dict[str, set[str]] = {n.id: ({n.id} if n.kind == "Community" else set()) for n in case.nodes}
     for r in case.relations:
         if r.rel == "PRACTICES":
             comms[r.to_id].add(r.from_id)
         if r.rel == "MEMBER_OF":
             comms[r.from_id].add(r.to_id)
+    return comms
+
+
+def media_oracle(case: Case) -> set[str]:
+    """The rule for media items, restated: the URL markers of the items this reader may see."""
+    comms = _communities(case)
+    visible = oracle(case)
+    seen = set()
+    for n in case.nodes:
+        if n.id not in visible:
+            continue
+        consent = n.properties.get("consent") or {}
+        covered = consent.get("status") != "granted" or not consent.get("scope") or "media" in consent["scope"]
+        for item in n.properties.get("media", []):
+            if case.role in ("anonymous", "researcher") and not covered:
+                continue
+            level = max(n.sensitivity, item.get("sensitivity", "public"), key=SENSITIVITY.index)
+            if case.role != "admin" and (level == "restricted" or (
+                    level == "community" and (case.community is None or case.community not in comms[n.id]))):
+                continue
+            seen.add(ID.search(item["url"]).group(0))  # type: ignore[union-attr]
+    return seen
+
+
+def markers(case: Case) -> set[str]:
+    return {ID.search(m["url"]).group(0) for n in case.nodes for m in n.properties.get("media", [])}  # type: ignore[union-attr]
+
+
+def oracle(case: Case) -> set[str]:
+    """The rule, restated: which ids this reader may see."""
+    comms = _communities(case)
     seen = set()
     for n in case.nodes:
         consent = (n.properties.get("consent") or {}).get("status")
@@ -148,8 +192,8 @@ LIST = "{{ {field}(first: 200) {{ totalCount edges {{ node {{ id }} }} }} }}"
 NODE = """query($id: ID!) { node(id: $id) { id name sources { id } relations { from to node { id } }
   ... on Practitioner { teachers { node { id } } students { node { id } } practices { node { id } }
                         memberOf { node { id } } }
-  ... on Tradition { communities { node { id } } practitioners { node { id } } }
-  ... on Story { features { node { id } } coverPlace { node { id } } } } }"""
+  ... on Tradition { communities { node { id } } practitioners { node { id } } media { url } }
+  ... on Story { features { node { id } } coverPlace { node { id } } media { url } } } }"""
 
 
 # HERITAGE_LEAK_EXAMPLES raises the count for a longer hunt (bench/ or by hand).
@@ -162,7 +206,7 @@ def test_no_read_path_mentions_a_hidden_record(world: tuple[LadybugStore, Client
     store.write(case.nodes, case.relations)
     visible = oracle(case)
     every = {n.id for n in case.nodes}
-    hidden = every - visible
+    hidden = (every - visible) | (markers(case) - media_oracle(case))
     headers = {}
     secret = secrets[(case.role, case.community)]
     if secret:
@@ -177,10 +221,14 @@ def test_no_read_path_mentions_a_hidden_record(world: tuple[LadybugStore, Client
             answers.append(body["data"])
         return body["data"]
 
-    # node and nodes: null exactly for the hidden
+    # node and nodes: null exactly for the hidden; each visible one with exactly the media its reader may see
+    shown_media = media_oracle(case)
     for n in case.nodes:
         got = ask(NODE, id=n.id)["node"]
         assert (got is not None) == (n.id in visible), (n.id, case.role, case.community)
+        if got is not None and n.kind in ("Tradition", "Story"):
+            want = [m["url"] for m in n.properties.get("media", []) if ID.search(m["url"]).group(0) in shown_media]  # type: ignore[union-attr]
+            assert [m["url"] for m in got["media"]] == want, (n.id, case.role, case.community)
     assert {x["id"] for x in ask("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", ids=sorted(every))["nodes"]
             if x} == visible
 
@@ -215,7 +263,7 @@ def test_no_read_path_mentions_a_hidden_record(world: tuple[LadybugStore, Client
                                headers=headers).json()
             assert seen["errors"] and (json.dumps(seen).replace(place, "ID")
                                        == json.dumps(none).replace("zqnoplacex", "ID")), (seen, none)
-    ask("{ regions(level: \"department\") { place { id } count } regions2: regions(level: \"country\") "
+    ask("{ regions(level: DEPARTMENT) { place { id } count } regions2: regions(level: COUNTRY) "
         "{ place { id } count } }")
 
     # lineage, path, provenance, history from every visible node
@@ -245,9 +293,11 @@ def test_no_read_path_mentions_a_hidden_record(world: tuple[LadybugStore, Client
                                headers=headers).json()
             assert json.dumps(seen).replace(other.id, "ID") == json.dumps(none).replace("zqnothingx", "ID")
 
-    # stories: what anyone may see, whoever asks
-    ask('{ stories(first: 100) { totalCount edges { node { id ... on Story { features { node { id } } '
-        'coverPlace { node { id } } } } } } }')
+    # stories: what anyone may see, whoever asks (their media too)
+    public_case = Case(case.nodes, case.relations, "anonymous", None)
+    stories = ask('{ stories(first: 100) { totalCount edges { node { id ... on Story { features { node { id } } '
+                  'coverPlace { node { id } } media { url } } } } } }')
+    assert set(ID.findall(json.dumps(stories))) <= oracle(public_case) | media_oracle(public_case)
 
     # a write to a hidden record reads exactly like one to a record that does not exist (the
     # answer names the id the client sent, hidden or not, so it is compared, not searched)
@@ -264,11 +314,12 @@ def test_no_read_path_mentions_a_hidden_record(world: tuple[LadybugStore, Client
         assert not leaked, f"{case.role}/{case.community} saw {sorted(leaked)} in {json.dumps(answer)[:600]}"
 
     # linked data: the anonymous view
+    unpublished = (every - public) | (markers(case) - media_oracle(public_case))
     for n in case.nodes:
         r = client.get(f"/ld/{n.id}")
         assert (r.status_code == 200) == (n.id in public), n.id
         if r.status_code == 200:
-            assert not set(ID.findall(r.text)) & (every - public)
+            assert not set(ID.findall(r.text)) & unpublished
 
     # closing a hierarchy's cycle: refused, and the refusal says nothing of a route it cannot read
     # (last: a derivation that is not refused is added)

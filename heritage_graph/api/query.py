@@ -88,11 +88,11 @@ def _connection_types(kind: str) -> tuple[type, type]:
 CONNECTIONS = {k: _connection_types(k) for k in schema.KINDS}
 
 
-def _connection(kind: str, page: Page, ctx: Context, lang: str | None = None) -> Any:
+def _connection(kind: str, page: Page, ctx: Context, lang: str | None = None, public: bool = False) -> Any:
     edge_cls, conn_cls = CONNECTIONS[kind]
     for n in page.items:
         ctx.nodes.prime(n.id, n)
-    edges = [edge_cls(cursor=encode_cursor(n.id), node=wrap(n, lang=lang)) for n in page.items]
+    edges = [edge_cls(cursor=encode_cursor(n.id), node=wrap(n, lang=lang, public=public)) for n in page.items]
     return conn_cls(total_count=page.total, edges=edges, page_info=PageInfo(
         has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None))
 
@@ -202,7 +202,7 @@ class _Root:
     @strawberry.field(description=(
         "Published, public stories for visitors, ordered by id; `region` keeps those whose cover place is in "
         "that place or inside it; `language` sets the language of their text (falling back to Spanish, English, "
-        "any). Inside a story only public, published nodes appear."))
+        "any). Inside a story only public, published nodes and the media anyone may see appear."))
     async def stories(
         self,
         info: Info[Context, None],
@@ -217,7 +217,7 @@ class _Root:
         page = await ctx.call(catalog.list_page, ctx.store, "Story", flt, first=first, after=decode_cursor(after),
                               cap=ctx.settings.max_page_size, visibility=PUBLIC, visible=public_gate(ctx).visible,
                               region_field="region")
-        return _connection("Story", page, ctx, lang=language)
+        return _connection("Story", page, ctx, lang=language, public=True)
 
     @strawberry.field(description="A published, public story, or null.")
     async def story(self, info: Info[Context, None], id: strawberry.ID,
@@ -225,7 +225,7 @@ class _Root:
         found = await info.context.nodes.load(str(id))
         if found is None or found.kind != "Story" or not is_public(found):
             return None
-        return wrap(found, lang=language)
+        return wrap(found, lang=language, public=True)
 
     @strawberry.field(description=(
         "Full-text search over names in every language, summaries, and recipes' and crafts' ingredients, "
