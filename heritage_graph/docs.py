@@ -30,8 +30,9 @@ def generated() -> dict[Path, str]:
 
 
 def _type(p: Prop) -> str:
-    if p.type is T.STRUCT:
-        return "object: " + ", ".join(f"`{f.name}` ({_type(f)})" for f in p.fields)
+    if p.type in (T.STRUCT, T.STRUCT_LIST):
+        head = "object" if p.type is T.STRUCT else f"list of objects (at most {schema.MAX_OBJECT_ITEMS})"
+        return f"{head}: " + ", ".join(f"`{f.name}` ({_type(f)})" for f in p.fields)
     text = p.type.value
     if p.allowed:
         text += ": " + " \\| ".join(f"`{v}`" for v in p.allowed)

@@ -154,6 +154,7 @@ def _readable(state: dict[str, Any] | None, gate: Gate) -> dict[str, Any] | None
         record, _ = parse_record(state, NO_LIMITS)
         if not isinstance(record, Node) or not gate.visibility.allows(record, gate.communities(record.id)):
             return None
+        state = _readable_media(state, record, gate)
     cited = list(state.get("sources", ()))
     if cited:
         visible = gate.visible(cited)
@@ -161,6 +162,19 @@ def _readable(state: dict[str, Any] | None, gate: Gate) -> dict[str, Any] | None
         # No trace of what was left out, not even an empty list.
         state = {k: v for k, v in state.items() if k != "sources"} | ({"sources": kept} if kept else {})
     return state
+
+
+def _readable_media(state: dict[str, Any], record: Node, gate: Gate) -> dict[str, Any]:
+    """The state without the media items the reader may not see, judged by the record as it was."""
+    props = state.get("properties") or {}
+    if not props.get("media"):
+        return state
+    shown = gate.media(record)
+    if len(shown) == len(props["media"]):
+        return state
+    # As for sources: no trace of what was left out, not even an empty list.
+    kept = {k: v for k, v in props.items() if k != "media"} | ({"media": shown} if shown else {})
+    return {k: kept if k == "properties" else v for k, v in state.items() if k != "properties" or kept}
 
 
 def history_of(store: Store, gate: Gate, node_id: str) -> list[Revision]:

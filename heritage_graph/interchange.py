@@ -65,12 +65,17 @@ def _too_long(text: str, limit: int, path: str, errors: list[str]) -> bool:
     return True
 
 
-# Text maps of names and titles are names; the others (summaries, bodies) are texts.
+# Text maps of names and titles are names; a media item's caption and alt text are short texts; the others
+# (summaries, bodies) are texts.
 _NAME_MAPS = ("names", "titles")
+_SHORT_MAPS = ("caption", "alt")
 
 
 def _text_limit(p: Prop) -> int:
-    return _LIMITS.get().name if p.name in _NAME_MAPS else _LIMITS.get().text
+    limits = _LIMITS.get()
+    if p.name in _NAME_MAPS:
+        return limits.name
+    return limits.string if p.name in _SHORT_MAPS else limits.text
 
 
 def _show(value: Any) -> str:
@@ -92,7 +97,7 @@ def check_value(p: Prop, value: Any, path: str, errors: list[str]) -> Any:
         if p.pattern is not None and not p.pattern.fullmatch(value):
             errors.append(f"{path}: {_show(value)} is not of the form {p.doc.rstrip('.').split(': ')[-1]}")
             return None
-        return value
+        return p.check(value, path, errors) if p.check else value
     if p.type is T.INT:
         if isinstance(value, bool) or not isinstance(value, int):
             errors.append(f"{path}: expected a whole number, got {_type_name(value)} {_show(value)}")
@@ -133,9 +138,11 @@ def check_value(p: Prop, value: Any, path: str, errors: list[str]) -> Any:
                 errors.append(f"{path}.{key}: unknown field; allowed: {', '.join(known)}")
             elif v is not None:
                 checked = check_value(f, v, f"{path}.{key}", errors)
-                if checked is not None:
+                if checked is not None and checked != {}:
                     out[key] = checked
-        return {f.name: out[f.name] for f in p.fields if f.name in out} or None
+        return _ordered(p.fields, out) or None
+    if p.type is T.STRUCT_LIST:
+        return _check_objects(p, value, path, errors)
     if p.type is T.TEXT_MAP:
         if not isinstance(value, dict):
             errors.append(f"{path}: expected an object of language code to text, got {_type_name(value)}")
@@ -150,6 +157,31 @@ def check_value(p: Prop, value: Any, path: str, errors: list[str]) -> Any:
                 texts[lang] = text
         return dict(sorted(texts.items()))
     raise AssertionError(p.type)
+
+
+def _check_objects(p: Prop, value: Any, path: str, errors: list[str]) -> list[dict[str, Any]] | None:
+    """A list of objects: each item checked as an object of ``p.fields``, then the list by ``p.check``
+    (only when every item passed, so that its problems name the items as given)."""
+    if not isinstance(value, list):
+        errors.append(f"{path}: expected a list of objects with {', '.join(f.name for f in p.fields)}, "
+                      f"got {_type_name(value)} {_show(value)}")
+        return None
+    if len(value) > schema.MAX_OBJECT_ITEMS:
+        errors.append(f"{path}: {len(value)} items, more than the limit of {schema.MAX_OBJECT_ITEMS}")
+        return None
+    item = Prop(p.name, T.STRUCT, p.doc, fields=p.fields)
+    count = len(errors)
+    items = [check_value(item, v, f"{path}[{i}]", errors) or {} for i, v in enumerate(value)]
+    if len(errors) > count:
+        return None
+    checked = p.check(items, path, errors) if p.check else items
+    if checked is None:
+        return None
+    return [_ordered(p.fields, i) for i in checked] or None
+
+
+def _ordered(fields: tuple[Prop, ...], value: dict[str, Any]) -> dict[str, Any]:
+    return {f.name: value[f.name] for f in fields if f.name in value}
 
 
 def _in_range(p: Prop, value: float, path: str, errors: list[str]) -> Any:
@@ -421,7 +453,9 @@ def _ordered_props(props: dict[str, Any], spec: tuple[Prop, ...]) -> dict[str, A
             continue
         value = props[p.name]
         if p.type is T.STRUCT:
-            value = {f.name: value[f.name] for f in p.fields if f.name in value}
+            value = _ordered(p.fields, value)
+        elif p.type is T.STRUCT_LIST:
+            value = [_ordered(p.fields, item) for item in value]
         out[p.name] = value
     return out
 

@@ -9,9 +9,13 @@ all derived from these declarations; nothing else restates them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
+from typing import Any
+
+from . import media
 
 
 class T(Enum):
@@ -23,6 +27,7 @@ class T(Enum):
     STRING_LIST = "list of strings"
     TEXT_MAP = "map of language code to text"
     STRUCT = "object"
+    STRUCT_LIST = "list of objects"
 
 
 @dataclass(frozen=True)
@@ -37,9 +42,12 @@ class Prop:
     maximum: float | None = None
     # For strings: the form a value must have (matched whole), and how to say it.
     pattern: re.Pattern[str] | None = None
-    # Name of the GraphQL enum (for `allowed`), object type (for STRUCT), or the
+    # Name of the GraphQL enum (for `allowed`), object type (for STRUCT and STRUCT_LIST), or the
     # field that gives the text in one language (for TEXT_MAP).
     gql: str | None = None
+    # A further rule of a value that passed its type's checks: (value, its path, the problems found) ->
+    # the value, normalised, or None with its problems appended. For STRUCT_LIST: the whole list.
+    check: Callable[[Any, str, list[str]], Any] | None = None
 
     @property
     def is_list(self) -> bool:
@@ -123,6 +131,7 @@ MAX_NAME_CHARS = 500  # name, and each language's entry of names and titles
 MAX_STRING_CHARS = 2_000  # a property's text, each item of a list, a relation's note
 MAX_TEXT_CHARS = 50_000  # each language's entry of a summary or a story's body
 MAX_LIST_ITEMS = 1_000  # items of a list property
+MAX_OBJECT_ITEMS = 50  # items of a list of objects (a record's media)
 
 
 @dataclass(frozen=True)
@@ -188,6 +197,34 @@ RELATION_FIELDS = ("rel", "from", "to", "properties", "sources", "confidence", "
 
 YEAR = {"minimum": -5000, "maximum": 2200}
 
+# Media: what a media item is, the formats it may have and the licences it may carry.
+MEDIA_KINDS = ("image", "audio", "video", "document")
+# IANA media types. Not image/svg+xml: an SVG is a document that can carry scripts.
+MEDIA_TYPES = (
+    "image/jpeg", "image/png", "image/webp", "image/gif", "image/tiff", "image/jp2",
+    "audio/mpeg", "audio/ogg", "audio/wav", "audio/flac", "audio/mp4",
+    "video/mp4", "video/webm", "video/ogg",
+    "application/pdf",
+)
+# SPDX identifiers of the Creative Commons licences (the versions Wikimedia Commons and Flickr carry), the
+# public domain and none, with the URL each one is published at (linked data links to it).
+LICENCE_URLS: dict[str, str | None] = {
+    "CC0-1.0": "https://creativecommons.org/publicdomain/zero/1.0/",
+    "CC-BY-4.0": "https://creativecommons.org/licenses/by/4.0/",
+    "CC-BY-SA-4.0": "https://creativecommons.org/licenses/by-sa/4.0/",
+    "CC-BY-NC-4.0": "https://creativecommons.org/licenses/by-nc/4.0/",
+    "CC-BY-NC-SA-4.0": "https://creativecommons.org/licenses/by-nc-sa/4.0/",
+    "CC-BY-ND-4.0": "https://creativecommons.org/licenses/by-nd/4.0/",
+    "CC-BY-NC-ND-4.0": "https://creativecommons.org/licenses/by-nc-nd/4.0/",
+    "CC-BY-3.0": "https://creativecommons.org/licenses/by/3.0/",
+    "CC-BY-SA-3.0": "https://creativecommons.org/licenses/by-sa/3.0/",
+    "CC-BY-2.0": "https://creativecommons.org/licenses/by/2.0/",
+    "CC-BY-SA-2.0": "https://creativecommons.org/licenses/by-sa/2.0/",
+    "public-domain": "https://creativecommons.org/publicdomain/mark/1.0/",
+    "all-rights-reserved": None,
+}
+LICENCES = tuple(LICENCE_URLS)
+
 CONSENT = Prop(
     "consent",
     T.STRUCT,
@@ -200,6 +237,30 @@ CONSENT = Prop(
         Prop("scope", T.STRING_LIST, "The uses it covers.", CONSENT_SCOPES, gql="ConsentScope"),
         Prop("note", T.STRING, "How it was obtained, conditions, references."),
     ),
+)
+
+MEDIA = Prop(
+    "media",
+    T.STRUCT_LIST,
+    "Images, recordings and documents shown with the record, in order; each is withheld from readers who may "
+    "not see its sensitivity, or when the record's consent does not cover media (docs/curation.md).",
+    gql="Media",
+    fields=(
+        Prop("url", T.STRING, "Where the file is: an http(s) URL (required); an IIIF Image API URL (an image "
+             "request or its info.json) is recognised.", check=media.check_url),
+        Prop("kind", T.STRING, "What it is; when left out, from media_type, or image for an IIIF URL.", MEDIA_KINDS,
+             gql="MediaKind"),
+        Prop("media_type", T.STRING, "Its format (an IANA media type).", MEDIA_TYPES, gql="MediaType"),
+        Prop("caption", T.TEXT_MAP, "Caption by language code.", gql="caption"),
+        Prop("alt", T.TEXT_MAP, "Text alternative by language code, for readers who cannot see it; required for an "
+             "image.", gql="alt"),
+        Prop("credit", T.STRING, "Who made it or holds it, as it must be credited."),
+        Prop("licence", T.STRING, "Its licence: an SPDX identifier, public-domain or all-rights-reserved.", LICENCES,
+             gql="Licence"),
+        Prop("sensitivity", T.STRING, "Who may see it, on top of the record's own sensitivity (default public).",
+             SENSITIVITY, gql="Sensitivity"),
+    ),
+    check=media.check_items,
 )
 
 _ELEMENT_PROPS: tuple[Prop, ...] = (
@@ -229,6 +290,7 @@ _ELEMENT_PROPS: tuple[Prop, ...] = (
     Prop("viability", T.STRING, "How alive the practice is, and the threats to it."),
     Prop("safeguarding", T.STRING, "Measures that safeguard the element."),
     CONSENT,
+    MEDIA,
 )
 
 NODE_KINDS: tuple[NodeKind, ...] = (
@@ -309,6 +371,7 @@ NODE_KINDS: tuple[NodeKind, ...] = (
             Prop("titles", T.TEXT_MAP, "Title by language code.", gql="title"),
             Prop("body", T.TEXT_MAP, "Text by language code (plain text, paragraphs separated by blank lines).",
                  gql="body"),
+            MEDIA,
         ),
         "stories",
     ),
@@ -515,6 +578,7 @@ __all__ = [
     "ID_PATTERN",
     "KINDS",
     "KINSHIP_INVERSE",
+    "MEDIA",
     "NODE_KINDS",
     "RELATIONS",
     "RELATION_TYPES",

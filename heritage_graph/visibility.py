@@ -14,6 +14,12 @@ A record is visible to a principal when all of these hold:
 A record's communities: a Community is its own; an element belongs to the
 communities that PRACTICE it; a person to the communities they are a MEMBER_OF.
 
+A record's **media** items follow the same rule, item by item, on a record the reader
+may see: an item is visible when the record would be at the stricter of its own and the
+item's sensitivity; and below curator only when the record's consent covers media (a
+consent ``granted`` for a ``scope`` that leaves out ``media`` does not). An item the reader
+may not see is absent, and nothing says that it was there.
+
 Anything that reaches a reader — a node, the totals of a listing, search hits,
 snippets and facets, the far end of a relation, a lineage or a path, a story,
 provenance, history, linked data — passes through this rule, and a hidden record
@@ -24,11 +30,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from . import schema
 from .auth import Principal
 from .errors import InvalidInput
 from .model import Node
+from .schema import MEDIA, SENSITIVITY
 from .store.base import BATCH, Store, chunks
 
 COMMUNITY_LINKS = {"in": ("PRACTICES",), "out": ("MEMBER_OF",)}
@@ -85,6 +93,13 @@ class Visibility:
             return bool(mine & set(self.scope))
         return False
 
+    def shows_media(self, node: Node, item: dict[str, Any], communities: Iterable[str] = ()) -> bool:
+        """Whether a media item of ``node``, a record this reader may see, is visible to them."""
+        if not self.staff and not media_consented(node):
+            return False
+        level = max(node.sensitivity, item.get("sensitivity") or "public", key=SENSITIVITY.index)
+        return level == node.sensitivity or self.allows(replace(node, sensitivity=level), communities)
+
     def params(self) -> dict[str, list[str]]:
         """The parameters of the store queries' visibility filter."""
         return {"statuses": list(self.statuses), "sensitivities": list(self.sensitivities),
@@ -105,6 +120,25 @@ def everyone(ids: Iterable[str]) -> set[str]:
 def is_public(node: Node) -> bool:
     """Whether anyone may see it: published, public, consent neither pending nor withheld."""
     return PUBLIC.allows(node)
+
+
+def media_consented(node: Node) -> bool:
+    """Whether the record's consent, if it has one, covers showing its media: not when it was granted
+    for a scope that leaves media out (consent to publish a record is not consent to show its images)."""
+    consent = node.properties.get("consent")
+    if not isinstance(consent, dict) or consent.get("status") != "granted":
+        return True
+    scope = consent.get("scope") or ()
+    return not scope or "media" in scope
+
+
+def media_of(node: Node) -> list[dict[str, Any]]:
+    return list(node.properties.get(MEDIA.name) or ())
+
+
+def public_media(node: Node) -> list[dict[str, Any]]:
+    """The media items of a record anyone may see (stories, linked data)."""
+    return [m for m in media_of(node) if PUBLIC.shows_media(node, m)]
 
 
 def communities_of(store: Store, ids: Sequence[str]) -> dict[str, set[str]]:
@@ -161,6 +195,15 @@ class Gate:
         if node.id not in self._known:
             self.judge([node])
         return self._known[node.id]
+
+    def media(self, node: Node) -> list[dict[str, Any]]:
+        """The media items of ``node`` (a record the reader may see) that the reader may see; the
+        record's communities are read only when an item's sensitivity needs them."""
+        items = media_of(node)
+        v = self.visibility
+        scoped = v.needs_communities and any(m.get("sensitivity") == "community" for m in items)
+        communities = self.communities(node.id) if scoped else ()
+        return [m for m in items if v.shows_media(node, m, communities)]
 
     def communities(self, node_id: str) -> set[str]:
         # Asked once per revision when a history is read: remembered for the request.

@@ -92,8 +92,9 @@ def test_every_kind_property_enumeration_and_relation_is_mapped() -> None:
     assert set(ld.KIND_CLASSES) == set(schema.KINDS)
     for kind in schema.NODE_KINDS:
         for p in kind.props:
-            for f in (p, *p.fields):
-                assert ld.PROP_TERMS[f.name] in ld.TERMS, f"{kind.name}.{f.name}"
+            assert ld.PROP_TERMS[p.name] in ld.TERMS, f"{kind.name}.{p.name}"
+            for f in p.fields:
+                assert ld.field_terms(p)[f.name] in ld.TERMS, f"{kind.name}.{p.name}.{f.name}"
     common = {p.name for p in schema.NODE_COMMON_PROPS}
     assert common <= set(ld.PROP_TERMS) | set(ld.SPECIAL_NODE_FIELDS)
     for rtype in schema.RELATION_TYPES:
@@ -102,10 +103,12 @@ def test_every_kind_property_enumeration_and_relation_is_mapped() -> None:
         for kind in rtype.from_kinds:
             assert ld.relation_term(rtype.name, kind) in ld.TERMS
     used = {t for t in ld.PROP_TERMS.values()} | set(ld.RELATION_PROP_TERMS.values())
+    used |= {t for terms in ld.FIELD_TERMS.values() for t in terms.values()}
     assert used <= set(ld.TERMS)
+    assert set(ld.MEDIA_CLASSES) == set(schema.MEDIA_KINDS)
     assert {"domain", "tradition-category", "place-level", "organization-type", "source-type", "unesco-list",
             "confidence", "sensitivity", "publication-status", "kinship", "relation-type", "consent-status",
-            "consent-scope"} == set(ld.schemes())
+            "consent-scope", "media-kind", "licence"} == set(ld.schemes())
 
 
 # -- one node over HTTP ----------------------------------------------------------------

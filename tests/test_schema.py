@@ -65,8 +65,10 @@ def test_struct_properties_become_object_types() -> None:
     sdl = str(build_schema())
     for k in schema.NODE_KINDS:
         for p in k.props:
-            if p.type is T.STRUCT:
+            if p.type in (T.STRUCT, T.STRUCT_LIST):
                 assert f"type {p.gql} {{" in sdl
+            if p.type is T.STRUCT_LIST:
+                assert re.search(rf"\n  {_camel(p.name)}: \[{p.gql}!\]!", sdl), (k.name, p.name)
 
 
 def test_docs_schema_md_is_current() -> None:

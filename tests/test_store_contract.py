@@ -27,7 +27,12 @@ RETABLO = Node(
 )
 QOY = Node("Tradition", "qoyllurit-i", "Qoyllur Rit'i",
            properties={"domains": ["social-practices", "performing-arts"], "category": "festival",
-                       "unesco": {"list": "representative", "year": 2011, "element_no": "00567"}},
+                       "unesco": {"list": "representative", "year": 2011, "element_no": "00567"},
+                       "media": [{"url": "https://iiif.example.org/iiif/3/qoy/full/max/0/default.jpg", "kind": "image",
+                                  "caption": {"es": "Ukukus en el glaciar", "qu": "Ukukukuna"},
+                                  "alt": {"es": "Danzantes sobre la nieve"}, "licence": "CC-BY-SA-4.0"},
+                                 {"url": "https://example.org/qoy.mp3", "kind": "audio", "media_type": "audio/mpeg",
+                                  "sensitivity": "restricted"}]},
            sources=("src-1",), confidence="high")
 ANA = Node("Practitioner", "ana", "Ana", properties={"birth_year": 1900, "roles": ["retablista"]}, sources=("src-1",))
 BETO = Node("Practitioner", "beto", "Beto", sources=("src-1",), sensitivity="community")

@@ -3,8 +3,10 @@
 Hypothesis builds random graphs with random sensitivity, status, consent and
 relations, and random readers (every role, with or without a community scope).
 For every read path the response may not mention a hidden record, and every
-total must equal what the reader can see. The rule is restated here as an
-oracle, independently of heritage_graph/visibility.py.
+total must equal what the reader can see. Traditions and stories carry media
+items of random sensitivities, and no read path may mention an item hidden from
+its reader either. The rule is restated here as an oracle, independently of
+heritage_graph/visibility.py.
 
 A second property gives the records a random past (earlier names, statuses,
 sensitivities and consents, relation notes, reasons), each state marked, and
@@ -37,10 +39,14 @@ from .conftest import Client
 SENSITIVITY = ("public", "community", "restricted")
 STATUS = ("draft", "in_review", "published", "retired")
 CONSENT = (None, "granted", "pending", "refused", "withdrawn", "not-required")
+# Consent granted for a scope without media covers the record but not its media.
+CONSENTS = (*({"status": c} if c else None for c in CONSENT), {"status": "granted", "scope": ["publication"]},
+            {"status": "granted", "scope": ["media", "publication"]})
+ITEM_SENSITIVITY = (None, *SENSITIVITY)
 COMMUNITIES = ("zqc0x", "zqc1x")
 KINDS = ("Tradition", "Practitioner", "Source", "Story", "Community")
 ROLES = ("anonymous", "researcher", "curator", "reviewer", "admin")
-ID = re.compile(r"zq[a-z0-9]+x")
+ID = re.compile(r"zq[a-z0-9]+x")  # record ids, and media items' URLs (zqm{record}n{item}x)
 PREFIX = {"Tradition": "t", "Practitioner": "r", "Source": "s", "Story": "y"}  # Places are zqp…, communities zqc…
 
 
@@ -67,11 +73,19 @@ def cases(draw: st.DrawFn) -> Case:
         node_id = f"zq{PREFIX[kind]}{i}x"
         props: dict = {}
         if kind in ("Tradition", "Practitioner"):
-            consent = draw(st.sampled_from(CONSENT))
+            consent = draw(st.sampled_from(CONSENTS))
             if consent:
-                props["consent"] = {"status": consent}
+                props["consent"] = consent
         if kind == "Story":
             props["titles"] = {"es": f"alpha historia {node_id}"}
+        if kind in ("Tradition", "Story"):
+            items = draw(st.lists(st.sampled_from(ITEM_SENSITIVITY), max_size=3))
+            media = [{"url": f"https://example.org/zqm{i}n{j}x.pdf", "kind": "document"} for j in range(len(items))]
+            for item, level in zip(media, items, strict=True):
+                if level:
+                    item["sensitivity"] = level
+            if media:
+                props["media"] = media
         cites = draw(st.lists(st.sampled_from(sources), max_size=2, unique=True)) if sources and kind != "Source" \
             else []
         nodes.append(Node(kind, node_id, f"alpha {kind.lower()} {node_id}", properties=props, sources=tuple(cites),
@@ -140,6 +154,32 @@ def _communities(case: Case) -> dict[str, set[str]]:
     return comms
 
 
+def media_oracle(case: Case) -> set[str]:
+    """The rule for media items, restated: the URL markers of the items this reader may see."""
+    comms = _communities(case)
+    visible = oracle(case)
+    seen = set()
+    for n in case.nodes:
+        if n.id not in visible:
+            continue
+        consent = n.properties.get("consent") or {}
+        covered = consent.get("status") != "granted" or not consent.get("scope") or "media" in consent["scope"]
+        for item in n.properties.get("media", []):
+            if case.role in ("anonymous", "researcher") and not covered:
+                continue
+            level = max(n.sensitivity, item.get("sensitivity", "public"), key=SENSITIVITY.index)
+            if case.role != "admin" and (level == "restricted" or (
+                    level == "community" and (case.community is None or case.community not in comms[n.id]))):
+                continue
+            seen.add(ID.search(item["url"]).group(0))  # type: ignore[union-attr]
+    return seen
+
+
+def markers(case: Case) -> set[str]:
+    return {ID.search(m["url"]).group(0) for n in case.nodes for m in n.properties.get("media", [])}  # type: ignore[union-attr]
+
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LadybugStore, Client, dict]]:
     store = LadybugStore(tmp_path_factory.mktemp("leaks") / "db").open()
@@ -161,8 +201,8 @@ LIST = "{{ {field}(first: 200) {{ totalCount edges {{ node {{ id }} }} }} }}"
 NODE = """query($id: ID!) { node(id: $id) { id name sources { id } relations { from to node { id } }
   ... on Practitioner { teachers { node { id } } students { node { id } } practices { node { id } }
                         memberOf { node { id } } }
-  ... on Tradition { communities { node { id } } practitioners { node { id } } }
-  ... on Story { features { node { id } } coverPlace { node { id } } } } }"""
+  ... on Tradition { communities { node { id } } practitioners { node { id } } media { url } }
+  ... on Story { features { node { id } } coverPlace { node { id } } media { url } } } }"""
 
 
 # HERITAGE_LEAK_EXAMPLES raises the count for a longer hunt (bench/ or by hand).
@@ -175,7 +215,7 @@ def test_no_read_path_mentions_a_hidden_record(world: tuple[LadybugStore, Client
     store.write(case.nodes, case.relations)
     visible = oracle(case)
     every = {n.id for n in case.nodes}
-    hidden = every - visible
+    hidden = (every - visible) | (markers(case) - media_oracle(case))
     headers = {}
     secret = secrets[(case.role, case.community)]
     if secret:
@@ -190,10 +230,14 @@ def test_no_read_path_mentions_a_hidden_record(world: tuple[LadybugStore, Client
             answers.append(body["data"])
         return body["data"]
 
-    # node and nodes: null exactly for the hidden
+    # node and nodes: null exactly for the hidden; each visible one with exactly the media its reader may see
+    shown_media = media_oracle(case)
     for n in case.nodes:
         got = ask(NODE, id=n.id)["node"]
         assert (got is not None) == (n.id in visible), (n.id, case.role, case.community)
+        if got is not None and n.kind in ("Tradition", "Story"):
+            want = [m["url"] for m in n.properties.get("media", []) if ID.search(m["url"]).group(0) in shown_media]  # type: ignore[union-attr]
+            assert [m["url"] for m in got["media"]] == want, (n.id, case.role, case.community)
     assert {x["id"] for x in ask("query($ids: [ID!]!) { nodes(ids: $ids) { id } }", ids=sorted(every))["nodes"]
             if x} == visible
 
@@ -260,9 +304,11 @@ def test_no_read_path_mentions_a_hidden_record(world: tuple[LadybugStore, Client
                                headers=headers).json()
             assert json.dumps(seen).replace(other.id, "ID") == json.dumps(none).replace("zqnothingx", "ID")
 
-    # stories: what anyone may see, whoever asks
-    ask('{ stories(first: 100) { totalCount edges { node { id ... on Story { features { node { id } } '
-        'coverPlace { node { id } } } } } } }')
+    # stories: what anyone may see, whoever asks (their media too)
+    public_case = Case(case.nodes, case.relations, "anonymous", None)
+    stories = ask('{ stories(first: 100) { totalCount edges { node { id ... on Story { features { node { id } } '
+                  'coverPlace { node { id } } media { url } } } } } }')
+    assert set(ID.findall(json.dumps(stories))) <= oracle(public_case) | media_oracle(public_case)
 
     # a write to a hidden record reads exactly like one to a record that does not exist (the
     # answer names the id the client sent, hidden or not, so it is compared, not searched)
@@ -279,11 +325,12 @@ def test_no_read_path_mentions_a_hidden_record(world: tuple[LadybugStore, Client
         assert not leaked, f"{case.role}/{case.community} saw {sorted(leaked)} in {json.dumps(answer)[:600]}"
 
     # linked data: the anonymous view
+    unpublished = (every - public) | (markers(case) - media_oracle(public_case))
     for n in case.nodes:
         r = client.get(f"/ld/{n.id}")
         assert (r.status_code == 200) == (n.id in public), n.id
         if r.status_code == 200:
-            assert not set(ID.findall(r.text)) & (every - public)
+            assert not set(ID.findall(r.text)) & unpublished
 
     # closing a hierarchy's cycle: refused, and the refusal says nothing of a route it cannot read
     # (last: a derivation that is not refused is added)
@@ -347,13 +394,13 @@ def pasts(draw: st.DrawFn, case: Case) -> Past:
             consent = draw(st.sampled_from(CONSENT))
             props = {**n.properties, "consent": {"status": consent}} if consent and n.kind in (
                 "Tradition", "Practitioner") else {k2: v for k2, v in n.properties.items() if k2 != "consent"}
-            state = replace(n, name=f"{n.name} zqm{n.id[2:-1]}n{k}x", properties=props,
+            state = replace(n, name=f"{n.name} zqh{n.id[2:-1]}n{k}x", properties=props,
                             status=draw(st.sampled_from(STATUS)), sensitivity=draw(st.sampled_from(SENSITIVITY)))
             events.append((draw(st.integers(1, 40)), "node", state))
         events.append((50, "node", n))  # the record as it is now comes last
     for i, r in enumerate(case.relations):
         if draw(st.booleans()):
-            events.append((draw(st.integers(1, 45)), "rel", replace(r, note=f"zqm{i}notex")))
+            events.append((draw(st.integers(1, 45)), "rel", replace(r, note=f"zqh{i}notex")))
             events.append((draw(st.integers(46, 55)), "rel", r))
     events.sort(key=lambda e: e[0])
     last: dict[str, Node | Relation] = {}
@@ -363,14 +410,14 @@ def pasts(draw: st.DrawFn, case: Case) -> Past:
         old = last.get(target)
         first = "create" if what == "node" else "add-relation"
         op = first if old is None else ("update" if what == "node" else "update-relation")
-        reason = f"zqm{len(revisions)}rx"
+        reason = f"zqh{len(revisions)}rx"
         rev = revision_for(record, old, op, "staff-ana", at, reason)  # type: ignore[arg-type]
         revisions.append(replace(rev, id=f"rev-{len(revisions):04d}"))
         marks[reason] = ("reason", revisions[-1])
         if isinstance(record, Node):
             timelines.setdefault(record.id, []).append((at, record))
             for mark in ID.findall(record.name):
-                if mark.startswith("zqm"):  # the marks of earlier states, not the ids in every name
+                if mark.startswith("zqh"):  # the marks of earlier states, not the ids in every name
                     marks[mark] = ("node", record)
         elif record.note:
             marks[record.note] = ("rel", (record, at))

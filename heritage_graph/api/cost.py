@@ -62,6 +62,7 @@ FANOUT: Mapping[str, int] = {
     "Relation": 10,  # one typed relation field (teachers, locatedIn, practices…)
     "LocalizedText": 4,  # names, summaries, titles in each language
     "Source": 10,
+    "Media": 10,  # a record's media (at most schema.MAX_OBJECT_ITEMS)
     "SourceSupport": 10,
     "LineageNode": 200,
     "Path.nodes": 21,  # at most maxDepth + 1

@@ -120,11 +120,11 @@ def _connection_types(kind: str) -> tuple[type, type]:
 CONNECTIONS = {k: _connection_types(k) for k in schema.KINDS}
 
 
-def _connection(kind: str, page: Page, ctx: Context, lang: str | None = None) -> Any:
+def _connection(kind: str, page: Page, ctx: Context, lang: str | None = None, public: bool = False) -> Any:
     edge_cls, conn_cls = CONNECTIONS[kind]
     for n in page.items:
         ctx.nodes.prime(n.id, n)
-    edges = [edge_cls(cursor=encode_cursor(n.id), node=wrap(n, lang=lang)) for n in page.items]
+    edges = [edge_cls(cursor=encode_cursor(n.id), node=wrap(n, lang=lang, public=public)) for n in page.items]
     return conn_cls(total_count=page.total, edges=edges,
                     page_info=PageInfo.of([e.cursor for e in edges], page.has_previous, page.has_next))
 
@@ -240,7 +240,7 @@ class _Root:
     @strawberry.field(description=(
         "Published, public stories for visitors, ordered by id; `region` keeps those whose cover place is in "
         "that place or inside it; `lang` sets the language of their text (falling back to Spanish, English, "
-        "any). Inside a story only public, published nodes appear."))
+        "any). Inside a story only public, published nodes and the media anyone may see appear."))
     async def stories(
         self,
         info: Info[Context, None],
@@ -258,7 +258,7 @@ class _Root:
         w = page_window(ctx, first, after, last, before)
         page = await ctx.call(catalog.list_page, ctx.store, "Story", flt, page=w, visibility=PUBLIC,
                               visible=public_gate(ctx).visible, region_field="region")
-        return _connection("Story", page, ctx, lang=lang or language)
+        return _connection("Story", page, ctx, lang=lang or language, public=True)
 
     @strawberry.field(description="A published, public story, or null.")
     async def story(self, info: Info[Context, None], id: strawberry.ID, language: OldLanguage = None,
@@ -266,7 +266,7 @@ class _Root:
         found = await info.context.nodes.load(str(id))
         if found is None or found.kind != "Story" or not is_public(found):
             return None
-        return wrap(found, lang=lang or language)
+        return wrap(found, lang=lang or language, public=True)
 
     @strawberry.field(description=(
         "Full-text search over names in every language, summaries, and recipes' and crafts' ingredients, "

@@ -9,17 +9,19 @@ wrap the stored record and resolve relations through the request's loaders.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Any, cast
 
 import strawberry
 from strawberry.types import Info
 
-from .. import schema
+from .. import media, schema
+from ..errors import InvalidInput
 from ..model import Node as NodeRecord
 from ..model import Relation as RelationRecord
 from ..schema import T
 from ..services.curation import open_rejection
-from ..visibility import is_public
+from ..visibility import is_public, public_media
 from .context import Context
 from .enums import ENUMS, Confidence, Direction, Kind, Kinship, PublicationStatus, RelationType, Sensitivity
 
@@ -60,8 +62,81 @@ def _enum(p: schema.Prop, value: Any) -> Any:
     return [cls(v) for v in value] if isinstance(value, list) else cls(value)
 
 
-# -- object types for STRUCT properties ---------------------------------------------
+# -- fields of properties ----------------------------------------------------------
+Values = Callable[[Any], dict[str, Any]]  # where a type's instance keeps its properties' stored values
+
+
+def _list_field(p: schema.Prop) -> str:
+    return f"{p.name}_translations" if p.type is T.TEXT_MAP and p.gql == p.name else p.name
+
+
+def _localized_field(p: schema.Prop, values: Values) -> Any:
+    def resolve(root: Any, info: Info[Context, None], lang: str | None = None) -> str | None:
+        return localized(values(root).get(p.name) or {}, lang or root.lang_hint or info.context.lang)
+
+    resolve.__annotations__ = {"root": Any, "info": Info[Context, None], "lang": str | None, "return": str | None}
+    return strawberry.field(resolver=resolve, description=LANG_DOC.format(what=p.doc.split(" by ")[0]))
+
+
+def _prop_fields(props: tuple[schema.Prop, ...], values: Values) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(annotations, fields) of properties, one field each; a text map whose `gql` names a field also gets
+    that field, its text in one language (`title(lang:)`), and is listed as `{name}Translations` when the
+    two names are the same."""
+    ann: dict[str, Any] = {}
+    ns: dict[str, Any] = {}
+    for p in props:
+        if p.type is T.TEXT_MAP and p.gql:
+            ns[p.gql] = _localized_field(p, values)
+        ann[_list_field(p)] = _gql_type(p) | None
+        ns[_list_field(p)] = strawberry.field(default=None, description=p.doc)
+    return ann, ns
+
+
+# -- object types for STRUCT and STRUCT_LIST properties ---------------------------------
 STRUCTS: dict[str, type] = {}
+
+
+class _MediaMethods:
+    @strawberry.field(description="For an IIIF Image API URL, the image service's base URI, {scheme}://{server}"
+                                  "{/prefix}/{identifier}: {iiifBase}/info.json describes the image, and "
+                                  "{iiifBase}/{region}/{size}/{rotation}/{quality}.{format} gives any part or "
+                                  "size of it. Null for other URLs.")
+    def iiif_base(self) -> str | None:
+        found = media.iiif_of(self.raw["url"])  # type: ignore[attr-defined]
+        return found.base if found else None
+
+    @strawberry.field(description="For an image, a URL of it `width` pixels wide (1 to 2000, default 400): made "
+                                  "with the IIIF Image API for an IIIF image, else the image's own URL, for the "
+                                  "client to scale. Null for audio, video and documents.")
+    def thumbnail(self, width: int = media.THUMBNAIL_WIDTH) -> str | None:
+        if not 1 <= width <= MAX_THUMBNAIL:
+            raise InvalidInput(f"width: {width} is out of range; allowed: 1 to {MAX_THUMBNAIL}", field="width")
+        raw: dict[str, Any] = self.raw  # type: ignore[attr-defined]
+        if raw.get("kind") != "image":
+            return None
+        found = media.iiif_of(raw["url"])
+        return found.thumbnail(width) if found else str(raw["url"])
+
+
+MAX_THUMBNAIL = 2000
+# Fields of an object type computed from its values, by type name.
+STRUCT_METHODS: dict[str, type] = {"Media": _MediaMethods}
+
+
+def _raw(root: Any) -> dict[str, Any]:
+    return root.raw or {}
+
+
+def _struct_type(p: schema.Prop) -> type:
+    assert p.gql is not None
+    if p.gql not in STRUCTS:
+        ann, ns = _prop_fields(p.fields, _raw)
+        ann |= {"raw": strawberry.Private[dict[str, Any] | None], "lang_hint": strawberry.Private[str | None]}
+        methods = {k: v for k, v in vars(STRUCT_METHODS.get(p.gql, object)).items() if not k.startswith("__")}
+        cls = type(p.gql, (), {"__annotations__": ann, "__module__": __name__, **ns, "raw": None,
+                               "lang_hint": None, **methods})
+        STRUCTS[p.gql] = strawberry.type(cls, description=p.doc)
+    return STRUCTS[p.gql]
 
 
 def _gql_type(p: schema.Prop) -> Any:
@@ -69,15 +144,17 @@ def _gql_type(p: schema.Prop) -> Any:
         e = ENUMS[p.gql]
         return list[e] if p.type is T.STRING_LIST else e  # type: ignore[valid-type]
     if p.type is T.STRUCT:
-        assert p.gql is not None
-        if p.gql not in STRUCTS:
-            ann = {f.name: _gql_type(f) | None for f in p.fields}
-            cls = type(p.gql, (), {"__annotations__": ann, "__module__": __name__,
-                                   **{f.name: strawberry.field(default=None, description=f.doc) for f in p.fields}})
-            STRUCTS[p.gql] = strawberry.type(cls, description=p.doc)
-        return STRUCTS[p.gql]
+        return _struct_type(p)
+    if p.type is T.STRUCT_LIST:
+        return list[_struct_type(p)]  # type: ignore[misc]
     return {T.STRING: str, T.INT: int, T.FLOAT: float, T.STRING_LIST: list[str],
             T.TEXT_MAP: list[LocalizedText]}[p.type]
+
+
+def _object(p: schema.Prop, value: dict[str, Any], lang: str | None = None) -> Any:
+    assert p.gql is not None
+    return STRUCTS[p.gql](raw=value, lang_hint=lang,
+                          **{_list_field(f): _value(f, value.get(f.name)) for f in p.fields})
 
 
 def _value(p: schema.Prop, value: Any) -> Any:
@@ -86,8 +163,9 @@ def _value(p: schema.Prop, value: Any) -> Any:
     if p.allowed and p.gql:
         return _enum(p, value)
     if p.type is T.STRUCT:
-        assert p.gql is not None
-        return STRUCTS[p.gql](**{f.name: _value(f, value.get(f.name)) for f in p.fields})
+        return _object(p, value)
+    if p.type is T.STRUCT_LIST:
+        return [_object(p, v) for v in value]
     if p.type is T.TEXT_MAP:
         return _texts(value)
     return value
@@ -110,6 +188,8 @@ class Node:
     record: strawberry.Private[NodeRecord]
     # The language a parent field asked for (e.g. stories(language:)), if any.
     lang_hint: strawberry.Private[str | None] = None
+    # Reached through stories or story: shows what anyone may see, whoever asks.
+    public_view: strawberry.Private[bool] = False
 
     @strawberry.field(description="The display name; with `lang` (or an Accept-Language header), the name in "
                       "that language, falling back to Spanish, then English, then any, then the display name.")
@@ -287,12 +367,29 @@ def _relation_field(rel: schema.RelationType, direction: str | None, public_only
     return strawberry.field(resolver=resolve, description=f"{rel.name} relations {where} this node: {rel.doc}")
 
 
-def _localized_field(p: schema.Prop) -> Any:
-    def resolve(root: Any, info: Info[Context, None], lang: str | None = None) -> str | None:
-        return localized(root.record.properties.get(p.name) or {}, root._lang(info, lang))
+def _media_field(p: schema.Prop) -> Any:
+    """The media the reader may see: item by item, by the reader's visibility (visibility.py), or what anyone
+    may see on a story read through stories and story."""
+    media_type = _struct_type(p)
 
-    resolve.__annotations__ = {"root": Any, "info": Info[Context, None], "lang": str | None, "return": str | None}
-    return strawberry.field(resolver=resolve, description=LANG_DOC.format(what=p.doc.split(" by ")[0]))
+    async def resolve(root: Any, info: Info[Context, None]) -> list[media_type]:  # type: ignore[valid-type]
+        rec: NodeRecord = root.record
+        if not rec.properties.get(p.name):
+            return []
+        ctx = info.context
+        shown = public_media(rec) if root.public_view else await ctx.read(1, ctx.gate.media, rec)
+        return [_object(p, m, root.lang_hint) for m in shown]
+
+    resolve.__annotations__ = {"root": Any, "info": Info[Context, None], "return": list[media_type]}  # type: ignore[valid-type]
+    return strawberry.field(resolver=resolve, description=p.doc)
+
+
+def _props_of(root: Any) -> dict[str, Any]:
+    return root.record.properties  # type: ignore[no-any-return]
+
+
+# Properties resolved for each reader, rather than set when a record is wrapped.
+PER_READER = (schema.MEDIA.name,)
 
 
 async def _public_ends(info: Info[Context, None], recs: list[RelationRecord], viewer: str) -> list[RelationRecord]:
@@ -303,16 +400,11 @@ async def _public_ends(info: Info[Context, None], recs: list[RelationRecord], vi
 
 
 def _kind_type(kind: schema.NodeKind) -> type:
-    ann: dict[str, Any] = {}
-    ns: dict[str, Any] = {"__module__": __name__}
+    ann, ns = _prop_fields(tuple(p for p in kind.props if p.name not in PER_READER), _props_of)
+    ns["__module__"] = __name__
     for p in kind.props:
-        list_name = p.name
-        if p.type is T.TEXT_MAP and p.gql:
-            ns[p.gql] = _localized_field(p)
-            if list_name == p.gql:
-                list_name = f"{p.name}_translations"
-        ann[list_name] = _gql_type(p) | None
-        ns[list_name] = strawberry.field(default=None, description=p.doc)
+        if p.name in PER_READER:
+            ns[p.name] = _media_field(p)
     for rel in schema.RELATION_TYPES:
         can_from, can_to = kind.name in rel.from_kinds, kind.name in rel.to_kinds
         # A story is read by anyone: it shows only public, published nodes.
@@ -335,19 +427,16 @@ KIND_TYPES: dict[str, type] = {k.name: _kind_type(k) for k in schema.NODE_KINDS}
 SourceNode = KIND_TYPES["Source"]
 
 
-def _list_field(p: schema.Prop) -> str:
-    return f"{p.name}_translations" if p.type is T.TEXT_MAP and p.gql == p.name else p.name
-
-
-def wrap(rec: NodeRecord | None, lang: str | None = None) -> Node | None:
+def wrap(rec: NodeRecord | None, lang: str | None = None, public: bool = False) -> Node | None:
+    """The record as its GraphQL type; ``public``: read through stories, it shows what anyone may see."""
     if rec is None:
         return None
     kind = schema.KINDS[rec.kind]
-    props = {_list_field(p): _value(p, rec.properties.get(p.name)) for p in kind.props}
+    props = {_list_field(p): _value(p, rec.properties.get(p.name)) for p in kind.props if p.name not in PER_READER}
     return KIND_TYPES[rec.kind](  # type: ignore[no-any-return]
         id=strawberry.ID(rec.id), kind=Kind(rec.kind), names=_texts(rec.names),
         summaries=_texts(rec.summary), confidence=_enum_or_none("Confidence", rec.confidence),
         sensitivity=Sensitivity(rec.sensitivity), status=PublicationStatus(rec.status), version=rec.version,
         recorded_by=rec.recorded_by, recorded_at=rec.recorded_at, updated_at=rec.updated_at, record=rec,
-        lang_hint=lang, **props,
+        lang_hint=lang, public_view=public, **props,
     )

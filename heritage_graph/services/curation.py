@@ -13,7 +13,9 @@ The review workflow, and who may do what:
   as it is until a reviewer approves the change;
 - reviewers (and admins) also approve, reject, retire and restore, and may edit any record;
 - only admins create or edit ``restricted`` records; ``community`` records need a
-  token scoped to one of the record's communities (or an admin).
+  token scoped to one of the record's communities (or an admin); the same holds for
+  media items of those sensitivities, and media items a token may not see stay as they
+  were when it edits a record's media.
 
 Every change names the version it was based on; a stale version is refused with
 a Conflict carrying the current version (optimistic concurrency, checked under the
@@ -35,7 +37,7 @@ from ..interchange import node_to_json, parse_record, relation_to_json
 from ..model import Changes, Node, Relation, Revision, node_key, proposal_target, relation_key
 from ..schema import DEFAULT_LIMITS, NO_LIMITS, FieldLimits
 from ..store.base import Store
-from ..visibility import Gate, Visibility
+from ..visibility import Gate, Visibility, media_of
 from .cycles import closed_cycles
 from .proposals import CLOSING, PROPOSE, STATES, Proposal, closing_revision, gather
 from .proposals import OPS as PROPOSAL_OPS
@@ -108,14 +110,22 @@ class Curation:
             return self.gate.nodes[node_id]
         raise NotFound(f"no record with id {node_id!r}")
 
-    def _may_hold(self, node: Node) -> None:
-        """Refuse a record the principal could not read back (consent changes excepted: hiding is their point)."""
+    def _may_hold(self, node: Node, old: Node | None = None) -> None:
+        """Refuse a record the principal could not read back (consent changes excepted: hiding is their point),
+        or a media item it adds that it could not read back."""
         if node.sensitivity == "restricted" and self.principal.role != "admin":
             raise Forbidden("only an admin may create or edit restricted records")
-        if not self.gate.visibility.allows(node, self.gate.communities(node.id)):
+        communities = self.gate.communities(node.id)
+        if not self.gate.visibility.allows(node, communities):
             raise Forbidden(f"the record would be hidden from this token ({node.sensitivity}, consent "
                             f"{node.consent_status or 'none'}): set `community` records through a token "
                             "scoped to one of the record's communities, or ask an admin")
+        kept = media_of(old) if old is not None else []
+        for i, item in enumerate(media_of(node)):
+            if item not in kept and not self.gate.visibility.shows_media(node, item, communities):
+                raise Forbidden(f"properties.media[{i}]: the media item would be hidden from this token "
+                                f"({item.get('sensitivity')}): only an admin may add restricted media, and "
+                                "`community` media need a token scoped to one of the record's communities")
 
     def _may_edit(self, node: Node) -> bool:
         """Whether the edit becomes a proposal (a curator's, of a published record); refused when the
@@ -220,8 +230,21 @@ class Curation:
                     props.pop(k, None)
                 else:
                     props[k] = v
-            data["properties"] = props
+            if "media" in (patch["properties"] or {}):
+                props["media"] = self._checked_media(old, patch["properties"]["media"])
+            data["properties"] = {k: v for k, v in props.items() if v is not None}
         return self._replace_node(old, data, "update", reason, propose=proposing)
+
+    def _checked_media(self, old: Node, wanted: Any) -> Any:
+        """A reader edits the media it sees: those it may not see stay, after the ones it gives (which
+        keep their places, so that problems name them as given)."""
+        shown = self.gate.media(old)
+        hidden = [m for m in media_of(old) if m not in shown]
+        if not hidden:
+            return wanted
+        if not isinstance(wanted, list):
+            return hidden if wanted is None else wanted  # a wrong type is refused as given
+        return [*wanted, *(m for m in hidden if m not in wanted)]
 
     def _replace_node(self, old: Node, data: dict[str, Any], op: str, reason: str | None,
                       propose: bool = False) -> Done:
@@ -229,7 +252,7 @@ class Curation:
         if record is None or not isinstance(record, Node):
             raise Rejected(_problems(errors))
         if op != "consent":
-            self._may_hold(record)
+            self._may_hold(record, old)
         problems = self._sources_ok(tuple(s for s in record.sources if s not in old.sources), "sources")
         if problems:
             raise Rejected(problems)

@@ -36,14 +36,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .. import schema
+from .. import media, schema
 from ..api.response_cache import NO_STORE, CachedResponse, RawResponse, etag_of, public_cache_control
 from ..errors import NotFound, StoreError
 from ..model import Node, Relation
 from ..schema import Prop, T
 from ..settings import Settings
 from ..store.base import Store
-from ..visibility import is_public
+from ..visibility import is_public, public_media
 from .exporter import EXPORT_KINDS, PAGE
 
 Json = dict[str, Any]
@@ -154,6 +154,17 @@ TERMS: dict[str, tuple[str, str | None]] = {
     "consent": ("hg:consent", "@id"),
     "consentGivenBy": ("hg:consentGivenBy", None),
     "consentScope": ("hg:consentScope", "@id"),
+    # media
+    "associatedMedia": ("schema:associatedMedia", "@id"),
+    "contentUrl": ("schema:contentUrl", "xsd:anyURI"),
+    "encodingFormat": ("schema:encodingFormat", None),
+    "caption": ("schema:caption", "@language"),
+    "altText": ("hg:altText", "@language"),
+    "creditText": ("schema:creditText", None),
+    "license": ("schema:license", "@id"),
+    "position": ("schema:position", "xsd:integer"),
+    "iiifService": ("hg:iiifImageService", "@id"),
+    "sameAs": ("schema:sameAs", "@id"),
 }
 
 # Node properties (common, per kind, and fields of objects) -> term.
@@ -195,6 +206,27 @@ PROP_TERMS: dict[str, str] = {
     "given_by": "consentGivenBy",
     "scope": "consentScope",
     "note": "note",
+    "media": "associatedMedia",
+}
+# The fields of a media item -> term.
+MEDIA_TERMS: dict[str, str] = {
+    "url": "contentUrl",
+    "kind": "hasType",
+    "media_type": "encodingFormat",
+    "caption": "caption",
+    "alt": "altText",
+    "credit": "creditText",
+    "licence": "license",
+    "sensitivity": "sensitivity",
+}
+# Object properties whose fields have terms of their own (the others' are in PROP_TERMS).
+FIELD_TERMS: dict[str, dict[str, str]] = {"media": MEDIA_TERMS}
+# The class of a media item, by its kind (schema.org's: the vocabulary media are published in).
+MEDIA_CLASSES: dict[str, str] = {
+    "image": "schema:ImageObject",
+    "audio": "schema:AudioObject",
+    "video": "schema:VideoObject",
+    "document": "schema:MediaObject",
 }
 # Node fields written by the code below rather than through PROP_TERMS.
 # (`version` is the store's concurrency counter, not a statement about heritage: not published.)
@@ -238,8 +270,9 @@ RELATION_TERMS: dict[str, str | dict[str, str]] = {
     "COVER_PLACE": "coverPlace",
     "DOCUMENTED_BY": "documentedIn",
 }
-# Enumerations typed as classes rather than as E55 Type individuals.
-NOT_A_SCHEME = ("kind",)
+# Enumerations (by GraphQL name) that are no E55 Type scheme: node kinds are classes, media types are the
+# IANA names of formats, given as text.
+NOT_A_SCHEME = ("Kind", "MediaType")
 RELATION_TYPE_SCHEME = "relation-type"
 
 
@@ -250,6 +283,11 @@ def relation_term(rel: str, from_kind: str) -> str:
 
 def term_iri(term: str) -> str:
     return TERMS[term][0]
+
+
+def field_terms(p: Prop) -> dict[str, str]:
+    """The terms of an object property's fields."""
+    return FIELD_TERMS.get(p.name, PROP_TERMS)
 
 
 # -- IRIs ----------------------------------------------------------------------
@@ -302,7 +340,7 @@ def render_context_file(base: str = DEFAULT_BASE) -> str:
 
 def _enumerated(props: Iterable[Prop]) -> Iterator[Prop]:
     for p in props:
-        if p.allowed and p.name not in NOT_A_SCHEME:
+        if p.allowed and p.gql not in NOT_A_SCHEME:
             yield p
         yield from _enumerated(p.fields)
 
@@ -343,8 +381,13 @@ def vocabulary_objects() -> list[Json]:
             if value_doc:
                 obj["summary"] = {"en": value_doc}
             obj["broader"] = f"hg:{slug}"
+            if slug == LICENCE_SCHEME and schema.LICENCE_URLS.get(value):
+                obj["sameAs"] = schema.LICENCE_URLS[value]
             out.append(obj)
     return out
+
+
+LICENCE_SCHEME = "licence"
 
 
 # -- values ----------------------------------------------------------------------
@@ -381,8 +424,10 @@ def _put(obj: Json, term: str, value: Any) -> None:
 
 
 def _value(p: Prop, value: Any, owner: str, terms: dict[str, str]) -> Any:
-    if p.allowed:
+    if p.allowed and p.gql not in NOT_A_SCHEME:
         slug = scheme_slug(p.gql or "")
+        if slug == LICENCE_SCHEME and schema.LICENCE_URLS.get(value):
+            return schema.LICENCE_URLS[value]  # a licence is linked where it is published
         return [type_iri(slug, v) for v in value] if p.is_list else type_iri(slug, value)
     if p.type is T.FLOAT:
         return _decimal(value)
@@ -396,9 +441,25 @@ def _value(p: Prop, value: Any, owner: str, terms: dict[str, str]) -> Any:
             if value.get(f.name) is not None:
                 _put(inner, terms[f.name], _value(f, value[f.name], owner, terms))
         return inner
+    if p.type is T.STRUCT_LIST:
+        return [_media_object(p, item, owner, n) for n, item in enumerate(value, 1)]
     if p.name == "date":
         return _date(value)
     return value
+
+
+def _media_object(p: Prop, item: Json, owner: str, position: int) -> Json:
+    """One media item: a schema.org media object of its kind, numbered by its position among those shown."""
+    iri = f"{owner}#{p.name}-{position}"
+    terms = field_terms(p)
+    obj: Json = {"@id": iri, "@type": MEDIA_CLASSES[item["kind"]], "position": position}
+    for f in p.fields:
+        if item.get(f.name) is not None:
+            _put(obj, terms[f.name], _value(f, item[f.name], iri, terms))
+    found = media.iiif_of(item["url"])
+    if found is not None:
+        obj["iiifService"] = found.base
+    return obj
 
 
 def _provenance(obj: Json, record: Node | Relation) -> None:
@@ -434,8 +495,10 @@ def node_object(node: Node, shown: Callable[[str], bool] = _everyone) -> Json:
     _put(obj, "names", dict(sorted(node.names.items())))
     _put(obj, "summary", dict(sorted(node.summary.items())))
     for p in kind.props:
-        if node.properties.get(p.name) is not None:
-            _put(obj, PROP_TERMS[p.name], _value(p, node.properties[p.name], iri, PROP_TERMS))
+        # Linked data is the anonymous view: only the media items anyone may see.
+        value = public_media(node) if p is schema.MEDIA else node.properties.get(p.name)
+        if value:
+            _put(obj, PROP_TERMS[p.name], _value(p, value, iri, PROP_TERMS))
     common = {p.name: p for p in schema.NODE_COMMON_PROPS}
     for field in ("confidence", "sensitivity", "status"):
         value = getattr(node, field)
@@ -671,7 +734,7 @@ def _field_rows() -> list[tuple[str, list[str], tuple[str, ...], str]]:
         for p in kind.props:
             prop(p, kind.name, PROP_TERMS)
             for f in p.fields:
-                prop(f, f"`{p.name}`", PROP_TERMS)
+                prop(f, f"`{p.name}`", field_terms(p))
     for rtype in schema.RELATION_TYPES:
         for p in rtype.props:
             prop(p, rtype.name, RELATION_PROP_TERMS)
@@ -686,10 +749,19 @@ def _field_rows() -> list[tuple[str, list[str], tuple[str, ...], str]]:
 
 def _describe(term: str, p: Prop) -> str:
     how = TERMS[term][1]
-    if p.allowed:
-        return f"IRI of a `crm:E55_Type`: `hg:{scheme_slug(p.gql or '')}/{{value}}`"
+    slug = scheme_slug(p.gql or "")
+    if p.allowed and slug == LICENCE_SCHEME:
+        return (f"IRI of the licence's page (creativecommons.org) where it has one, else of a `crm:E55_Type`: "
+                f"`hg:{slug}/{{value}}`")
+    if p.allowed and p.gql not in NOT_A_SCHEME:
+        return f"IRI of a `crm:E55_Type`: `hg:{slug}/{{value}}`"
     if p.type is T.STRUCT:
         return f"node `hg:{p.gql}`, IRI `{{node}}#{p.name}`"
+    if p.type is T.STRUCT_LIST:
+        classes = ", ".join(f"`{c}`" for c in dict.fromkeys(MEDIA_CLASSES.values()))
+        return (f"a node per item anyone may see ({classes}, by its kind), IRI `{{node}}#{p.name}-{{n}}`, with its "
+                "`position` n (`schema:position`, from 1 among the items shown) and, for an IIIF URL, `iiifService` "
+                "(`hg:iiifImageService`), the IRI of the image service")
     if p.name == "date":
         return "`xsd:gYear`, `xsd:gYearMonth` or `xsd:date` by its form, else text"
     if how == "@language":

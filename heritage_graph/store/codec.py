@@ -1,8 +1,9 @@
 """Translation between records and the flat rows both stores keep.
 
-Lists of strings are stored natively; text maps (names, summary) and objects
-(unesco, declaration) are stored as compact JSON strings, because Neo4j
-properties cannot hold maps and one representation keeps the adapters alike.
+Lists of strings are stored natively; text maps (names, summary), objects
+(unesco, declaration) and lists of objects (media) are stored as compact JSON
+strings, because Neo4j properties cannot hold maps and one representation keeps
+the adapters alike.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ..history import materialized
 from ..model import PROPOSAL_MARK, Node, Relation, Revision
 from ..schema import T
 
-_JSON_TYPES = (T.TEXT_MAP, T.STRUCT)
+_JSON_TYPES = (T.TEXT_MAP, T.STRUCT, T.STRUCT_LIST)
 # Node columns held in the record's own fields rather than in `properties`.
 _NODE_FIELDS = frozenset(p.name for p in (*schema.NODE_COMMON_PROPS, *schema.DERIVED_NODE_COLUMNS))
 

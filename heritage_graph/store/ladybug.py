@@ -48,6 +48,7 @@ _TYPES = {
     T.STRING_LIST: "STRING[]",
     T.TEXT_MAP: "STRING",
     T.STRUCT: "STRING",
+    T.STRUCT_LIST: "STRING",
 }
 
 
