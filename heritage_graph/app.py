@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from .api import admin
+from .api import admin, graph_export
 from .api.http import HeritageGraphQL, graphiql_assets
 from .api.schema import build_schema
 from .ops.cors import cors_middleware
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             graphiql_assets(),
             *linked_data.routes(),
+            *graph_export.routes(),  # GET /export/lineage/{id}.{format}, /export/path.{format}
             *admin.routes(),  # POST /admin/backup
         ],
         middleware=[Middleware(OpsMiddleware, metrics=metrics, graphql_route=GRAPHQL_PATH),

@@ -11,7 +11,7 @@ import strawberry
 from strawberry.types import Info
 
 from .. import history, schema
-from ..errors import InvalidInput, NotFound
+from ..errors import InvalidInput
 from ..model import Page
 from ..services import catalog, discovery, graph, paging
 from ..services.paging import Window
@@ -349,7 +349,7 @@ class _Root:
         id: strawberry.ID,
         direction: LineageDirection = LineageDirection.ANCESTORS,
         relation: LineageRelation = LineageRelation.LEARNED_FROM,
-        max_depth: int = 10,
+        max_depth: int = graph.LINEAGE_DEPTH,
     ) -> Lineage | None:
         ctx = info.context
         depth = graph.check_depth(max_depth, ctx.settings.max_depth)
@@ -378,7 +378,7 @@ class _Root:
         info: Info[Context, None],
         from_: Annotated[strawberry.ID, strawberry.argument(name="from")],
         to: strawberry.ID,
-        max_depth: int = 6,
+        max_depth: int = graph.PATH_DEPTH,
         relation_types: list[RelationType] | None = None,  # type: ignore[valid-type]
     ) -> Path | None:
         ctx = info.context
@@ -450,12 +450,7 @@ def _counts(counter: Any) -> list[tuple[str, int]]:
 
 
 async def _known(ctx: Context, **ids: str) -> None:
-    """NOT_FOUND naming the argument whose record does not exist or may not be read: the two read the
-    same, so an error never tells that a hidden record exists."""
-    shown = await ctx.call(ctx.gate.visible, list(ids.values()))
-    for argument, node_id in ids.items():
-        if node_id not in shown:
-            raise NotFound(f"{argument}: no record has the id {node_id!r}", field=argument)
+    await ctx.call(graph.require_visible, ctx.gate.visible, ids)
 
 
 def _query_type() -> type:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .. import schema
-from ..errors import InvalidInput
+from ..errors import InvalidInput, NotFound
 from ..model import Node, Relation
 from ..store.base import Store
 from ..visibility import Visible, everyone
@@ -22,6 +22,9 @@ LINEAGE_RELATIONS = ("LEARNED_FROM", "DERIVED_FROM")
 # Provenance and editorial links are not heritage connections: a path runs
 # through them only when asked to.
 PATH_DEFAULT_EXCLUDED = ("DOCUMENTED_BY", "FEATURES", "COVER_PLACE")
+# The maxDepth of a lineage and of a path when none is given (GraphQL and the /export routes alike).
+LINEAGE_DEPTH = 10
+PATH_DEPTH = 6
 # Reads nodes by id: the store's get_nodes, or a reader's Gate, which has already read the nodes
 # it judged visible and so saves reading them twice.
 Fetch = Callable[[Sequence[str]], list[Node]]
@@ -49,6 +52,19 @@ def check_depth(value: int, cap: int, name: str = "maxDepth") -> int:
     if value < 1 or value > cap:
         raise InvalidInput(f"{name} must be between 1 and {cap}, got {value}", field=name)
     return value
+
+
+def require_visible(visible: Visible, ids: dict[str, str]) -> None:
+    """NOT_FOUND naming the argument whose record does not exist or may not be read: the two read the
+    same, so an error never tells that a hidden record exists. ``ids``: argument name -> id."""
+    shown = visible(list(ids.values()))
+    for argument, node_id in ids.items():
+        if node_id not in shown:
+            raise not_found(argument, node_id)
+
+
+def not_found(argument: str, node_id: str) -> NotFound:
+    return NotFound(f"{argument}: no record has the id {node_id!r}", field=argument)
 
 
 def lineage(store: Store, node_id: str, *, ancestors: bool, relation: str, max_depth: int,
