@@ -130,6 +130,10 @@ def check_value(p: Prop, value: Any, path: str, errors: list[str]) -> Any:
                 checked = check_value(f, v, f"{path}.{key}", errors)
                 if checked is not None:
                     out[key] = checked
+        for f in p.fields:
+            if f.required and value.get(f.name) is None:
+                errors.append(f"{path}.{f.name}: required" + (f"; allowed values: {', '.join(f.allowed)}"
+                                                              if f.allowed else ""))
         return {f.name: out[f.name] for f in p.fields if f.name in out} or None
     if p.type is T.TEXT_MAP:
         if not isinstance(value, dict):

@@ -21,6 +21,7 @@ from ..schema import T
 from ..visibility import is_public
 from .context import Context
 from .enums import ENUMS, Confidence, Direction, Kind, Kinship, PublicationStatus, RelationType, Sensitivity
+from .vocabulary import attr_name, field_type
 
 
 @strawberry.type(description="A text in one language.")
@@ -64,19 +65,17 @@ STRUCTS: dict[str, type] = {}
 
 
 def _gql_type(p: schema.Prop) -> Any:
-    if p.allowed and p.gql:
-        e = ENUMS[p.gql]
-        return list[e] if p.type is T.STRING_LIST else e  # type: ignore[valid-type]
-    if p.type is T.STRUCT:
-        assert p.gql is not None
-        if p.gql not in STRUCTS:
-            ann = {f.name: _gql_type(f) | None for f in p.fields}
-            cls = type(p.gql, (), {"__annotations__": ann, "__module__": __name__,
-                                   **{f.name: strawberry.field(default=None, description=f.doc) for f in p.fields}})
-            STRUCTS[p.gql] = strawberry.type(cls, description=p.doc)
-        return STRUCTS[p.gql]
-    return {T.STRING: str, T.INT: int, T.FLOAT: float, T.STRING_LIST: list[str],
-            T.TEXT_MAP: list[LocalizedText]}[p.type]
+    return field_type(p, _struct_type, LocalizedText)
+
+
+def _struct_type(p: schema.Prop) -> type:
+    assert p.gql is not None
+    if p.gql not in STRUCTS:
+        ann = {attr_name(f): _gql_type(f) | None for f in p.fields}
+        cls = type(p.gql, (), {"__annotations__": ann, "__module__": __name__,
+                               **{attr_name(f): strawberry.field(default=None, description=f.doc) for f in p.fields}})
+        STRUCTS[p.gql] = strawberry.type(cls, description=p.doc)
+    return STRUCTS[p.gql]
 
 
 def _value(p: schema.Prop, value: Any) -> Any:
@@ -86,7 +85,7 @@ def _value(p: schema.Prop, value: Any) -> Any:
         return _enum(p, value)
     if p.type is T.STRUCT:
         assert p.gql is not None
-        return STRUCTS[p.gql](**{f.name: _value(f, value.get(f.name)) for f in p.fields})
+        return STRUCTS[p.gql](**{attr_name(f): _value(f, value.get(f.name)) for f in p.fields})
     if p.type is T.TEXT_MAP:
         return _texts(value)
     return value
@@ -198,8 +197,8 @@ def _relation_class() -> type:
         "direction": strawberry.field(description="OUT when it leaves the node that listed it, IN when it arrives."),
     }
     for name, p in _REL_PROPS.items():
-        ann[name] = _gql_type(p) | None
-        ns[name] = strawberry.field(default=None, description=f"{p.doc} (only on {_owners(name)})")
+        ann[attr_name(p)] = _gql_type(p) | None
+        ns[attr_name(p)] = strawberry.field(default=None, description=f"{p.doc} (only on {_owners(name)})")
     methods = {k: v for k, v in _RelationMethods.__dict__.items() if not k.startswith("__")}
     cls = type("Relation", (), {"__annotations__": ann, "__module__": __name__, **ns, **methods})
     return strawberry.type(cls, description="A typed, sourced relation between two nodes.")
@@ -215,7 +214,7 @@ class _RelationMethods:
         direction = None
         if viewer is not None:
             direction = Direction.OUT if rec.from_id == viewer else Direction.IN
-        props = {name: _value(p, rec.properties.get(name)) for name, p in _REL_PROPS.items()}
+        props = {attr_name(p): _value(p, rec.properties.get(name)) for name, p in _REL_PROPS.items()}
         return Relation(  # type: ignore[call-arg]
             type=RelationType(rec.rel), from_id=strawberry.ID(rec.from_id), to_id=strawberry.ID(rec.to_id),
             direction=direction, confidence=_enum_or_none("Confidence", rec.confidence), note=rec.note,
@@ -298,11 +297,9 @@ def _kind_type(kind: schema.NodeKind) -> type:
     ann: dict[str, Any] = {}
     ns: dict[str, Any] = {"__module__": __name__}
     for p in kind.props:
-        list_name = p.name
+        list_name = attr_name(p)
         if p.type is T.TEXT_MAP and p.gql:
             ns[p.gql] = _localized_field(p)
-            if list_name == p.gql:
-                list_name = f"{p.name}_translations"
         ann[list_name] = _gql_type(p) | None
         ns[list_name] = strawberry.field(default=None, description=p.doc)
     for rel in schema.RELATION_TYPES:
@@ -327,15 +324,11 @@ KIND_TYPES: dict[str, type] = {k.name: _kind_type(k) for k in schema.NODE_KINDS}
 SourceNode = KIND_TYPES["Source"]
 
 
-def _list_field(p: schema.Prop) -> str:
-    return f"{p.name}_translations" if p.type is T.TEXT_MAP and p.gql == p.name else p.name
-
-
 def wrap(rec: NodeRecord | None, lang: str | None = None) -> Node | None:
     if rec is None:
         return None
     kind = schema.KINDS[rec.kind]
-    props = {_list_field(p): _value(p, rec.properties.get(p.name)) for p in kind.props}
+    props = {attr_name(p): _value(p, rec.properties.get(p.name)) for p in kind.props}
     return KIND_TYPES[rec.kind](  # type: ignore[no-any-return]
         id=strawberry.ID(rec.id), kind=Kind(rec.kind), names=_texts(rec.names),
         summaries=_texts(rec.summary), confidence=_enum_or_none("Confidence", rec.confidence),

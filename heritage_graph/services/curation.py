@@ -74,6 +74,17 @@ def _problems(errors: list[str]) -> list[Problem]:
     return out
 
 
+def _changed(props: Mapping[str, Any], changes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``props`` with ``changes`` made: a key set to None is removed, the others are set."""
+    out = dict(props)
+    for k, v in (changes or {}).items():
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = v
+    return out
+
+
 class Curation:
     def __init__(self, store: Store, principal: Principal) -> None:
         self.store = store
@@ -193,13 +204,7 @@ class Curation:
         if "sources" in patch:
             data["sources"] = self._checked_sources(old.sources, patch["sources"])
         if "properties" in patch:
-            props = dict(data.get("properties", {}))
-            for k, v in (patch["properties"] or {}).items():
-                if v is None:
-                    props.pop(k, None)
-                else:
-                    props[k] = v
-            data["properties"] = props
+            data["properties"] = _changed(data.get("properties", {}), patch["properties"])
         return self._replace_node(old, data, "update", reason)
 
     def _replace_node(self, old: Node, data: dict[str, Any], op: str, reason: str | None) -> Done:
@@ -330,6 +335,8 @@ class Curation:
 
     def update_relation(self, rel: str, from_id: str, to_id: str, expected: int, patch: Mapping[str, Any],
                         reason: str | None = None) -> Done:
+        """``patch["properties"]`` replaces the properties; ``patch["property_changes"]`` changes those it
+        names (None removes one), as a node's ``properties`` patch does."""
         self._need("curator", "editing relations")
         old = self.relation(rel, from_id, to_id)
         self._may_link(self.gate.nodes[from_id], self.gate.nodes[to_id])
@@ -338,6 +345,8 @@ class Curation:
         for key in ("properties", "sources", "confidence", "note"):
             if key in patch:
                 data[key] = patch[key]
+        if "property_changes" in patch:
+            data["properties"] = _changed(data.get("properties", {}), patch["property_changes"])
         if "sources" in patch:
             data["sources"] = self._checked_sources(old.sources, patch["sources"])
         record, errors = parse_record(data)
