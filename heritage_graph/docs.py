@@ -32,7 +32,8 @@ def generated() -> dict[Path, str]:
 def _type(p: Prop) -> str:
     if p.type in (T.STRUCT, T.STRUCT_LIST):
         head = "object" if p.type is T.STRUCT else f"list of objects (at most {schema.MAX_OBJECT_ITEMS})"
-        return f"{head}: " + ", ".join(f"`{f.name}` ({_type(f)})" for f in p.fields)
+        return f"{head}: " + ", ".join(f"`{f.name}` ({_type(f)}{', required' if f.required else ''})"
+                                        for f in p.fields)
     text = p.type.value
     if p.allowed:
         text += ": " + " \\| ".join(f"`{v}`" for v in p.allowed)
@@ -58,6 +59,9 @@ def render_schema() -> str:
         "Heritage Graph stores **nodes** of the kinds below, linked by typed **relations**. Every node and",
         "every relation may cite sources. In the interchange format ([interchange.md](interchange.md)) the",
         "common fields sit at the top level of a line and the kind's own properties under `properties`.",
+        "GraphQL names each property in camelCase (`element_no` reads and writes as `elementNo`) and spells",
+        "each allowed value as its enum member (`social-practices` as `SOCIAL_PRACTICES`); see",
+        "[curation.md](curation.md#writing-properties).",
         "",
         "## Fields every node has",
         "",

@@ -140,6 +140,10 @@ def check_value(p: Prop, value: Any, path: str, errors: list[str]) -> Any:
                 checked = check_value(f, v, f"{path}.{key}", errors)
                 if checked is not None and checked != {}:
                     out[key] = checked
+        for f in p.fields:
+            if f.required and value.get(f.name) is None:
+                errors.append(f"{path}.{f.name}: required" + (f"; allowed values: {', '.join(f.allowed)}"
+                                                              if f.allowed else ""))
         return _ordered(p.fields, out) or None
     if p.type is T.STRUCT_LIST:
         return _check_objects(p, value, path, errors)

@@ -48,6 +48,9 @@ class Prop:
     # A further rule of a value that passed its type's checks: (value, its path, the problems found) ->
     # the value, normalised, or None with its problems appended. For STRUCT_LIST: the whole list.
     check: Callable[[Any, str, list[str]], Any] | None = None
+    # For a STRUCT's field: the object means nothing without it (imports refuse an object that lacks
+    # it; typed GraphQL inputs make it non-null).
+    required: bool = False
 
     @property
     def is_list(self) -> bool:
@@ -231,7 +234,7 @@ CONSENT = Prop(
     "Free, prior and informed consent of the community or person to the record and its uses.",
     gql="Consent",
     fields=(
-        Prop("status", T.STRING, "Where consent stands.", CONSENT_STATUSES, gql="ConsentStatus"),
+        Prop("status", T.STRING, "Where consent stands.", CONSENT_STATUSES, gql="ConsentStatus", required=True),
         Prop("given_by", T.STRING, "Who gave, refused or withdrew it (a person, an assembly, an organization)."),
         Prop("date", T.STRING, "When: YYYY, YYYY-MM or YYYY-MM-DD.", pattern=DATE_PATTERN),
         Prop("scope", T.STRING_LIST, "The uses it covers.", CONSENT_SCOPES, gql="ConsentScope"),

@@ -34,9 +34,12 @@ from graphql import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strawberry.utils.str_converters import to_camel_case
 
 from heritage_graph import schema
+from heritage_graph.api.inputs import owner_field
 from heritage_graph.api.schema import build_schema
+from heritage_graph.api.vocabulary import gql_name
 from heritage_graph.app import create_app
 from heritage_graph.errors import ImportRejected, InvalidInput
 from heritage_graph.interchange import node_to_json, relation_to_json
@@ -74,12 +77,38 @@ TRANSACTION = frozenset({"BEGIN TRANSACTION", "COMMIT", "ROLLBACK"})
 SAVED = ("NodeSaved", "RelationSaved")
 # Free-text arguments a mutation must accept and store verbatim, for every payload (so the
 # "saved means verbatim" half of the property cannot hold vacuously).
+def free_text(props: tuple[schema.Prop, ...], prefix: str) -> Iterator[str]:
+    """Where a typed properties input takes text of the client's own (no allowed values, no form)."""
+    for p in props:
+        name = f"{prefix}.{gql_name(p)}"
+        if p.type is schema.T.STRING and not p.allowed and p.pattern is None:
+            yield name
+        elif p.type is schema.T.STRING_LIST and not p.allowed:
+            yield f"{name}[]"
+        elif p.type is schema.T.TEXT_MAP:
+            yield f"{name}[].text"
+        elif p.type is schema.T.STRUCT:
+            yield from free_text(p.fields, name)
+
+
+def typed_field(owner: schema.NodeKind | schema.RelationType) -> str:
+    return to_camel_case(owner_field(owner))
+
+
+# The kind a createNode case creates when its payload is in a kind's typed properties.
+TYPED_KINDS = {typed_field(k): k.name for k in schema.NODE_KINDS}
 MUST_SAVE = (
     "createNode input.name", "createNode input.names[].text", "createNode input.properties{value}",
     "createNode reason", "updateNode patch.name", "updateNode patch.summary[].text", "updateNode reason",
     "updateNode patch.properties{value}", "setConsent consent.note", "setConsent consent.givenBy",
     "addRelation input.note", "addRelation input.properties{value}", "updateRelation patch.note",
     "updateRelation patch.properties{value}", "updateRelation reason", "removeRelation reason",
+    # The typed properties, found from the schema: every kind's on createNode; on the others, those of what
+    # they change (a Tradition, a LEARNED_FROM relation).
+    *(f"createNode {path}" for k in schema.NODE_KINDS for path in free_text(k.props, f"input.{typed_field(k)}")),
+    *(f"updateNode {path}" for path in free_text(schema.KINDS["Tradition"].props, "patch.tradition")),
+    *(f"{field} {path}" for field, arg in (("addRelation", "input"), ("updateRelation", "patch"))
+      for path in free_text(schema.RELATIONS["LEARNED_FROM"].props, f"{arg}.learnedFrom")),
 )
 
 
@@ -257,7 +286,10 @@ class Builder:
 
     def __init__(self, world: World, case: Case) -> None:
         self.world, self.case = world, case
-        self.kind = "Tradition"  # what createNode creates; the mutations' targets are Traditions too
+        # What createNode creates (the kind whose typed properties hold the payload, else a Tradition);
+        # the mutations' targets are Traditions.
+        typed = case.path[1] if case.field == "createNode" and len(case.path) > 1 else None
+        self.kind = TYPED_KINDS.get(typed or "", "Tradition")
         self.rel = "LEARNED_FROM"  # what the relation mutations add, change and remove
 
     @property
@@ -397,8 +429,11 @@ def test_every_string_argument_is_covered(gql_schema: GraphQLSchema) -> None:
     """The sweep below reaches every String, ID and JSON argument and input field of the schema."""
     labels = {c.label for c in cases(gql_schema)}
     assert {"search query", "node id", "createNode input.properties{key}", "nodes ids[]",
-            "traditions filter.region", "updateRelation from"} <= labels
+            "traditions filter.region", "updateRelation from", "createNode input.tradition.unesco.elementNo",
+            "updateNode patch.craft.materials[]", "addRelation input.certifiedBy.title"} <= labels
     assert set(MUST_SAVE) <= labels
+    # Each relation mutation case has a practitioner pair of its own.
+    assert max(c.n for c in cases(gql_schema) if "Relation" in c.field) < PAIRS
 
 
 def _stored(world: World, builder: Builder, result: dict[str, Any]) -> tuple[list[str], list[str]]:

@@ -10,12 +10,13 @@ import strawberry
 from .. import schema
 
 
-def _member(value: str) -> str:
+def member(value: str) -> str:
+    """The enum member that stands for a stored value: social-practices is SOCIAL_PRACTICES."""
     return re.sub(r"[^A-Z0-9]+", "_", value.upper()).strip("_")
 
 
 def _make(name: str, values: tuple[str, ...], doc: str) -> type[enum.Enum]:
-    cls = enum.Enum(name, {_member(v): v for v in values})  # type: ignore[misc]
+    cls = enum.Enum(name, {member(v): v for v in values})  # type: ignore[misc]
     return strawberry.enum(cls, description=doc)  # type: ignore[no-any-return]
 
 

@@ -16,23 +16,31 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from .. import schema
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..history import readable
 from ..model import Node as NodeRecord
 from ..model import Relation as RelationRecord
 from ..model import Revision as RevisionRecord
-from ..services.curation import Curation, Rejected
+from ..services.curation import Curation, Problem, Rejected
 from ..services.proposals import PROPOSE, gather
 from ..services.proposals import Proposal as FoundProposal
 from .admin_tokens import TokenMutations
 from .context import Context
-from .enums import ENUMS, Confidence, Kind, PublicationStatus, RelationType, Sensitivity
+from .enums import RelationType
+from .inputs import (
+    ConsentInput,
+    LocalizedTextInput,
+    NodeInput,
+    NodePatch,
+    RelationInput,
+    RelationPatch,
+    written_properties,
+)
 from .results import FieldProblem, ForbiddenError, InvalidInputError, NotFoundError
 from .review import Proposal
-from .types import Node, Relation, wrap
-
-ConsentStatus = ENUMS["ConsentStatus"]
-ConsentScope = ENUMS["ConsentScope"]
+from .types import Node, Relation, visible_node, wrap
+from .vocabulary import Written, typed_value
 
 
 @strawberry.type(description="One recorded change.")
@@ -97,67 +105,6 @@ RelationResult = Annotated[RelationSaved | InvalidInputError | VersionConflict |
                            strawberry.union("RelationResult")]
 
 
-@strawberry.input
-class LocalizedTextInput:
-    lang: str
-    text: str
-
-
-@strawberry.input(description="A new node. `properties` uses the schema's property names (docs/schema.md).")
-class NodeInput:
-    kind: Kind  # type: ignore[valid-type]
-    id: strawberry.ID
-    name: str
-    names: list[LocalizedTextInput] | None = None
-    summary: list[LocalizedTextInput] | None = None
-    properties: JSON | None = None
-    sources: list[strawberry.ID] | None = None
-    confidence: Confidence | None = None  # type: ignore[valid-type]
-    sensitivity: Sensitivity | None = None  # type: ignore[valid-type]
-    status: PublicationStatus | None = strawberry.field(  # type: ignore[valid-type]
-        default=None, description="Reviewers only; records are created as drafts by default.")
-
-
-@strawberry.input(description="Fields to change; what is left out stays. In `properties`, a key set to null "
-                              "is removed and the others are set.")
-class NodePatch:
-    name: str | None = strawberry.UNSET
-    names: list[LocalizedTextInput] | None = strawberry.UNSET
-    summary: list[LocalizedTextInput] | None = strawberry.UNSET
-    properties: JSON | None = strawberry.UNSET
-    sources: list[strawberry.ID] | None = strawberry.UNSET
-    confidence: Confidence | None = strawberry.UNSET  # type: ignore[valid-type]
-    sensitivity: Sensitivity | None = strawberry.UNSET  # type: ignore[valid-type]
-
-
-@strawberry.input(description="Free, prior and informed consent.")
-class ConsentInput:
-    status: ConsentStatus  # type: ignore[valid-type]
-    given_by: str | None = None
-    date: str | None = None
-    scope: list[ConsentScope] | None = None  # type: ignore[valid-type]
-    note: str | None = None
-
-
-@strawberry.input
-class RelationInput:
-    type: RelationType  # type: ignore[valid-type]
-    from_: strawberry.ID = strawberry.field(name="from")
-    to: strawberry.ID
-    properties: JSON | None = None
-    sources: list[strawberry.ID] | None = None
-    confidence: Confidence | None = None  # type: ignore[valid-type]
-    note: str | None = None
-
-
-@strawberry.input(description="Fields to change; what is left out stays.")
-class RelationPatch:
-    properties: JSON | None = strawberry.UNSET
-    sources: list[strawberry.ID] | None = strawberry.UNSET
-    confidence: Confidence | None = strawberry.UNSET  # type: ignore[valid-type]
-    note: str | None = strawberry.UNSET
-
-
 def _texts(items: list[LocalizedTextInput] | None) -> dict[str, str] | None:
     return None if items is None else {t.lang: t.text for t in items}
 
@@ -182,15 +129,21 @@ def _given(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
-async def _run(info: Info[Context, None], work: Callable[[Curation], Any]) -> Any:
+def _refused(problems: list[Problem], written: Written | None = None) -> InvalidInputError:
+    """The problems, each field named as the client wrote it (what ``written`` translated)."""
+    named = [Problem(written.client_field(p.field), p.message) if written else p for p in problems]
+    return InvalidInputError(message=str(Rejected(named)),
+                             problems=[FieldProblem(field=p.field, message=p.message) for p in named])
+
+
+async def _run(info: Info[Context, None], work: Callable[[Curation], Any], written: Written | None = None) -> Any:
     """Run one curation step in a worker thread and turn expected failures into results."""
     ctx = info.context
     curation = Curation(ctx.store, ctx.principal, ctx.settings.field_limits)
     try:
         done = await ctx.call(work, curation)
     except Rejected as exc:
-        return InvalidInputError(message=str(exc), problems=[FieldProblem(field=p.field, message=p.message)
-                                                              for p in exc.problems])
+        return _refused(exc.problems, written)
     except InvalidInput as exc:
         return InvalidInputError(message=str(exc), problems=[FieldProblem(field=exc.field, message=str(exc))])
     except Conflict as exc:
@@ -234,20 +187,33 @@ async def _run(info: Info[Context, None], work: Callable[[Curation], Any]) -> An
 class Mutation(TokenMutations):
     @strawberry.mutation(description="Create a node (curators: as a draft).")
     async def create_node(self, info: Info[Context, None], input: NodeInput, reason: str | None = None) -> NodeResult:
+        written = written_properties(input, schema.KINDS[input.kind.value], patch=False)
+        if written.problems:
+            return _refused(written.problems)
         data: dict[str, Any] = {"kind": input.kind.value, "id": str(input.id), "name": input.name}
         for key in ("names", "summary"):
             if getattr(input, key) is not None:
                 data[key] = _texts(getattr(input, key))
-        for key in ("properties", "sources", "confidence", "sensitivity", "status"):
+        for key in ("sources", "confidence", "sensitivity", "status"):
             if getattr(input, key) is not None:
                 data[key] = _value(getattr(input, key))
-        return await _run(info, lambda c: c.create_node(data, reason))
+        if written.values is not None:
+            data["properties"] = written.values
+        return await _run(info, lambda c: c.create_node(data, reason), written)
 
     @strawberry.mutation(description="Change a node's fields, based on the version read (expectedVersion).")
     async def update_node(self, info: Info[Context, None], id: strawberry.ID, expected_version: int,
                           patch: NodePatch, reason: str | None = None) -> NodeResult:
-        given = _given(patch, ("name", "names", "summary", "properties", "sources", "confidence", "sensitivity"))
-        return await _run(info, lambda c: c.update_node(str(id), expected_version, given, reason))
+        # The record's kind says what its properties are called; one the reader may not see is refused
+        # by the service exactly as a missing one.
+        record = await visible_node(info, str(id))
+        written = written_properties(patch, schema.KINDS[record.kind] if record else None, patch=True)
+        if written.problems:
+            return _refused(written.problems)
+        given = _given(patch, ("name", "names", "summary", "sources", "confidence", "sensitivity"))
+        if written.values is not None:
+            given["properties"] = written.values
+        return await _run(info, lambda c: c.update_node(str(id), expected_version, given, reason), written)
 
     @strawberry.mutation(description="Submit a draft for review (draft → in_review).")
     async def submit_for_review(self, info: Info[Context, None], id: strawberry.ID, expected_version: int,
@@ -285,11 +251,10 @@ class Mutation(TokenMutations):
             # GraphQL cannot make a nullable argument required; left out, it must not clear the consent.
             message = "consent: give the consent to record, or null to clear it"
             return InvalidInputError(message=message, problems=[FieldProblem(field="consent", message=message)])
-        data = None if consent is None else {
-            k: _value(v) for k, v in (("status", consent.status), ("given_by", consent.given_by),
-                                      ("date", consent.date), ("scope", consent.scope), ("note", consent.note))
-            if v is not None}
-        return await _run(info, lambda c: c.set_consent(str(id), expected_version, data, reason))
+        written = Written()
+        data = None if consent is None else typed_value(schema.CONSENT, consent, "properties.consent", "consent",
+                                                        written)
+        return await _run(info, lambda c: c.set_consent(str(id), expected_version, data, reason), written)
 
     @strawberry.mutation(description="Cite a Source for a node.")
     async def attach_source(self, info: Info[Context, None], id: strawberry.ID, expected_version: int,
@@ -304,20 +269,30 @@ class Mutation(TokenMutations):
     @strawberry.mutation(description="Add a relation between two nodes.")
     async def add_relation(self, info: Info[Context, None], input: RelationInput,
                            reason: str | None = None) -> RelationResult:
+        written = written_properties(input, schema.RELATIONS[input.type.value], patch=False)
+        if written.problems:
+            return _refused(written.problems)
         data: dict[str, Any] = {"rel": input.type.value, "from": str(input.from_), "to": str(input.to)}
-        for key in ("properties", "sources", "confidence", "note"):
+        for key in ("sources", "confidence", "note"):
             if getattr(input, key) is not None:
                 data[key] = _value(getattr(input, key))
-        return await _run(info, lambda c: c.add_relation(data, reason))
+        if written.values is not None:
+            data["properties"] = written.values
+        return await _run(info, lambda c: c.add_relation(data, reason), written)
 
     @strawberry.mutation(description="Change a relation's properties, sources, confidence or note.")
     async def update_relation(self, info: Info[Context, None], type: RelationType,  # type: ignore[valid-type]
                               from_: Annotated[strawberry.ID, strawberry.argument(name="from")], to: strawberry.ID,
                               expected_version: int, patch: RelationPatch,
                               reason: str | None = None) -> RelationResult:
-        given = _given(patch, ("properties", "sources", "confidence", "note"))
+        written = written_properties(patch, schema.RELATIONS[type.value], patch=True)
+        if written.problems:
+            return _refused(written.problems)
+        given = _given(patch, ("sources", "confidence", "note"))
+        if written.values is not None:
+            given["property_changes" if written.typed else "properties"] = written.values
         return await _run(info, lambda c: c.update_relation(type.value, str(from_), str(to), expected_version,
-                                                            given, reason))
+                                                            given, reason), written)
 
     @strawberry.mutation(description="Publish a proposed change: the record becomes the proposal, as its next "
                                      "version, if it is still at the version the proposal was based on. Reviewers.")

@@ -24,6 +24,7 @@ from ..services.curation import open_rejection
 from ..visibility import is_public, public_media
 from .context import Context
 from .enums import ENUMS, Confidence, Direction, Kind, Kinship, PublicationStatus, RelationType, Sensitivity
+from .vocabulary import attr_name, field_type
 
 
 @strawberry.type(description="A text in one language.")
@@ -67,7 +68,7 @@ Values = Callable[[Any], dict[str, Any]]  # where a type's instance keeps its pr
 
 
 def _list_field(p: schema.Prop) -> str:
-    return f"{p.name}_translations" if p.type is T.TEXT_MAP and p.gql == p.name else p.name
+    return attr_name(p)
 
 
 def _localized_field(p: schema.Prop, values: Values) -> Any:
@@ -140,15 +141,7 @@ def _struct_type(p: schema.Prop) -> type:
 
 
 def _gql_type(p: schema.Prop) -> Any:
-    if p.allowed and p.gql:
-        e = ENUMS[p.gql]
-        return list[e] if p.type is T.STRING_LIST else e  # type: ignore[valid-type]
-    if p.type is T.STRUCT:
-        return _struct_type(p)
-    if p.type is T.STRUCT_LIST:
-        return list[_struct_type(p)]  # type: ignore[misc]
-    return {T.STRING: str, T.INT: int, T.FLOAT: float, T.STRING_LIST: list[str],
-            T.TEXT_MAP: list[LocalizedText]}[p.type]
+    return field_type(p, _struct_type, LocalizedText)
 
 
 def _object(p: schema.Prop, value: dict[str, Any], lang: str | None = None) -> Any:
@@ -286,8 +279,8 @@ def _relation_class() -> type:
         "direction": strawberry.field(description="OUT when it leaves the node that listed it, IN when it arrives."),
     }
     for name, p in _REL_PROPS.items():
-        ann[name] = _gql_type(p) | None
-        ns[name] = strawberry.field(default=None, description=f"{p.doc} (only on {_owners(name)})")
+        ann[attr_name(p)] = _gql_type(p) | None
+        ns[attr_name(p)] = strawberry.field(default=None, description=f"{p.doc} (only on {_owners(name)})")
     methods = {k: v for k, v in _RelationMethods.__dict__.items() if not k.startswith("__")}
     cls = type("Relation", (), {"__annotations__": ann, "__module__": __name__, **ns, **methods})
     return strawberry.type(cls, description="A typed, sourced relation between two nodes.")
@@ -303,7 +296,7 @@ class _RelationMethods:
         direction = None
         if viewer is not None:
             direction = Direction.OUT if rec.from_id == viewer else Direction.IN
-        props = {name: _value(p, rec.properties.get(name)) for name, p in _REL_PROPS.items()}
+        props = {attr_name(p): _value(p, rec.properties.get(name)) for name, p in _REL_PROPS.items()}
         return Relation(  # type: ignore[call-arg]
             type=RelationType(rec.rel), from_id=strawberry.ID(rec.from_id), to_id=strawberry.ID(rec.to_id),
             direction=direction, confidence=_enum_or_none("Confidence", rec.confidence), note=rec.note,

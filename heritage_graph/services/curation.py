@@ -90,6 +90,17 @@ def _problems(errors: list[str]) -> list[Problem]:
     return out
 
 
+def _changed(props: Mapping[str, Any], changes: Mapping[str, Any] | None) -> dict[str, Any]:
+    """``props`` with ``changes`` made: a key set to None is removed, the others are set."""
+    out = dict(props)
+    for k, v in (changes or {}).items():
+        if v is None:
+            out.pop(k, None)
+        else:
+            out[k] = v
+    return out
+
+
 class Curation:
     def __init__(self, store: Store, principal: Principal, limits: FieldLimits = DEFAULT_LIMITS) -> None:
         self.store = store
@@ -224,12 +235,7 @@ class Curation:
         if "sources" in patch:
             data["sources"] = self._checked_sources(old.sources, patch["sources"])
         if "properties" in patch:
-            props = dict(data.get("properties", {}))
-            for k, v in (patch["properties"] or {}).items():
-                if v is None:
-                    props.pop(k, None)
-                else:
-                    props[k] = v
+            props = _changed(data.get("properties", {}), patch["properties"])
             if "media" in (patch["properties"] or {}):
                 props["media"] = self._checked_media(old, patch["properties"]["media"])
             data["properties"] = {k: v for k, v in props.items() if v is not None}
@@ -427,6 +433,8 @@ class Curation:
 
     def update_relation(self, rel: str, from_id: str, to_id: str, expected: int, patch: Mapping[str, Any],
                         reason: str | None = None) -> Done:
+        """``patch["properties"]`` replaces the properties; ``patch["property_changes"]`` changes those it
+        names (None removes one), as a node's ``properties`` patch does."""
         self._need("curator", "editing relations")
         old = self.relation(rel, from_id, to_id)
         self._may_link(self.gate.nodes[from_id], self.gate.nodes[to_id])
@@ -435,6 +443,8 @@ class Curation:
         for key in ("properties", "sources", "confidence", "note"):
             if key in patch:
                 data[key] = patch[key]
+        if "property_changes" in patch:
+            data["properties"] = _changed(data.get("properties", {}), patch["property_changes"])
         if "sources" in patch:
             data["sources"] = self._checked_sources(old.sources, patch["sources"])
         record, errors = parse_record(data, self.limits)
