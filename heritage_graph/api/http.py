@@ -175,6 +175,13 @@ def _json_depth(value: object, limit: int, depth: int = 1) -> int:
     return max((_json_depth(v, limit, depth + 1) for v in items), default=depth)
 
 
+def _json_type(value: object) -> str:
+    """What a parsed JSON value is, in JSON's words (the client wrote JSON, not Python)."""
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}.get(type(value), "a number")
+
+
 def _check_envelope(data: GraphQLRequestData) -> None:
     """The request's parameters have the types GraphQL over HTTP gives them."""
     for name, value, kind, what in (("query", data.query, str, "a string"),
@@ -182,7 +189,7 @@ def _check_envelope(data: GraphQLRequestData) -> None:
                                     ("variables", data.variables, dict, "an object"),
                                     ("extensions", data.extensions, dict, "an object")):
         if value is not None and not isinstance(value, kind):
-            raise HTTPException(400, f"{name} must be {what} or null, got {type(value).__name__}")
+            raise HTTPException(400, f"{name} must be {what} or null, got {_json_type(value)}")
 
 
 def _challenge(authorization: str | None) -> str:
@@ -343,7 +350,7 @@ class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
                     raise HTTPException(400, "Unable to parse request body as JSON") from None
                 if not isinstance(body, dict):
                     raise HTTPException(400, "the request body must be a JSON object with a `query` (or a "
-                                             f"persisted query's `extensions`), got {type(body).__name__}")
+                                             f"persisted query's `extensions`), got {_json_type(body)}")
             data = await super().parse_http_body(request)
             if isinstance(data, list):  # pragma: no cover - strawberry refuses batches (batching is off)
                 raise HTTPException(400, "Batching is not enabled")

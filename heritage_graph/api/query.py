@@ -58,9 +58,10 @@ def decode_position(cursor: str | None, field: str = "after") -> int | None:
     value = decode_cursor(cursor, OFFSET_PREFIX, field)
     if value is None:
         return None
-    # A cursor of this API holds an offset within the matches it can page through; a larger one (a huge
-    # number would reach the store as an overflowing integer) is no cursor of ours.
-    if not value.isdigit() or len(value) > 9:
+    # A cursor of this API holds an offset within the matches it can page through, in ASCII digits; a
+    # larger one (a huge number would reach the store as an overflowing integer) is no cursor of ours, nor
+    # are other digits str.isdigit() takes ("²", which int() refuses; "٣").
+    if not (value.isascii() and value.isdigit()) or len(value) > 9:
         raise InvalidInput(f"{field}: {cursor!r} is not a cursor returned by this API", field=field)
     return int(value)
 
