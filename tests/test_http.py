@@ -457,3 +457,16 @@ def test_audit_tool_is_pinned() -> None:
     for name, spec in package["dependencies"].items():
         assert re.fullmatch(r"\d+\.\d+\.\d+", spec), f"{name} is not pinned to an exact version: {spec}"
         assert lock["packages"][f"node_modules/{name}"]["version"] == spec, name
+
+
+@pytest.mark.parametrize(("query", "variables", "code"), [
+    ("query($a: Int) { __typename }", {}, "GRAPHQL_VALIDATION_FAILED"),  # the document is wrong
+    ("query($a: Int) { traditions(first: $b) { totalCount } }", {}, "GRAPHQL_VALIDATION_FAILED"),
+    ("query($a: Int) { traditions(first: $a) { totalCount } }", {"a": "x"}, "BAD_USER_INPUT"),  # a value is
+    ("query($a: Int!) { traditions(first: $a) { totalCount } }", {}, "BAD_USER_INPUT"),
+    ("query($a: Int!) { traditions(first: $a) { totalCount } }", {"a": None}, "BAD_USER_INPUT"),
+])
+def test_a_wrong_document_and_a_wrong_variable_have_their_own_codes(client: Client, query: str, variables: dict,
+                                                                    code: str) -> None:
+    errors = client.post("/graphql", json={"query": query, "variables": variables}).json()["errors"]
+    assert [e["extensions"]["code"] for e in errors][:1] == [code], errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -56,11 +57,16 @@ def _request_error(error: GraphQLError) -> bool:
     return error.original_error is None or isinstance(error.original_error, GraphQLError)
 
 
+# graphql-core's variable coercion errors (validation's own start with "Variable '$" too: "is never used").
+_COERCION = re.compile(r"Variable '\$[^']*' (has invalid value|got invalid value|of required type .* was not provided"
+                       r"|of non-null type .* must not be null)")
+
+
 def _request_error_code(error: GraphQLError) -> str:
     if error.message.startswith("Syntax Error"):
         return "GRAPHQL_PARSE_FAILED"
-    if error.message.startswith("Variable '$"):
-        return "BAD_USER_INPUT"
+    if _COERCION.match(error.message):
+        return "BAD_USER_INPUT"  # the document is valid; a value sent for it is not
     return "GRAPHQL_VALIDATION_FAILED"
 
 
