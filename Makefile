@@ -37,8 +37,22 @@ $(LINT)/node_modules/.package-lock.json: $(LINT)/package-lock.json $(STAMP)
 serve: $(STAMP)
 	$(BIN)/heritage-graph serve --seed-if-empty
 
+# Every store test runs on the embedded store and on a Neo4j 5.26 that the tests start (tools/neo4j) when
+# java and mvn are on PATH and NEO4J_URI is not set; without Java those runs skip, saying why.
 test: $(STAMP) $(LINT)/node_modules/.package-lock.json
 	$(BIN)/python -m pytest
+
+.PHONY: neo4j neo4j-build
+# A Neo4j 5.26 Community server in the foreground for development: Bolt on 127.0.0.1:$(NEO4J_PORT), the
+# store in .neo4j/ (kept), the password $$NEO4J_PASSWORD or heritage-dev. It prints the `export NEO4J_URI=…`
+# line for the shell that runs the service; Ctrl-C stops it cleanly.
+NEO4J_PORT ?= 7687
+neo4j: $(STAMP)
+	$(BIN)/python tools/neo4j/launch.py --port $(NEO4J_PORT) --data .neo4j
+
+# The launcher's jar and the Neo4j jars in tools/neo4j/target/ (not in git); offline after the first build.
+neo4j-build: $(STAMP)
+	$(BIN)/python tools/neo4j/launch.py --build-only
 
 .PHONY: assets
 # GraphiQL's files in heritage_graph/static/graphiql/vendor/ (committed), from the versions pinned in

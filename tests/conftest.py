@@ -22,17 +22,45 @@ from heritage_graph.store.ladybug import LadybugStore
 from heritage_graph.store.memory import MemoryStore
 
 ROOT = Path(__file__).resolve().parent.parent
+# `make test` and .ci/run set it: a Neo4j that cannot be had is then a failure, not a skip.
+REQUIRE_NEO4J = os.environ.get("HERITAGE_TEST_REQUIRE_NEO4J") == "1"
 # `pytest --hypothesis-profile=explore` finds failures without the (slow) shrinking.
 hypothesis_settings.register_profile("explore", phases=[Phase.explicit, Phase.generate])
-NEO4J_SKIP = "NEO4J_URI is not set: the Neo4j contract tests need a server (see README, 'Neo4j')"
 
 
-def _neo4j_store() -> Store:
+@pytest.fixture(scope="session")
+def neo4j_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """NEO4J_URI/USER/PASSWORD/DATABASE of the Neo4j the tests use: the one NEO4J_URI names, else one
+    started here once per run (tools/neo4j, when java and mvn are on PATH) and stopped at the end.
+    It is not put in os.environ: the embedded-store tests keep running as they would without it."""
+    if os.environ.get("NEO4J_URI"):
+        yield {name: os.environ[name] for name in ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE")
+               if os.environ.get(name)}
+        return
+    from tools.neo4j.launch import LaunchError, Server, unavailable
+
+    reason = unavailable()
+    if reason:
+        if REQUIRE_NEO4J:
+            pytest.fail(f"Neo4j is required here (HERITAGE_TEST_REQUIRE_NEO4J=1): {reason}", pytrace=False)
+        pytest.skip(reason)
+    server = Server(data=tmp_path_factory.mktemp("neo4j") / "store")
+    try:
+        server.start()
+    except LaunchError as exc:
+        (pytest.fail if REQUIRE_NEO4J else pytest.skip)(f"Neo4j did not start: {exc}")
+    try:
+        yield server.env()
+    finally:
+        server.stop()
+
+
+def _neo4j_store(env: dict[str, str]) -> Store:
     from heritage_graph.store.neo4j import Neo4jStore
 
     store = Neo4jStore(
-        os.environ["NEO4J_URI"], os.environ.get("NEO4J_USER", "neo4j"),
-        os.environ.get("NEO4J_PASSWORD"), os.environ.get("NEO4J_DATABASE", "neo4j"),
+        env["NEO4J_URI"], env.get("NEO4J_USER", "neo4j"), env.get("NEO4J_PASSWORD"),
+        env.get("NEO4J_DATABASE", "neo4j"),
     ).open()
     store.init()
     if store.count_nodes() and not os.environ.get("HERITAGE_TEST_WIPE_NEO4J"):
@@ -50,9 +78,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         s = LadybugStore(tmp_path / f"db-{uuid.uuid4().hex[:6]}").open()
         s.init()
     else:
-        if not os.environ.get("NEO4J_URI"):
-            pytest.skip(NEO4J_SKIP)
-        s = _neo4j_store()
+        s = _neo4j_store(request.getfixturevalue("neo4j_env"))
     try:
         yield s
     finally:
@@ -123,5 +149,10 @@ def gql(client: Client) -> GraphQLClient:
 
 def pytest_report_header(config: pytest.Config) -> str:
     if os.environ.get("NEO4J_URI"):
-        return f"neo4j contract tests: against {os.environ['NEO4J_URI']}"
-    return f"neo4j contract tests: skipped ({NEO4J_SKIP})"
+        return f"neo4j tests: against {os.environ['NEO4J_URI']}"
+    from tools.neo4j.launch import unavailable
+
+    reason = unavailable()
+    if reason:
+        return f"neo4j tests: {'FAIL' if REQUIRE_NEO4J else 'skipped'} ({reason})"
+    return "neo4j tests: a Neo4j 5.26 server is started for them (tools/neo4j)"
