@@ -6,6 +6,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -68,6 +69,31 @@ def _neo4j_store(env: dict[str, str]) -> Store:
         pytest.skip("the Neo4j database is not empty; the tests refuse to touch data they did not create "
                     "(set HERITAGE_TEST_WIPE_NEO4J=1 to allow)")
     return store
+
+
+# The persistent stores, for tests that run the service over each of them (`params=PERSISTENT`).
+PERSISTENT = ["ladybug", pytest.param("neo4j", marks=pytest.mark.neo4j)]
+
+
+@contextmanager
+def fresh_store(request: pytest.FixtureRequest, folder: Path) -> Iterator[Store]:
+    """An empty initialised store of the kind `request.param` names: the embedded one in `folder`, or
+    the test run's Neo4j, emptied again afterwards (its API tokens too) for the next module."""
+    if request.param == "ladybug":
+        store: Store = LadybugStore(folder / "db").open()
+        store.init()
+        try:
+            yield store
+        finally:
+            store.close()
+        return
+    store = _neo4j_store(request.getfixturevalue("neo4j_env"))
+    try:
+        yield store
+    finally:
+        store.delete_all()
+        store._driver.execute_query("MATCH (t:HeritageToken) DELETE t")  # type: ignore[attr-defined]
+        store.close()
 
 
 @pytest.fixture(params=["memory", "ladybug", pytest.param("neo4j", marks=pytest.mark.neo4j)])

@@ -15,10 +15,10 @@ from heritage_graph.app import create_app
 from heritage_graph.cli import SEED_ACTOR, seed_files
 from heritage_graph.services.importer import run_import
 from heritage_graph.settings import Settings
-from heritage_graph.store.ladybug import LadybugStore
+from heritage_graph.store.base import Store
 from heritage_graph.tokens import create_token
 
-from .conftest import Client
+from .conftest import PERSISTENT, Client, fresh_store
 from .tools import running_service
 
 SAVED = """fragment saved on NodeResult {
@@ -63,15 +63,14 @@ class Api:
         return body["data"]
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Api]]:
-    yield from seeded_world(tmp_path_factory.mktemp("curation"))
+@pytest.fixture(scope="module", params=PERSISTENT)
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Api]]:
+    with fresh_store(request, tmp_path_factory.mktemp("curation")) as store:
+        yield from seeded_world(store)
 
 
-def seeded_world(folder: Path) -> Iterator[dict[str, Api]]:
+def seeded_world(store: Store) -> Iterator[dict[str, Api]]:
     """The seeds on a fresh store, and a client for each role (named "<role>-ana")."""
-    store = LadybugStore(folder / "db").open()
-    store.init()
     run_import(store, seed_files(), actor=SEED_ACTOR)
     client = Client(create_app(Settings(), store=store))
     apis = {"anonymous": Api(client, None)}
@@ -83,7 +82,6 @@ def seeded_world(folder: Path) -> Iterator[dict[str, Api]]:
     apis["_store"] = store  # type: ignore[assignment]
     yield apis
     client.close()
-    store.close()
 
 
 def test_draft_review_publish_and_history(world: dict[str, Api]) -> None:

@@ -14,20 +14,23 @@ import pytest
 from heritage_graph.app import create_app
 from heritage_graph.model import Node, Relation
 from heritage_graph.settings import Settings
-from heritage_graph.store.ladybug import LadybugStore
+from heritage_graph.store.base import Store
 from heritage_graph.tokens import create_token
 
-from .conftest import Client
+from .conftest import PERSISTENT, Client, fresh_store
 
 ERRORS = "... on InvalidInputError { message } ... on ForbiddenError { message } ... on NotFoundError { message }"
 NODE_RESULT = "__typename ... on NodeSaved { node { id version sources { id } } revision { before after } } " + ERRORS
 REL_RESULT = "__typename ... on RelationSaved { revision { before after } } " + ERRORS
 
 
-@pytest.fixture
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    store = LadybugStore(tmp_path_factory.mktemp("edges") / "db").open()
-    store.init()
+@pytest.fixture(params=PERSISTENT)
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    with fresh_store(request, tmp_path_factory.mktemp("edges")) as store:
+        yield from _api(store)
+
+
+def _api(store: Store) -> Iterator[dict]:
     store.write([
         Node("Source", "src-open", "Open source", version=1),
         Node("Source", "src-secret", "Secret source", sensitivity="restricted", version=1),
@@ -57,7 +60,6 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
     yield {"ask": ask, "store": store}
     client.close()
-    store.close()
 
 
 def test_mutation_results_do_not_show_hidden_sources(api: dict) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from .conftest import PERSISTENT, fresh_store
 from .test_curation import CREATE, NEW, SUBMIT, UPDATE, Api, seeded_world
 
 PROPOSAL = "id recordId state proposedBy baseVersion reason before after comment closedBy"
@@ -33,9 +34,10 @@ PROPOSALS = 'query($id: ID!, $all: Boolean) { proposals(id: $id, openOnly: $all)
     "PROPOSAL", PROPOSAL)
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Api]]:
-    yield from seeded_world(tmp_path_factory.mktemp("review"))
+@pytest.fixture(scope="module", params=PERSISTENT)
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Api]]:
+    with fresh_store(request, tmp_path_factory.mktemp("review")) as store:
+        yield from seeded_world(store)
 
 
 def close(api: Api, op: str, proposal: str, comment: str = "seen") -> dict:

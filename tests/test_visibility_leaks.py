@@ -31,10 +31,10 @@ from heritage_graph.history import revision_for, target_of
 from heritage_graph.interchange import parse_record
 from heritage_graph.model import Changes, Node, Relation, Revision
 from heritage_graph.settings import Settings
-from heritage_graph.store.ladybug import LadybugStore
+from heritage_graph.store.base import Store
 from heritage_graph.tokens import create_token
 
-from .conftest import Client
+from .conftest import PERSISTENT, Client, fresh_store
 
 SENSITIVITY = ("public", "community", "restricted")
 STATUS = ("draft", "in_review", "published", "retired")
@@ -180,10 +180,14 @@ def markers(case: Case) -> set[str]:
 
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LadybugStore, Client, dict]]:
-    store = LadybugStore(tmp_path_factory.mktemp("leaks") / "db").open()
-    store.init()
+@pytest.fixture(scope="module", params=PERSISTENT)
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[tuple[Store, Client, dict]]:
+    with fresh_store(request, tmp_path_factory.mktemp("leaks")) as store:
+        yield from _world(store)
+
+
+def _world(store: Store) -> Iterator[tuple[Store, Client, dict]]:
     store.write([Node("Community", c, c) for c in COMMUNITIES], [])
     secrets: dict = {("anonymous", None): None}
     for role in ROLES[1:]:
@@ -194,7 +198,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LadybugSto
     client = Client(create_app(Settings(), store=store))
     yield store, client, secrets
     client.close()
-    store.close()
 
 
 LIST = "{{ {field}(first: 200) {{ totalCount edges {{ node {{ id }} }} }} }}"
@@ -209,7 +212,7 @@ NODE = """query($id: ID!) { node(id: $id) { id name sources { id } relations { f
 @settings(max_examples=int(os.environ.get("HERITAGE_LEAK_EXAMPLES", "40")), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=cases())
-def test_no_read_path_mentions_a_hidden_record(world: tuple[LadybugStore, Client, dict], case: Case) -> None:
+def test_no_read_path_mentions_a_hidden_record(world: tuple[Store, Client, dict], case: Case) -> None:
     store, client, secrets = world
     store.delete_all()
     store.write(case.nodes, case.relations)
@@ -429,7 +432,7 @@ def pasts(draw: st.DrawFn, case: Case) -> Past:
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=cases(), data=st.data())
 def test_history_and_as_of_show_only_what_the_reader_could_read_then(
-        world: tuple[LadybugStore, Client, dict], case: Case, data: st.DataObject) -> None:
+        world: tuple[Store, Client, dict], case: Case, data: st.DataObject) -> None:
     """Every state in history (node and relation revisions, notes, reasons, every field) and every
     asOf answer is one the reader could have read at that moment; and those it could are shown."""
     store, client, secrets = world

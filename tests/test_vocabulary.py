@@ -41,10 +41,11 @@ from heritage_graph.interchange import parse_record
 from heritage_graph.schema import NodeKind, Prop, RelationType, T
 from heritage_graph.services.importer import run_import
 from heritage_graph.settings import Settings
+from heritage_graph.store.base import Store
 from heritage_graph.store.ladybug import LadybugStore
 from heritage_graph.tokens import create_token
 
-from .conftest import Client
+from .conftest import PERSISTENT, Client, fresh_store
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = [k for k in schema.NODE_KINDS if k.props]
@@ -147,11 +148,14 @@ class Api:
         return self(CHANGE, type=rel.name, **{"from": a}, to=b, v=v, patch=patch)
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+@pytest.fixture(scope="module", params=PERSISTENT)
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     folder = tmp_path_factory.mktemp("vocabulary")
-    store = LadybugStore(folder / "db").open()
-    store.init()
+    with fresh_store(request, folder) as store:
+        yield from _api(store, folder)
+
+
+def _api(store: Store, folder: Path) -> Iterator[Api]:
     f = folder / "world.jsonl"
     f.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in world_lines()), encoding="utf-8")
     run_import(store, [f])
@@ -161,7 +165,6 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         yield Api(client, secret, store)
     finally:
         client.close()
-        store.close()
 
 
 RESULT = "{ __typename ... on InvalidInputError { problems { field message } } }"
