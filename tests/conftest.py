@@ -79,6 +79,9 @@ PERSISTENT = ["ladybug", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 def fresh_store(request: pytest.FixtureRequest, folder: Path) -> Iterator[Store]:
     """An empty initialised store of the kind `request.param` names: the embedded one in `folder`, or
     the test run's Neo4j, emptied again afterwards (its API tokens too) for the next module."""
+    if request.param == "memory":
+        yield MemoryStore()
+        return
     if request.param == "ladybug":
         store: Store = LadybugStore(folder / "db").open()
         store.init()

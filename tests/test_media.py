@@ -20,11 +20,10 @@ from heritage_graph.services.exporter import export_lines
 from heritage_graph.services.importer import run_import
 from heritage_graph.settings import Settings
 from heritage_graph.store.base import Store
-from heritage_graph.store.ladybug import LadybugStore
 from heritage_graph.store.memory import MemoryStore
 from heritage_graph.tokens import create_token
 
-from .conftest import Client
+from .conftest import PERSISTENT, Client, fresh_store
 
 pytestmark = pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning:rdflib")
 
@@ -88,9 +87,13 @@ class Api:
         return body["data"]  # type: ignore[no-any-return]
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    store = MemoryStore()
+@pytest.fixture(scope="module", params=["memory", *PERSISTENT[1:]])
+def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with fresh_store(request, tmp_path_factory.mktemp("media")) as store:
+        yield from _world(store, tmp_path_factory)
+
+
+def _world(store: Store, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     run_import(store, [write(tmp_path_factory.mktemp("media") / "m.jsonl", LINES)])
     client = Client(create_app(Settings(), store=store))
     apis: dict[str, Any] = {"anonymous": Api(client, None), "english": Api(client, None, "en-GB,en;q=0.9"),
@@ -469,12 +472,12 @@ def test_invalid_media_through_update_name_the_item_as_given(writable: dict[str,
 # -- interchange round trip -----------------------------------------------------------------
 
 
+# Not on Neo4j: the module's `world` holds the test run's one Neo4j database meanwhile (tests/test_parity.py
+# carries media through export and import on Neo4j).
 @pytest.fixture(params=["memory", "ladybug"])
 def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    store: Store = MemoryStore() if request.param == "memory" else LadybugStore(tmp_path / "db").open()
-    store.init()
-    yield store
-    store.close()
+    with fresh_store(request, tmp_path) as store:
+        yield store
 
 
 def test_media_round_trip_through_export_and_import(empty: Store, tmp_path: Path) -> None:
