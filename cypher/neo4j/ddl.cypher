@@ -29,3 +29,8 @@ CREATE CONSTRAINT heritage_token_id IF NOT EXISTS FOR (t:HeritageToken) REQUIRE 
 // name: ddl_token_hash
 // Also the index token_by_hash looks tokens up with.
 CREATE CONSTRAINT heritage_token_hash IF NOT EXISTS FOR (t:HeritageToken) REQUIRE t.hash IS UNIQUE
+
+// name: ddl_await_indexes
+// Last: a replica that starts while another one creates the indexes waits until they are online,
+// since a search against a populating full-text index would silently miss records.
+CALL db.awaitIndexes(300)
