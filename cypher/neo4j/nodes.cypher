@@ -107,8 +107,14 @@ MATCH (n:Node) DETACH DELETE n
 
 // name: lock_nodes
 // Inside a write transaction: the current versions, with the nodes locked
-// against other writers until the transaction ends.
+// against other writers until the transaction ends. Neo4j reads committed data
+// and skips a write that changes nothing (`SET n.version = n.version` neither
+// locks nor re-reads: concurrent replicas lost updates on it), so a real write
+// takes the lock first and the version is read after it (Neo4j's operations
+// manual, "Concurrent data access", lost updates).
 UNWIND $ids AS i
 MATCH (n:Node {id: i})
-SET n.version = n.version
+SET n._lock = true
+WITH n
+REMOVE n._lock
 RETURN n.id AS id, n.version AS version

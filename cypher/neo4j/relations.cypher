@@ -32,7 +32,9 @@ RETURN count(e) AS written
 // As lock_nodes, for relations of one type.
 UNWIND $rows AS r
 MATCH (a:Node {id: r.from})-[e:{{REL}}]->(b:Node {id: r.to})
-SET e.version = e.version
+SET e._lock = true
+WITH a, b, e
+REMOVE e._lock
 RETURN a.id AS from_id, b.id AS to_id, e.version AS version
 
 // name: delete_relations
