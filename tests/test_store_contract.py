@@ -237,6 +237,35 @@ def test_concurrent_writers_lose_no_update(filled: Store, target: str) -> None:
     assert current(filled).version == 1 + len(acknowledged)
 
 
+def test_concurrent_creators_of_one_id_get_one_record_and_conflicts(store: Store) -> None:
+    """Two replicas creating the same new id at once: one record, and the other writer is told it exists."""
+    outcomes: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def creator(n: int) -> None:
+        replica = _replica(store)
+        try:
+            barrier.wait()
+            replica.apply(Changes(nodes=[Node("Place", "nueva", f"Nueva {n}", version=1)],
+                                  expected={("node", "nueva"): 0}))
+            outcomes.append("created")
+        except Conflict as exc:
+            outcomes.append("conflict" if "already exists" in str(exc) else repr(exc))
+        except BaseException as exc:
+            outcomes.append(repr(exc))
+        finally:
+            if replica is not store:
+                replica.close()
+
+    threads = [threading.Thread(target=creator, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sorted(outcomes) == ["conflict"] * 3 + ["created"]
+    assert [n.version for n in store.get_nodes(["nueva"])] == [1]
+
+
 def test_apply_removes_relations_and_records_revisions(filled: Store) -> None:
     rel = RELS[5]
     revision = _rev(f"{rel.rel}:{rel.from_id}->{rel.to_id}", (rel.from_id, rel.to_id), "remove-relation",
