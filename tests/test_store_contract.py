@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -190,6 +191,30 @@ def _replica(store: Store) -> Store:
     return Neo4jStore(store.uri, *store._auth, store.database).open()  # type: ignore[attr-defined]
 
 
+def _at_once(store: Store, work: Callable[[Store, int], None], writers: int = 4) -> list[BaseException]:
+    """Run `work(replica, n)` in `writers` threads started together; what they raised."""
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(writers)
+
+    def run(n: int) -> None:
+        replica = _replica(store)
+        try:
+            barrier.wait()
+            work(replica, n)
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            if replica is not store:
+                replica.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    return failures
+
+
 @pytest.mark.parametrize("target", ["node", "relation"])
 def test_concurrent_writers_lose_no_update(filled: Store, target: str) -> None:
     """Read, write on that version, again on Conflict, from several writers at once: every acknowledged
@@ -205,63 +230,39 @@ def test_concurrent_writers_lose_no_update(filled: Store, target: str) -> None:
         return next(r for r in store.relations([rel.from_id], "out", [rel.rel]) if r.to_id == rel.to_id)
 
     acknowledged: list[int] = []
-    failures: list[BaseException] = []
 
-    def writer(n: int) -> None:
-        store = _replica(filled)
-        try:
-            for i in range(8):
-                seen = current(store)
-                new = replace(seen, version=seen.version + 1)
-                new = replace(new, name=f"Ana {n}.{i}") if target == "node" else new
-                changes = Changes(nodes=[new], expected={key: seen.version}) if target == "node" else \
-                    Changes(relations=[new], expected={key: seen.version})
-                try:
-                    store.apply(changes)
-                    acknowledged.append(new.version)
-                except Conflict:
-                    pass
-        except BaseException as exc:
-            failures.append(exc)
-        finally:
-            if store is not filled:
-                store.close()
+    def writer(store: Store, n: int) -> None:
+        for i in range(8):
+            seen = current(store)
+            if isinstance(seen, Node):
+                changes = Changes(nodes=[replace(seen, name=f"Ana {n}.{i}", version=seen.version + 1)],
+                                  expected={key: seen.version})
+            else:
+                changes = Changes(relations=[replace(seen, version=seen.version + 1)], expected={key: seen.version})
+            try:
+                store.apply(changes)
+                acknowledged.append(seen.version + 1)
+            except Conflict:
+                pass
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert failures == []
+    assert _at_once(filled, writer) == []
     assert sorted(acknowledged) == list(range(2, 2 + len(acknowledged))), "a version was acknowledged twice"
     assert current(filled).version == 1 + len(acknowledged)
 
 
 def test_concurrent_creators_of_one_id_get_one_record_and_conflicts(store: Store) -> None:
-    """Two replicas creating the same new id at once: one record, and the other writer is told it exists."""
+    """Replicas creating the same new id at once: one record, and the others are told it exists."""
     outcomes: list[str] = []
-    barrier = threading.Barrier(4)
 
-    def creator(n: int) -> None:
-        replica = _replica(store)
+    def creator(replica: Store, n: int) -> None:
         try:
-            barrier.wait()
             replica.apply(Changes(nodes=[Node("Place", "nueva", f"Nueva {n}", version=1)],
                                   expected={("node", "nueva"): 0}))
             outcomes.append("created")
         except Conflict as exc:
             outcomes.append("conflict" if "already exists" in str(exc) else repr(exc))
-        except BaseException as exc:
-            outcomes.append(repr(exc))
-        finally:
-            if replica is not store:
-                replica.close()
 
-    threads = [threading.Thread(target=creator, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
+    assert _at_once(store, creator) == []
     assert sorted(outcomes) == ["conflict"] * 3 + ["created"]
     assert [n.version for n in store.get_nodes(["nueva"])] == [1]
 
