@@ -110,3 +110,12 @@ def test_mutation_examples_are_valid_against_the_schema() -> None:
                 errors = validate(schema, parse(text))
                 assert not errors, f"{doc.name}: {errors}"
     assert found >= 5
+
+
+def test_the_tests_neo4j_is_the_version_line_deployed() -> None:
+    pom = (ROOT / "tools" / "neo4j" / "pom.xml").read_text(encoding="utf-8")
+    compose = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    tested = re.search(r"<neo4j.version>([0-9.]+)</neo4j.version>", pom)
+    image = re.search(r"image: neo4j:([0-9.]+)", compose)
+    assert tested and image
+    assert tested.group(1).startswith(image.group(1) + "."), (tested.group(1), image.group(1))
