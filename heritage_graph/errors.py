@@ -23,6 +23,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# What a client is told of a store failure; the store's own text (paths, query fragments) stays in the log.
+STORE_UNAVAILABLE_MESSAGE = "The store is unavailable; try again shortly."
+STORE_FAILED_MESSAGE = "The store could not answer this request."
+
 
 class HeritageGraphError(Exception):
     """Base of every error the project raises on purpose."""

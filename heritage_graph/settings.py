@@ -18,6 +18,10 @@ class Settings:
     neo4j_user: str = "neo4j"
     neo4j_password: str | None = None
     neo4j_database: str = "neo4j"
+    # The Neo4j driver (store/neo4j.py): seconds to open a connection, and to retry a transaction that
+    # failed on a lost connection or a transient error before the request fails with STORE_UNAVAILABLE.
+    neo4j_connection_timeout: float = 5.0
+    neo4j_max_retry_time: float = 2.0
     host: str = "127.0.0.1"
     port: int = 8000
     max_depth: int = 20
@@ -168,6 +172,8 @@ def _operations_from_env(env: Mapping[str, str]) -> dict[str, object]:
     if env.get("HERITAGE_CORS_ORIGINS"):
         changes["cors_origins"] = parse_origins(env["HERITAGE_CORS_ORIGINS"])
     for key, attr in (("HERITAGE_SHUTDOWN_TIMEOUT", "shutdown_timeout"),
+                      ("NEO4J_CONNECTION_TIMEOUT", "neo4j_connection_timeout"),
+                      ("NEO4J_MAX_RETRY_TIME", "neo4j_max_retry_time"),
                       ("HERITAGE_TIME_BUDGET_ANONYMOUS", "time_budget_anonymous"),
                       ("HERITAGE_TIME_BUDGET", "time_budget")):
         if env.get(key):

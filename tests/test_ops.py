@@ -35,6 +35,7 @@ from heritage_graph.ops.metrics import Metrics
 from heritage_graph.ops.timing import TimedStore, unwrap
 from heritage_graph.services.importer import run_import
 from heritage_graph.settings import Settings
+from heritage_graph.store.base import DEADLINE
 from heritage_graph.store.ladybug import LadybugStore
 from heritage_graph.store.memory import MemoryStore
 from heritage_graph.store.neo4j import Neo4jStore
@@ -185,14 +186,34 @@ def test_readyz_answers_503_at_once_while_a_check_is_stuck(client_for: MakeClien
 
 
 class FakeNeo4jDriver:
+    """A driver whose every session answers ``RETURN 1`` (the readiness read), or raises ``error``."""
+
+    execute_query_bookmark_manager = None
+
     def __init__(self, error: Exception | None = None) -> None:
         self.error = error
         self.verified = 0
+        self.databases: list[str] = []
 
-    def verify_connectivity(self) -> None:
+    def session(self, **config: Any) -> FakeNeo4jDriver:
+        self.databases.append(config["database"])
+        return self
+
+    def __enter__(self) -> FakeNeo4jDriver:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+    def run(self, query: Any) -> FakeNeo4jDriver:
+        assert (query.text, query.timeout) == ("RETURN 1", 2.0), "a trivial read, ended by Neo4j within 2 s"
         self.verified += 1
         if self.error is not None:
             raise self.error
+        return self
+
+    def consume(self) -> None:
+        return None
 
     def close(self) -> None:
         return None
@@ -209,15 +230,19 @@ def test_readyz_on_neo4j_verifies_connectivity(client_for: MakeClient) -> None:
     r = neo4j_client(client_for, driver).get("/readyz")
     assert r.status_code == 200 and r.json() == {"status": "ready", "store": "neo4j",
                                                  "checks": {"store": "ok", "search_index": "in Neo4j"}}
-    assert driver.verified == 1
+    assert driver.verified == 1 and driver.databases == ["neo4j"], "a read on NEO4J_DATABASE, not just a handshake"
 
 
 def test_readyz_on_an_unreachable_or_closed_neo4j(client_for: MakeClient) -> None:
-    from neo4j.exceptions import ServiceUnavailable
+    from neo4j.exceptions import DatabaseUnavailable, ServiceUnavailable
 
     r = neo4j_client(client_for, FakeNeo4jDriver(ServiceUnavailable("Couldn't connect to fake:7687"))).get("/readyz")
     assert r.status_code == 503
     assert r.json()["reason"].startswith("cannot reach Neo4j (check NEO4J_URI)") and "NEO4J_URI" in r.json()["fix"]
+    starting = DatabaseUnavailable._hydrate_neo4j(code="Neo.TransientError.General.DatabaseUnavailable",
+                                                  message="Database 'neo4j' is unavailable.")
+    r = neo4j_client(client_for, FakeNeo4jDriver(starting)).get("/readyz")
+    assert r.status_code == 503 and r.json()["reason"].startswith("the Neo4j database is not available")
     r = neo4j_client(client_for, None).get("/readyz")
     assert r.status_code == 503 and r.json()["reason"] == "the Neo4j store is not open"
 
@@ -415,6 +440,71 @@ def test_an_error_outside_graphql_answers_json_500_without_a_trace(client_for: M
     assert value(found, "heritage_http_requests_total", route="/ld/{id}", method="GET", status="500") == 1
 
 
+class DownStore(MemoryStore):
+    """A store that cannot be reached (Neo4j down): every read, token look-ups included, fails."""
+
+    def get_nodes(self, ids: Any) -> list[Any]:
+        raise StoreUnavailable(f"cannot reach Neo4j (check NEO4J_URI): {SECRET}")
+
+    def token_by_hash(self, hash: str) -> Any:
+        raise StoreUnavailable(f"cannot reach Neo4j (check NEO4J_URI): {SECRET}")
+
+
+@pytest.mark.parametrize("accept", ["application/json", "application/graphql-response+json"])
+def test_an_unreachable_store_is_a_503_with_retry_after_never_a_500(client_for: MakeClient, log_lines: io.StringIO,
+                                                                     accept: str) -> None:
+    c = client_for(DownStore(), Settings(cache_entries=0))
+    unavailable = {"message": "The store is unavailable; try again shortly.",
+                   "extensions": {"code": "STORE_UNAVAILABLE", "retryable": True}}
+    # An operation that produced nothing because of the store, anonymous or with a token
+    r = c.post("/graphql", json={"query": NODE_QUERY}, headers={"accept": accept})
+    assert r.status_code == 503 and r.headers["retry-after"] == "5", r.text
+    assert r.headers["cache-control"] == "no-store" and r.headers["content-type"].startswith(accept)
+    [error] = r.json()["errors"]
+    assert r.json()["data"] == {"node": None} and error["extensions"] == unavailable["extensions"]
+    r = c.post("/graphql", json={"query": NODE_QUERY}, headers={"accept": accept, "authorization": "Bearer hg_x"})
+    assert r.status_code == 503 and r.headers["retry-after"] == "5" and r.json() == {"errors": [unavailable]}
+    # other routes that look a token up
+    r = c.get("/export/lineage/jesus-urbano-rojas.csv", headers={"authorization": "Bearer hg_x",
+                                                                 "x-request-id": "exp-1"})
+    assert r.status_code == 503 and r.headers["retry-after"] == "5"
+    assert r.json()["errors"][0]["extensions"] == {**unavailable["extensions"], "requestId": "exp-1"}
+    for path in ("/export/lineage/jesus-urbano-rojas.csv", "/ld/jesus-urbano-rojas"):  # anonymous: reading fails
+        r = c.get(path)
+        assert r.status_code == 503 and r.headers["retry-after"] == "5" and SECRET not in r.text, (path, r.text)
+    # an operation that answered part of its fields keeps 200
+    r = c.post("/graphql", json={"query": '{ __typename node(id: "x") { id } }'}, headers={"accept": accept})
+    assert r.status_code == 200 and r.json()["data"] == {"__typename": "Query", "node": None}
+    assert SECRET not in c.get("/metrics").text
+    lines = parsed(log_lines)
+    assert not any("exception" in e for e in lines), "an unreachable store is expected: no traceback"
+    assert {e["status"] for e in lines if e["logger"] == "heritage_graph.access"} == {503, 200}
+
+
+def test_store_calls_know_when_their_request_stops_waiting(client_for: MakeClient) -> None:
+    """The deadline a Neo4j transaction takes its timeout from (store/base.py): the request's time budget,
+    in the worker threads of its store calls, for queries and mutations; unset outside requests."""
+    seen: list[float | None] = []
+
+    class Recording(MemoryStore):
+        def get_nodes(self, ids: Any) -> list[Any]:
+            deadline = DEADLINE.get()
+            seen.append(None if deadline is None else deadline - time.monotonic())
+            return super().get_nodes(ids)
+
+    store = Recording()
+    secret, _ = create_token(store, "curator", name="deadline")
+    c = client_for(store, Settings(cache_entries=0, time_budget_anonymous=7, time_budget=20))
+    c.post("/graphql", json={"query": NODE_QUERY})
+    c.post("/graphql", json={"query": NODE_QUERY}, headers={"authorization": f"Bearer {secret}"})
+    c.post("/graphql", headers={"authorization": f"Bearer {secret}"}, json={
+        "query": 'mutation { updateNode(id: "x", expectedVersion: 1, patch: {name: "y"}) { __typename } }'})
+    c.get("/export/lineage/x.csv")
+    store.get_nodes(["x"])
+    assert seen[:3] and 6 < seen[0] <= 7 and all(15 < s <= 20 for s in seen[1:-2]), seen  # type: ignore[operator]
+    assert 6 < seen[-2] <= 7 and seen[-1] is None, seen  # type: ignore[operator]
+
+
 def test_probe_successes_are_logged_at_debug_only(app_client: Client, log_lines: io.StringIO) -> None:
     app_client.get("/healthz")
     app_client.get("/metrics")
@@ -452,7 +542,16 @@ def test_operations_settings_read_the_environment() -> None:
     assert (d.log_format, d.log_level, d.cors_origins, d.shutdown_timeout) == (None, "INFO", (), 30.0)
 
 
+def test_neo4j_driver_settings_read_the_environment() -> None:
+    s = Settings.from_env({"NEO4J_CONNECTION_TIMEOUT": "2.5", "NEO4J_MAX_RETRY_TIME": "15"})
+    assert (s.neo4j_connection_timeout, s.neo4j_max_retry_time) == (2.5, 15.0)
+    d = Settings.from_env({})
+    assert (d.neo4j_connection_timeout, d.neo4j_max_retry_time) == (5.0, 2.0)
+
+
 @pytest.mark.parametrize(("key", "text", "message"), [
+    ("NEO4J_CONNECTION_TIMEOUT", "0", "NEO4J_CONNECTION_TIMEOUT must be a number of seconds above 0"),
+    ("NEO4J_MAX_RETRY_TIME", "-1", "NEO4J_MAX_RETRY_TIME must be a number of seconds above 0"),
     ("HERITAGE_LOG_FORMAT", "xml", "HERITAGE_LOG_FORMAT must be one of json, text"),
     ("HERITAGE_LOG_LEVEL", "loud", "HERITAGE_LOG_LEVEL must be one of"),
     ("HERITAGE_SHUTDOWN_TIMEOUT", "0", "above 0"),

@@ -107,14 +107,14 @@ MATCH (n:Node) DETACH DELETE n
 
 // name: lock_nodes
 // Inside a write transaction: the current versions, with the nodes locked
-// against other writers until the transaction ends. Neo4j reads committed data
-// and skips a write that changes nothing (`SET n.version = n.version` neither
-// locks nor re-reads: concurrent replicas lost updates on it), so a real write
-// takes the lock first and the version is read after it (Neo4j's operations
-// manual, "Concurrent data access", lost updates).
+// against other writers until the transaction ends. The lock is taken first
+// (a write that reads nothing) and the version read after it: with
+// `SET n.version = n.version` Neo4j read the version before waiting for the
+// lock and wrote that stale value back, so two writers based on the same
+// version both passed the check, and one update was lost.
 UNWIND $ids AS i
 MATCH (n:Node {id: i})
 SET n._lock = true
-WITH n
 REMOVE n._lock
+WITH n
 RETURN n.id AS id, n.version AS version

@@ -29,12 +29,12 @@ SET e = r.props
 RETURN count(e) AS written
 
 // name: lock_relations
-// As lock_nodes, for relations of one type.
+// As lock_nodes, for relations of one type: the lock first, then the version.
 UNWIND $rows AS r
 MATCH (a:Node {id: r.from})-[e:{{REL}}]->(b:Node {id: r.to})
 SET e._lock = true
-WITH a, b, e
 REMOVE e._lock
+WITH a, b, e
 RETURN a.id AS from_id, b.id AS to_id, e.version AS version
 
 // name: delete_relations

@@ -27,10 +27,11 @@ from starlette.routing import Route
 from .. import schema
 from ..auth import ANONYMOUS
 from ..errors import HeritageGraphError, InvalidInput, NotFound, StoreError, StoreTimeout, Unauthenticated
+from ..ops.middleware import RETRY_AFTER
 from ..services import graph, graph_formats
 from ..services.graph_formats import Drawing
 from ..settings import Settings
-from ..store.base import Store
+from ..store.base import Store, deadline_in
 from ..tokens import authenticate
 from ..visibility import Gate, Visibility
 from .budget import CLIENT_CLOSED_REQUEST, run_bounded, time_budget_exceeded
@@ -188,7 +189,8 @@ async def _answer(request: Request, plan: Callable[[Request, Settings], Export])
         return export.render(export.draw(store, gate))
 
     try:
-        outcome = await run_bounded(to_thread.run_sync(read, abandon_on_cancel=True), budget, request.receive)
+        with deadline_in(budget):  # and Neo4j's transactions end with it (store/base.py)
+            outcome = await run_bounded(to_thread.run_sync(read, abandon_on_cancel=True), budget, request.receive)
     except (InvalidInput, NotFound) as exc:
         return _error(400 if isinstance(exc, InvalidInput) else 404, exc, exc.code)
     except StoreError as exc:
@@ -196,7 +198,8 @@ async def _answer(request: Request, plan: Callable[[Request, Settings], Export])
             outcome = "timeout"
         else:  # the store's own text (paths, query fragments) goes to the log only, as for GraphQL
             log.error("store failure in %s: %s", request.url.path, exc)
-            return _error(503 if exc.retryable else 500, "the store failed; try again later", exc.code)
+            return _error(503 if exc.retryable else 500, "the store failed; try again later", exc.code,
+                          {"retry-after": RETRY_AFTER} if exc.retryable else None)
     if outcome == "disconnected":
         return Response(status_code=CLIENT_CLOSED_REQUEST)
     if outcome == "timeout":

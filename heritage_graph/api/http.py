@@ -17,6 +17,12 @@ tools/graphql-http-audit:
   is anonymous; a malformed, unknown or revoked token is answered 401, whatever the method, with
   ``WWW-Authenticate: Bearer`` and ``{"errors": [{"message": ..., "extensions": {"code":
   "UNAUTHENTICATED"}}]}``.
+- When the store cannot be reached (Neo4j down, starting or failing over), a request that got
+  nothing done because of it is answered 503 with ``Retry-After`` and ``retryable: true`` (code
+  ``STORE_UNAVAILABLE``, or ``TIME_BUDGET_EXCEEDED`` when Neo4j ended its transaction at the time
+  budget): one whose token could not be looked up, and an operation that produced no data and failed
+  on the store (``data`` stays as GraphQL made it, null or every root field null). An operation that
+  answered part of its fields keeps 200.
 
 Around that: size limits on the body, the query text and the result (request_limits.py);
 automatic persisted queries, over POST and GET (persisted.py); and, for anonymous requests,
@@ -28,6 +34,7 @@ validation and execution on a hit (response_cache.py). Requests with a token are
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -48,11 +55,13 @@ from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 
 from ..auth import ANONYMOUS
-from ..errors import Unauthenticated
+from ..errors import STORE_FAILED_MESSAGE, STORE_UNAVAILABLE_MESSAGE, StoreError, Unauthenticated
 from ..ops.graphql import operation_label
 from ..ops.logs import CURRENT
+from ..ops.middleware import RETRY_AFTER
 from ..ops.timing import unwrap
 from ..settings import Settings
+from ..store.base import deadline_in
 from ..tokens import authenticate, bearer_secret
 from .budget import CLIENT_CLOSED_REQUEST, run_bounded, time_budget_exceeded
 from .context import Context, preferred_language
@@ -76,12 +85,14 @@ from .response_cache import (
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 GRAPHIQL_PAGE = STATIC_DIR / "graphiql" / "index.html"
 
+log = logging.getLogger("heritage_graph.api")
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 JSON = "application/json"
 # In the request's ASGI scope:
 _FAILED_KEY = "heritage_graph.failed_before_execution"  # the status of a failure before execution
 _PARSED_KEY = "heritage_graph.parsed"  # (GraphQLRequestData, Resolved): the request, parsed once
 _OK_KEY = "heritage_graph.succeeded"  # the operation ran and returned data without errors
+_UNAVAILABLE_KEY = "heritage_graph.store_unavailable"  # the operation produced nothing: the store was down
 _CONTENT_TYPES = {GRAPHQL_RESPONSE_JSON: f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8", JSON: JSON}
 
 # The GraphiQL page loads only what this service serves; the CSP makes the browser hold it to that.
@@ -265,11 +276,31 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return again
 
 
-def _refusal(error: HTTPException | Unauthenticated | RequestRefused, headers: Headers) -> Response:
+def _store_down(result: ExecutionResult) -> bool:
+    """The operation failed on a store that cannot be reached, and produced nothing else."""
+    if not result.errors or (result.data and any(v is not None for v in result.data.values())):
+        return False
+    return any(isinstance(e.original_error, StoreError) and e.original_error.retryable for e in result.errors)
+
+
+def store_failure(error: StoreError) -> tuple[int, dict[str, Any]]:
+    """The status and GraphQL-shaped body of a request the store failed before it ran (its token could
+    not be looked up): 503 when trying again may help, else 500. The store's own text goes to the log only."""
+    log.warning("store failure before execution: %s", error)
+    message = STORE_UNAVAILABLE_MESSAGE if error.retryable else STORE_FAILED_MESSAGE
+    return (503 if error.retryable else 500,
+            {"errors": [{"message": message, "extensions": {"code": error.code, "retryable": error.retryable}}]})
+
+
+def _refusal(error: HTTPException | Unauthenticated | RequestRefused | StoreError, headers: Headers) -> Response:
     """The answer to a request refused before it ran, in the media type it asked for."""
     media = negotiate(headers.get("accept"))
     content_type = _CONTENT_TYPES[media or JSON]
-    if isinstance(error, Unauthenticated):
+    if isinstance(error, StoreError):
+        status, body = store_failure(error)
+        response = JSONResponse(body, status_code=status, media_type=content_type,
+                                headers={"retry-after": RETRY_AFTER} if status == 503 else None)
+    elif isinstance(error, Unauthenticated):
         body = {"errors": [{"message": str(error), "extensions": {"code": error.code}}]}
         response = JSONResponse(body, status_code=401, media_type=content_type,
                                 headers={"www-authenticate": _challenge(headers.get("authorization"))})
@@ -328,8 +359,10 @@ class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
         Unauthenticated for a malformed, unknown or revoked token, which ``__call__`` answers 401)."""
         state = request.app.state
         header = request.headers.get("authorization")
-        # No header: anonymous, and no worker thread to learn it.
-        principal = ANONYMOUS if header is None else await to_thread.run_sync(authenticate, state.store, header)
+        # No header: anonymous, and no worker thread to learn it. A query stopped at its time budget (or by its
+        # client leaving) leaves the look-up to finish in its thread, as its other store calls.
+        principal = ANONYMOUS if header is None else await to_thread.run_sync(authenticate, state.store, header,
+                                                                                abandon_on_cancel=True)
         return Context(store=state.store, settings=state.settings, request=request, principal=principal)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
@@ -366,7 +399,7 @@ class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
         response: Response | RawResponse
         try:
             response = await self._respond(scope, receive, self.policy(scope))
-        except (HTTPException, Unauthenticated, RequestRefused) as e:
+        except (HTTPException, Unauthenticated, RequestRefused, StoreError) as e:
             response = _refusal(e, Headers(scope=scope))
         await response(scope, receive, send)
 
@@ -449,6 +482,9 @@ class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
         failed = scope.get(_FAILED_KEY)
         if media == GRAPHQL_RESPONSE_JSON and failed:
             response.status_code = failed
+        if scope.get(_UNAVAILABLE_KEY):
+            response.status_code = 503
+            response.headers["retry-after"] = RETRY_AFTER
         data, resolved = scope.get(_PARSED_KEY) or (None, None)
         if resolved is not None and not failed:
             policy.persisted.register(resolved)
@@ -465,13 +501,17 @@ class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
         """Run a query within its time budget, and stop it when the client goes away: a query that
         nobody waits for, or that outlives its budget, must not hold the store for other requests.
         Mutations run to the end: a write may be committing when the budget runs out, and its result
-        must say so (they are bounded by the cost limit)."""
+        must say so (they are bounded by the cost limit). Every Neo4j transaction of the request, a
+        mutation's included, ends with the budget all the same: Neo4j rolls back what has not committed
+        by then (a database still starting holds transactions until it is available)."""
         data = await self.parse_http_body(self.request_adapter_class(request))  # the body, read once
-        if data.query is None or operation_kind(data.query, data.operation_name) != "query":
-            return await self.run(request)
         settings: Settings = request.app.state.settings
         budget = settings.time_budget if "authorization" in request.headers else settings.time_budget_anonymous
-        outcome = await run_bounded(self.run(request), budget, request.receive)
+        # Neo4j's transactions for this request end with its budget, mutations' included (store/base.py).
+        with deadline_in(budget):
+            if data.query is None or operation_kind(data.query, data.operation_name) != "query":
+                return await self.run(request)
+            outcome = await run_bounded(self.run(request), budget, request.receive)
         if isinstance(outcome, Response):
             return outcome
         request.scope[_OK_KEY] = False
@@ -487,6 +527,7 @@ class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
             data.pop("data", None)
             request.scope[_FAILED_KEY] = failed
         request.scope[_OK_KEY] = not result.errors and result.data is not None
+        request.scope[_UNAVAILABLE_KEY] = _store_down(result)
         return data
 
     async def render_graphql_ide(self, request: Request) -> Response:

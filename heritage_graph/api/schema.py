@@ -11,7 +11,7 @@ from graphql import GraphQLError
 from strawberry import Schema
 from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 
-from ..errors import HeritageGraphError, StoreError, StoreUnavailable
+from ..errors import STORE_FAILED_MESSAGE, STORE_UNAVAILABLE_MESSAGE, HeritageGraphError, StoreError
 from ..ops.graphql import OperationObserver
 from ..settings import Settings
 from .cost import CostLimitExtension, CostLimits, HeavyGate, HeavyTurns
@@ -106,8 +106,7 @@ def _store_failure(error: GraphQLError, original: StoreError) -> GraphQLError:
     """A store failure keeps its code but not its text, which is the database's own (paths, query
     fragments): the server log has it, with the request id."""
     log.error("store failure at %s: %s", ".".join(map(str, error.path or [])) or "-", original)
-    message = ("The store is unavailable; try again shortly." if isinstance(original, StoreUnavailable)
-               else "The store could not answer this request.")
+    message = STORE_UNAVAILABLE_MESSAGE if original.retryable else STORE_FAILED_MESSAGE
     return MaskedError(message, nodes=error.nodes, source=error.source, positions=error.positions,
                        path=error.path, original_error=original,
                        extensions={"code": original.code, "retryable": original.retryable})

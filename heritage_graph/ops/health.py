@@ -1,5 +1,6 @@
 """``/healthz``: the process answers. ``/readyz``: it can serve, because the store answers a trivial
-query and (embedded store) the search index reflects the graph's last write.
+query (on Neo4j, a read on NEO4J_DATABASE) and (embedded store) the search index reflects the graph's
+last write.
 
 Readiness only reads: it never rebuilds an index or reconnects, and a check that cannot finish
 quickly (the embedded store is held by a long write, or hung) answers 503 instead of piling up threads.
@@ -17,7 +18,7 @@ from anyio import to_thread
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from ..errors import StoreError, StoreUnavailable
+from ..errors import StoreError
 from ..search.sqlite import FORMAT_VERSION
 from .logs import current_request_id
 from .timing import unwrap
@@ -59,16 +60,9 @@ def check_ladybug(store: Any) -> Readiness:
 
 
 def check_neo4j(store: Any) -> Readiness:
-    from neo4j import exceptions as ne
-
-    from ..store.neo4j import _translate
-
-    if store._driver is None:
-        raise StoreUnavailable("the Neo4j store is not open")
-    try:
-        store._driver.verify_connectivity()
-    except (ne.Neo4jError, ne.DriverError) as exc:
-        raise _translate(exc) from exc
+    # A trivial read on NEO4J_DATABASE, not just a handshake: a server that answers while its database
+    # is still starting (or missing) cannot serve yet. Raises StoreUnavailable.
+    store.ping()
     # Neo4j's full-text index is written in the graph's own transactions: it cannot lag behind.
     return Readiness(True, {"store": "ok", "search_index": "in Neo4j"})
 

@@ -1,6 +1,7 @@
 """The request middleware (pure ASGI, so it adds microseconds, not a task per request): request id,
 metrics, one log line per request, and the last line of defence that turns any exception into a
-JSON 500 without a trace.
+JSON 500 without a trace — or, for a store that cannot be reached (a route's authentication while
+Neo4j is down), a JSON 503 with ``STORE_UNAVAILABLE`` and ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..errors import STORE_UNAVAILABLE_MESSAGE, StoreError
 from .logs import CURRENT, RequestInfo, request_id_from
 from .metrics import Metrics
 
@@ -23,11 +25,18 @@ REQUEST_ID_HEADER = b"x-request-id"
 QUIET_ROUTES = frozenset({"/healthz", "/readyz", "/metrics"})
 UNMATCHED = "unmatched"
 CLIENT_CLOSED = 499  # nginx's status for a request whose client went away before the answer
+RETRY_AFTER = "5"  # seconds, in the Retry-After of a 503 while the store is unavailable
 
 
 def internal_error_body(request_id: str) -> bytes:
     return json.dumps({"errors": [{"message": "Internal server error",
                                    "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id}}]
+                       }).encode()
+
+
+def unavailable_body(code: str, request_id: str) -> bytes:
+    return json.dumps({"errors": [{"message": STORE_UNAVAILABLE_MESSAGE,
+                                   "extensions": {"code": code, "retryable": True, "requestId": request_id}}]
                        }).encode()
 
 
@@ -60,11 +69,17 @@ class OpsMiddleware:
             await self.app(scope, receive, send_with_id)
         except ClientDisconnect:
             status = CLIENT_CLOSED
-        except Exception:
-            error_log.exception("unhandled error answering %s %s", scope["method"], scope["path"])
-            if not started:
-                status = 500
-                await _send_internal_error(send_with_id, info.id)
+        except Exception as exc:
+            if isinstance(exc, StoreError) and exc.retryable:  # expected while the store is down: no traceback
+                error_log.warning("the store is unavailable answering %s %s: %s", scope["method"], scope["path"], exc)
+                if not started:
+                    status = 503
+                    await _send_unavailable(send_with_id, exc.code, info.id)
+            else:
+                error_log.exception("unhandled error answering %s %s", scope["method"], scope["path"])
+                if not started:
+                    status = 500
+                    await _send_internal_error(send_with_id, info.id)
         finally:
             self.metrics.in_progress.dec()
             seconds = perf_counter() - start
@@ -119,8 +134,15 @@ def _route(scope: Scope) -> str:
 
 
 async def _send_internal_error(send: Send, request_id: str) -> None:
-    body = internal_error_body(request_id)
-    await send({"type": "http.response.start", "status": 500,
+    await _send_json(send, 500, internal_error_body(request_id))
+
+
+async def _send_unavailable(send: Send, code: str, request_id: str) -> None:
+    await _send_json(send, 503, unavailable_body(code, request_id), [(b"retry-after", RETRY_AFTER.encode())])
+
+
+async def _send_json(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"cache-control", b"no-store")]})
+                            (b"cache-control", b"no-store"), *(extra or [])]})
     await send({"type": "http.response.body", "body": body})

@@ -40,6 +40,7 @@ from .. import media, schema
 from ..api.response_cache import NO_STORE, CachedResponse, RawResponse, etag_of, public_cache_control
 from ..errors import NotFound, StoreError
 from ..model import Node, Relation
+from ..ops.middleware import RETRY_AFTER
 from ..schema import Prop, T
 from ..settings import Settings
 from ..store.base import Store
@@ -796,7 +797,9 @@ async def _node_endpoint(request: Request) -> Response | RawResponse:
             doc = await to_thread.run_sync(node_document, request.app.state.store, node_id, ctx)
         except StoreError as exc:
             return JSONResponse({"error": {"code": exc.code, "message": "the store failed; try again later"}},
-                                status_code=503 if exc.retryable else 500, headers={"cache-control": NO_STORE})
+                                status_code=503 if exc.retryable else 500,
+                                headers={"cache-control": NO_STORE, **({"retry-after": RETRY_AFTER} if exc.retryable
+                                                                      else {})})
     if doc is None:
         return JSONResponse({"error": {"code": NotFound.code, "message": "no node has this id"}}, status_code=404,
                             headers={"cache-control": NO_STORE})

@@ -6,7 +6,10 @@ driver's errors into ``heritage_graph.errors.StoreError`` subclasses.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from ..errors import Conflict, StoreQueryError
@@ -19,6 +22,23 @@ if TYPE_CHECKING:
 Direction = Literal["out", "in"]
 Progress = Callable[[int], None]
 BATCH = 2000
+
+# When the request making a store call stops waiting for it (time.monotonic()): set from the request's
+# time budget by the API (api/http.py, api/graph_export.py), None outside requests (commands, imports,
+# the seeding of `serve --seed-if-empty`). A store that can bound a transaction by time (Neo4j) gives each
+# transaction what remains, so that no work goes on in the database for a request that has been answered,
+# and a request never waits longer than its budget for a database that is starting or failing over.
+DEADLINE: ContextVar[float | None] = ContextVar("heritage_store_deadline", default=None)
+
+
+@contextmanager
+def deadline_in(seconds: float) -> Iterator[None]:
+    """Store calls made in this context (and in the worker threads it starts) are due in ``seconds``."""
+    token = DEADLINE.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        DEADLINE.reset(token)
 
 
 def window(ids: Sequence[str], after: str | None, before: str | None, limit: int | None,

@@ -2,26 +2,60 @@
 
 Every node carries the ``Node`` label (unique ``id``) and its kind as a second
 label, so Neo4j Browser users see ``(:Node:Tradition)``; relation types are the
-schema's own. Reads run as auto-commit read queries; a ``write`` is one managed
-write transaction, which the driver retries on transient errors.
+schema's own.
+
+Every query runs in one of the driver's managed transactions, marked for what it
+does, so that a routing URI (``neo4j://``, ``neo4j+s://``) sends reads to the
+cluster's secondaries and writes to its leader: a one-statement read through
+``execute_query`` routed ``READ``, a read of several statements that must agree
+(``search``) in one ``execute_read``, and every write (``apply``, tokens, the
+schema) as ``WRITE`` (``execute_write``, or ``execute_query`` routed ``WRITE``).
+All of them share the driver's bookmark manager, so a process reads its own
+writes even from a secondary. Only the readiness probe's ``RETURN 1`` runs as an
+auto-commit query (``ping``).
+
+The driver retries a managed transaction that failed on a lost connection or a
+transient error, for ``max_retry_time`` seconds (``NEO4J_MAX_RETRY_TIME``; the
+driver's own 30 s would hold every request that long while Neo4j is down), and
+gives up on a connection after ``connection_timeout`` seconds
+(``NEO4J_CONNECTION_TIMEOUT``). Then the request fails with ``StoreUnavailable``,
+which the API answers 503; the driver reconnects by itself once Neo4j answers.
+A transaction made for a request carries what remains of the request's time
+budget as its timeout (``base.DEADLINE``): Neo4j ends it then — a query nobody
+waits for any more, or one that waits for a database still starting (Neo4j
+accepts connections before its database is available, and holds their queries
+until it is) — and nothing of it is written.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import defaultdict
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
-from ..errors import StoreError, StoreQueryError, StoreUnavailable
+from ..errors import StoreError, StoreQueryError, StoreTimeout, StoreUnavailable
 from ..model import Changes, Node, Revision, relation_key
 from ..search.model import Facets, SearchPage, SearchQuery
 from ..search.text import KIND_WEIGHTS, ParsedQuery, SearchText, match_expression, search_text
 from . import codec
-from .base import Progress, WriteByApply, check_versions, check_written, chunks
+from .base import DEADLINE, Progress, WriteByApply, check_versions, check_written, chunks
 from .base import by_type as _by_type
 from .cypher import QueryBook
 from .cypher_reads import CypherReads
 from .tokens import CypherTokens
+
+T = TypeVar("T")
+CONNECTION_TIMEOUT = 5.0  # seconds to open a connection (TCP, TLS, Bolt handshake); the driver's: 30
+MAX_RETRY_TIME = 2.0  # seconds a failed managed transaction is retried; the driver's: 30
+# The first retry after 0.25 s (the driver's: 1 s), then twice as long each time: within 2 s of retries a
+# lost connection is retried four times, and a request fails within about 4 s when Neo4j is down.
+INITIAL_RETRY_DELAY = 0.25
+MIN_TRANSACTION_TIMEOUT = 0.5  # seconds: a transaction started at its request's deadline still gets this
+PING_TIMEOUT = 2.0  # seconds: the readiness read (ops/health.py waits as long)
+TIMED_OUT = ("Neo.ClientError.Transaction.TransactionTimedOut",
+             "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration")
 
 
 def _translate(exc: Exception) -> StoreError:
@@ -29,8 +63,20 @@ def _translate(exc: Exception) -> StoreError:
 
     if isinstance(exc, ne.AuthError):
         return StoreUnavailable(f"Neo4j refused the credentials (check NEO4J_USER / NEO4J_PASSWORD): {exc}")
+    if isinstance(exc, ne.IncompleteCommit):
+        return StoreUnavailable(f"the connection to Neo4j was lost while a write was committing: it may or may "
+                                f"not have been saved (read the record before trying again): {exc}")
     if isinstance(exc, ne.ServiceUnavailable | ne.SessionExpired):
         return StoreUnavailable(f"cannot reach Neo4j (check NEO4J_URI): {exc}")
+    if isinstance(exc, ne.DatabaseUnavailable):
+        return StoreUnavailable(f"the Neo4j database is not available (starting, stopping or failing over): {exc}")
+    if getattr(exc, "code", None) == "Neo.ClientError.Database.DatabaseNotFound":
+        return StoreUnavailable(f"Neo4j has no such database (check NEO4J_DATABASE): {exc}")
+    if getattr(exc, "code", None) in TIMED_OUT:
+        timeout = StoreTimeout(f"Neo4j ended the transaction at the request's time budget (the database starting, "
+                               f"failing over or overloaded); nothing of it was written: {exc}")
+        timeout.retryable = True
+        return timeout
     if isinstance(exc, ne.TransientError):
         err = StoreError(f"Neo4j transient error, try again: {exc}")
         err.retryable = True
@@ -56,20 +102,35 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
     dialect = "neo4j"
     inline_reads = False
 
-    def __init__(self, uri: str, user: str, password: str | None, database: str = "neo4j") -> None:
+    def __init__(self, uri: str, user: str, password: str | None, database: str = "neo4j", *,
+                 connection_timeout: float = CONNECTION_TIMEOUT, max_retry_time: float = MAX_RETRY_TIME) -> None:
         self.uri = uri
         self._auth = (user, password or "")
         self.database = database
+        self.connection_timeout = connection_timeout
+        self.max_retry_time = max_retry_time
         self._queries = QueryBook("neo4j")
         self._driver: Any = None
+        self._tx = threading.local()  # .current: the read transaction of `_consistent` running in this thread
         self.calls = 0
+
+    def driver_config(self) -> dict[str, Any]:
+        """The driver's settings: bounded connection and retry times, so that a request fails within a few
+        seconds while Neo4j is down instead of holding a worker thread for the driver's 30 to 60 s."""
+        return {
+            "connection_timeout": self.connection_timeout,
+            # Acquiring may open a connection: longer than that, and a short wait for a busy pool.
+            "connection_acquisition_timeout": 2 * self.connection_timeout,
+            "max_transaction_retry_time": self.max_retry_time,
+            "initial_retry_delay": INITIAL_RETRY_DELAY,
+        }
 
     def open(self) -> Neo4jStore:
         import neo4j
         from neo4j import exceptions as ne
 
         try:
-            self._driver = neo4j.GraphDatabase.driver(self.uri, auth=self._auth)
+            self._driver = neo4j.GraphDatabase.driver(self.uri, auth=self._auth, **self.driver_config())
             self._driver.verify_connectivity()
         except (ne.Neo4jError, ne.DriverError, ValueError) as exc:
             if self._driver is not None:
@@ -91,16 +152,26 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
                 self._read_or_write(self._queries.render(q.name, rel=rel, kind=kind), {}, write=True)
 
     # -- plumbing ------------------------------------------------------------
+    def _open_driver(self) -> Any:
+        if self._driver is None:
+            raise StoreUnavailable("the Neo4j store is not open")
+        return self._driver
+
     def _read_or_write(self, text: str, params: dict[str, Any], *, write: bool = False) -> list[dict[str, Any]]:
+        """One statement in its own managed transaction (a read routed READ), or, inside
+        ``_consistent``, in that read transaction."""
         import neo4j
         from neo4j import exceptions as ne
 
-        if self._driver is None:
-            raise StoreUnavailable("the Neo4j store is not open")
+        tx = getattr(self._tx, "current", None)
+        if tx is not None and not write:
+            return [r.data() for r in tx.run(text, params)]
+        driver = self._open_driver()
         self.calls += 1
+        timeout = _transaction_timeout()
         try:
-            records, _, _ = self._driver.execute_query(
-                text,
+            records, _, _ = driver.execute_query(
+                text if timeout is None else neo4j.Query(text, timeout=timeout),  # type: ignore[arg-type]
                 params,
                 database_=self.database,
                 routing_=neo4j.RoutingControl.WRITE if write else neo4j.RoutingControl.READ,
@@ -108,6 +179,55 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
         except (ne.Neo4jError, ne.DriverError) as exc:
             raise _translate(exc) from exc
         return [r.data() for r in records]
+
+    def _session(self, driver: Any, *, write: bool) -> Any:
+        import neo4j
+
+        return driver.session(database=self.database, default_access_mode=neo4j.WRITE_ACCESS if write else
+                              neo4j.READ_ACCESS, bookmark_manager=driver.execute_query_bookmark_manager)
+
+    def _consistent(self, read: Callable[[], T]) -> T:
+        """``read``, whose queries (through ``_q``) share one managed read transaction: one snapshot,
+        one cluster member. The driver may run it again after a lost connection, so it only reads."""
+        if getattr(self._tx, "current", None) is not None:
+            return read()
+
+        def work(tx: Any) -> T:
+            self._tx.current = tx
+            try:
+                return read()
+            finally:
+                self._tx.current = None
+
+        return self._managed(work, write=False)
+
+    def _managed(self, work: Callable[[Any], T], *, write: bool) -> T:
+        """``work(tx)`` in one managed transaction, read or write, with the request's timeout if any; the
+        driver runs it again after a lost connection or a transient error (within ``max_retry_time``)."""
+        from neo4j import exceptions as ne
+
+        driver = self._open_driver()
+        self.calls += 1
+        try:
+            with self._session(driver, write=write) as session:
+                run = session.execute_write if write else session.execute_read
+                return run(_bounded(work))  # type: ignore[no-any-return]
+        except (ne.Neo4jError, ne.DriverError) as exc:
+            raise _translate(exc) from exc
+
+    def ping(self) -> None:
+        """Raise StoreUnavailable unless the database answers a trivial read (readiness): the server
+        reachable, the credentials good and the database (NEO4J_DATABASE) online. No retries: a probe
+        wants the state now."""
+        import neo4j
+        from neo4j import exceptions as ne
+
+        driver = self._open_driver()
+        try:
+            with self._session(driver, write=False) as session:
+                session.run(neo4j.Query("RETURN 1", timeout=PING_TIMEOUT)).consume()
+        except (ne.Neo4jError, ne.DriverError) as exc:
+            raise _translate(exc) from exc
 
     def _q(self, name: str, params: dict[str, Any] | None = None, **binding: str) -> list[dict[str, Any]]:
         return self._read_or_write(self._queries.render(name, **binding), params or {})
@@ -118,6 +238,10 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
 
     # -- search --------------------------------------------------------------
     def search(self, query: SearchQuery) -> SearchPage:
+        """The page, its facets and its nodes, read in one transaction, so that they agree."""
+        return self._consistent(lambda: self._search(query))
+
+    def _search(self, query: SearchQuery) -> SearchPage:
         params: dict[str, Any] = {
             "query": lucene_expression(query.text),
             "kinds": list(query.kinds),
@@ -141,15 +265,18 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
 
     # -- writes --------------------------------------------------------------
     def delete_all(self) -> None:
-        """Remove every node, relation and revision (tests and re-imports from scratch)."""
-        self._read_or_write(self._queries.render("delete_revisions"), {}, write=True)
-        self._read_or_write(self._queries.render("delete_all"), {}, write=True)
+        """Remove every node, relation and revision (tests and re-imports from scratch), in one write
+        transaction."""
+        q = self._queries
+
+        def work(tx: Any) -> None:
+            tx.run(q.render("delete_revisions")).consume()
+            tx.run(q.render("delete_all")).consume()
+
+        self._managed(work, write=True)
 
     def apply(self, changes: Changes, progress: Progress | None = None) -> None:
-        from neo4j import exceptions as ne
-
-        if self._driver is None:
-            raise StoreUnavailable("the Neo4j store is not open")
+        self._open_driver()
         nodes = changes.nodes
         by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for n in nodes:
@@ -200,12 +327,7 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
             for chunk in chunks(revision_links):
                 tx.run(q.render("link_revisions"), rows=chunk).consume()
 
-        self.calls += 1
-        try:
-            with self._driver.session(database=self.database) as session:
-                session.execute_write(work)
-        except (ne.Neo4jError, ne.DriverError) as exc:
-            raise _translate(exc) from exc
+        self._managed(work, write=True)
 
     def revisions(self, ids: Sequence[str]) -> list[Revision]:
         if not ids:
@@ -220,6 +342,21 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
         writes, and asking the server on every request would cost what a cache hit saves. Responses
         are not cached in process on Neo4j; ETags and 304s work all the same (docs/graphql.md)."""
         return None
+
+
+def _transaction_timeout() -> float | None:
+    """What remains of the current request's time budget, for its transaction's timeout; None outside
+    requests (commands and imports run without one)."""
+    deadline = DEADLINE.get()
+    return None if deadline is None else max(MIN_TRANSACTION_TIMEOUT, deadline - time.monotonic())
+
+
+def _bounded(work: Callable[[Any], T]) -> Callable[[Any], T]:
+    """``work`` as a unit of work with the current request's transaction timeout, if any."""
+    import neo4j
+
+    timeout = _transaction_timeout()
+    return work if timeout is None else neo4j.unit_of_work(timeout=timeout)(work)
 
 
 def _written(record: Any) -> int:
