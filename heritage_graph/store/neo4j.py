@@ -58,6 +58,13 @@ TIMED_OUT = ("Neo.ClientError.Transaction.TransactionTimedOut",
              "Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration")
 
 
+SCHEMA_ALREADY_THERE = frozenset({
+    "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists",
+    "Neo.ClientError.Schema.IndexAlreadyExists",
+    "Neo.ClientError.Schema.ConstraintAlreadyExists",
+})
+
+
 def _translate(exc: Exception) -> StoreError:
     from neo4j import exceptions as ne
 
@@ -149,7 +156,16 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
     def init(self) -> None:
         for q in self._queries.ddl():
             for rel, kind in self._queries.instances(q.name):
-                self._read_or_write(self._queries.render(q.name, rel=rel, kind=kind), {}, write=True)
+                text = self._queries.render(q.name, rel=rel, kind=kind)
+                try:
+                    self._read_or_write(text, {}, write=True)
+                except StoreQueryError as exc:
+                    # `IF NOT EXISTS` is no guard against another replica creating the same index at
+                    # the same moment: Neo4j refuses the second as already existing. It exists, then,
+                    # which is what was asked; once more to be sure (a no-op now).
+                    if getattr(exc.__cause__, "code", None) not in SCHEMA_ALREADY_THERE:
+                        raise
+                    self._read_or_write(text, {}, write=True)
 
     # -- plumbing ------------------------------------------------------------
     def _open_driver(self) -> Any:
