@@ -29,9 +29,13 @@ SET e = r.props
 RETURN count(e) AS written
 
 // name: lock_relations
-// As lock_nodes, for relations of one type.
+// As lock_nodes, for relations of one type. Both ends are found by id first, so that
+// the relation is looked for between them (Expand(Into), from the end with fewer
+// relations), not among every relation of a place or source that many records name.
 UNWIND $rows AS r
-MATCH (a:Node {id: r.from})-[e:{{REL}}]->(b:Node {id: r.to})
+MATCH (a:Node {id: r.from})
+MATCH (b:Node {id: r.to})
+MATCH (a)-[e:{{REL}}]->(b)
 SET e.version = e.version
 RETURN a.id AS from_id, b.id AS to_id, e.version AS version
 

@@ -8,11 +8,12 @@ write transaction, which the driver retries on transient errors.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from ..errors import StoreError, StoreQueryError, StoreUnavailable
+from ..errors import Conflict, StoreError, StoreQueryError, StoreUnavailable
 from ..model import Changes, Node, Revision, relation_key
 from ..search.model import Facets, SearchPage, SearchQuery
 from ..search.text import KIND_WEIGHTS, ParsedQuery, SearchText, match_expression, search_text
@@ -166,6 +167,7 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
         revision_links = [{"revision": v.id, "node": n} for v in changes.revisions for n in v.nodes]
         q = self._queries
         report = progress or (lambda n: None)
+        fresh = {k[1] for k, v in changes.expected.items() if k[0] == "node" and v == 0}
 
         def work(tx: Any) -> None:
             found: dict[tuple[str, ...], int] = {}
@@ -179,10 +181,14 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
                         found[("rel", rel, r["from_id"], r["to_id"])] = codec.stored_version(r["version"])
             check_versions(found, changes.expected)
             for kind, rows in by_kind.items():
-                for chunk in chunks(rows):
-                    tx.run(q.render("upsert_nodes", kind=kind), rows=chunk).consume()
-                    report(len(chunk))
-            for chunk in chunks([n.id for n in nodes]):
+                # Checked absent just above: created without MERGE's lookup; the others overwritten.
+                for name, part in (("create_nodes", [r for r in rows if r["id"] in fresh]),
+                                   ("upsert_nodes", [r for r in rows if r["id"] not in fresh])):
+                    for chunk in chunks(part):
+                        tx.run(q.render(name, kind=kind), rows=chunk).consume()
+                        report(len(chunk))
+            # A new node has no links to clear.
+            for chunk in chunks([n.id for n in nodes if n.id not in fresh]):
                 tx.run(q.render("clear_sources"), ids=chunk).consume()
             for chunk in chunks(links):
                 check_written(_written(tx.run(q.render("add_sources"), rows=chunk).single()), len(chunk))
@@ -204,6 +210,11 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
         try:
             with self._driver.session(database=self.database) as session:
                 session.execute_write(work)
+        except ne.ConstraintError as exc:
+            # Another writer created a node this one expected to create (create_nodes).
+            taken = re.search(r"property `id` = '((?:[^'\\]|\\.)*)'", str(exc))
+            raise Conflict(f"a node written here was created meanwhile by another writer: {exc.message}",
+                           key=("node", taken.group(1) if taken else "?"), current=None) from exc
         except (ne.Neo4jError, ne.DriverError) as exc:
             raise _translate(exc) from exc
 
