@@ -25,15 +25,17 @@ ENV = ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE")
 
 # What the machine gives the suite's Neo4j (a 2-core, 24 GiB machine): the import is one transaction,
 # whose state Neo4j keeps on the JVM heap (the launcher lets all transactions together use 70 % of it),
-# so the heap grows with the inventory, 6 KiB per node or relation (7 GiB at 200,000 nodes and
-# 1,000,000 relations); the page cache holds the store files (166 MiB for the 120,000 nodes and
-# relations of the small inventory, revisions and indexes included: 1.4 KiB each), 2 KiB each so that
-# the queries read no disk once warm. Both are capped (10 GiB, 4 GiB) so that the import process itself
-# (about 5 KiB a row in Python: 5.8 GiB at 200,000 nodes) fits beside them; past the caps, the default
-# size does not fit this machine through `heritage-graph import` on either store (BENCHMARKS.md).
-HEAP_PER_ROW = 6 * 1024
+# so the heap grows with the inventory: at the small size (120,000 nodes and relations) a 1 GiB heap
+# (717 MiB for transactions) failed with MemoryPoolOutOfMemoryError and a 4 GiB one worked, so
+# 24 KiB per node or relation (2.7 GiB there; at 200,000 nodes and 1,000,000 relations the 12 GiB cap).
+# The page cache holds the store files (166 MiB for the small inventory, revisions and indexes
+# included: 1.4 KiB each), 2 KiB each so that the queries read no disk once warm. Both are capped
+# (12 GiB, 4 GiB) so that the import process itself (about 5 KiB a row in Python: 5.8 GiB at
+# 200,000 nodes) fits beside them; the default size does not fit this machine through
+# `heritage-graph import` on either store (BENCHMARKS.md).
+HEAP_PER_ROW = 24 * 1024
 PAGE_CACHE_PER_ROW = 2 * 1024
-HEAP_BOUNDS = (1024, 10 * 1024)  # MiB
+HEAP_BOUNDS = (1024, 12 * 1024)  # MiB
 PAGE_CACHE_BOUNDS = (512, 4 * 1024)
 
 

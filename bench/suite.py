@@ -17,6 +17,18 @@
    the same load generator (bench/loadgen.py); the server's resident set from /proc.
 6. Write bench/results/<date>-<size>.json and rewrite the suite's section of BENCHMARKS.md.
 
+    make bench STORE=neo4j          # = .venv/bin/python bench/suite.py --store neo4j  (also: both)
+
+On Neo4j (--store neo4j, or both: the embedded store first, then Neo4j, on the same inventory) the
+suite starts a Neo4j 5.26 of its own through tools/neo4j/launch.py, its store in the temporary folder,
+with a heap and page cache sized for the inventory (bench/neo4j_bench.py says how; --neo4j-heap and
+--neo4j-pagecache override), or uses the one NEO4J_URI (NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE)
+names, which must be empty (--neo4j-wipe empties it before and after). Step 2 imports into it with
+`heritage-graph import`; step 3 is skipped (`COPY FROM` is LadybugDB's; NO_COPY_FROM says why);
+steps 4 and 5 run against it; the JVM's resident set is sampled with the server's (not for a server
+the suite did not start). The results go to bench/results/<date>-<size>-neo4j.json, and BENCHMARKS.md
+shows each size's stores side by side.
+
 Temporary stores go to a folder under $TMPDIR, removed at the end (--keep keeps it). At the default
 size expect about 1 GB of JSON Lines and 1.3 GB of CSV in bench/.data/, and several GB of stores in
 the temporary folder; see BENCHMARKS.md.
