@@ -75,9 +75,11 @@ load: $(STAMP)
 
 # The national-scale suite of issue 5 (bench/suite.py): 1,000,000 nodes and 5,000,000 relations by
 # default, `make bench SIZE=--small` for 20,000 / 100,000; BENCH_ARGS for more, e.g. "--runs 50 --keep".
+# STORE=ladybug (default), neo4j (a Neo4j started by the suite, or NEO4J_URI's) or both.
 # Results in bench/results/ and BENCHMARKS.md; generated data cached in bench/.data/.
+STORE ?= ladybug
 bench: $(STAMP)
-	$(BIN)/python bench/suite.py $(SIZE) $(BENCH_ARGS)
+	$(BIN)/python bench/suite.py --store $(STORE) $(SIZE) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(LINT)/node_modules tools/graphiql/node_modules tools/graphql-http-audit/node_modules .pytest_cache

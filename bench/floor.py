@@ -4,7 +4,8 @@
 
 Opens the store as `serve` does (`open_store(settings, serving=True)`, the same page cache) but without
 `init`, and writes nothing; run it while no server has the store open (Ladybug allows one process per
-store folder). Prints one JSON object: per figure, cold (distinct probes) and warm (one probe
+store folder). On Neo4j (NEO4J_URI... in the environment, as `serve` reads them) the same calls go to
+that server, at any time. Prints one JSON object: per figure, cold (distinct probes) and warm (one probe
 repeated) timings, and the size of the answers.
 
 The process first raises glibc's heap trim threshold (mallopt M_TRIM_THRESHOLD, 64 MiB), as `serve`
@@ -26,6 +27,7 @@ import inspect
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -73,11 +75,13 @@ def _measure_one(figure: Figure, call: Callable[[Any], Any], items: list[Any], *
 
 
 def open_like_serve(db: Path, read_only: bool) -> Store:
-    """The store as `serve` opens it (its page cache too), without `init`; or read-only."""
-    if read_only:
+    """The store as `serve` opens it (its page cache too), without `init`; or read-only. Neo4j when the
+    environment names one (NEO4J_URI...), as for `serve`; ``db`` is then not used."""
+    settings = replace(Settings.from_env(), db_path=db)
+    if read_only and not settings.neo4j_uri:
         return LadybugStore(db, read_only=True).open()
     serving = {"serving": True} if "serving" in inspect.signature(open_store).parameters else {}
-    return open_store(Settings(db_path=db), init=False, **serving)
+    return open_store(settings, init=False, **serving)
 
 
 def main(argv: list[str] | None = None) -> None:

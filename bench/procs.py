@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +20,17 @@ BENCH = Path(__file__).resolve().parent
 MIB = 1024 * 1024
 
 
-def clean_env() -> dict[str, str]:
-    """The environment without the service's settings: children use the store they are given, never a
-    Neo4j or a folder the caller's shell points at."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "HERITAGE_"))}
+ROOT = BENCH.parent
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment without the service's settings: children use the store they are given (``extra``,
+    e.g. the NEO4J_* of the suite's own Neo4j), never a Neo4j or a folder the caller's shell points at.
+    They import the code of this checkout (PYTHONPATH first), not whatever checkout the virtual
+    environment's editable install names."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "HERITAGE_"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    return {**env, **(extra or {})}
 
 
 def cli(*args: str) -> list[str]:
@@ -44,14 +51,15 @@ class Finished:
     over_memory: bool = False  # killed for passing the resident-set limit it was run with
 
 
-def run_measured(cmd: Sequence[str], log: Path, rss_limit_mib: float | None = None) -> Finished:
+def run_measured(cmd: Sequence[str], log: Path, rss_limit_mib: float | None = None,
+                 env: Mapping[str, str] | None = None) -> Finished:
     """Run ``cmd`` to the end, output to ``log``; wall time and the child's peak resident set (wait4).
     With ``rss_limit_mib`` the child is killed once its resident set passes it (a run that would
     otherwise take the machine's memory, and everything else running, with it)."""
     over = False
     with log.open("wb") as out:
         started = time.perf_counter()
-        proc = subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT, env=clean_env())
+        proc = subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT, env=clean_env(env))
         try:
             while True:
                 pid, status, usage = os.wait4(proc.pid, os.WNOHANG if rss_limit_mib else 0)
@@ -103,11 +111,11 @@ class Server:
 
 
 @contextmanager
-def serving(cmd: Sequence[str], port: int, log: Path, *, ready: str = "/healthz", timeout: float = 300
-            ) -> Iterator[Server]:
+def serving(cmd: Sequence[str], port: int, log: Path, *, ready: str = "/healthz", timeout: float = 300,
+            env: Mapping[str, str] | None = None) -> Iterator[Server]:
     """Start a server, wait until ``ready`` answers 200, and stop it (SIGTERM, then SIGKILL) on exit."""
     out = log.open("wb")
-    proc = subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT, env=clean_env())
+    proc = subprocess.Popen(list(cmd), stdout=out, stderr=subprocess.STDOUT, env=clean_env(env))
     server = Server(proc, port, f"http://127.0.0.1:{port}")
     try:
         deadline = time.monotonic() + timeout

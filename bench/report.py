@@ -19,6 +19,7 @@ BEGIN, END = "<!-- bench-suite:begin -->", "<!-- bench-suite:end -->"
 # The section goes above the first section after the title (the baseline) the first time.
 ANCHOR = "\n## Baseline"
 GIB = 1024.0
+STORES = {"ladybug": "LadybugDB (embedded)", "neo4j": "Neo4j"}
 
 
 def machine() -> dict[str, Any]:
@@ -66,19 +67,30 @@ def evaluate(r: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per target of issue 5, from a results dict."""
     rows: list[dict[str, Any]] = []
     imp, bulk = r["import"], r["bulk_load"]
-    ratio = imp["rows_per_s"] / bulk["rows_per_s"]
-    met, by = _over(ratio, 0.5)
-    measured = (f"{imp['rows_per_s']:,.0f} rows/s ({imp['seconds']:.1f} s, peak RSS "
-                f"{imp['peak_rss_mib']:,.0f} MiB) vs `COPY FROM` {bulk['rows_per_s']:,.0f} rows/s "
-                f"({bulk['seconds']:.1f} s)")
+    ratio: float | None
+    met: bool | None
+    if "skipped" in bulk:
+        # Neo4j: no baseline to divide by (suite.NO_COPY_FROM says why); the rate itself is the figure.
+        jvm = f"; Neo4j JVM peak {imp['jvm_hwm_mib']:,.0f} MiB" if imp.get("jvm_hwm_mib") else ""
+        measured = (f"{imp['rows_per_s']:,.0f} rows/s ({imp['seconds']:.1f} s, peak RSS of the import process "
+                    f"{imp['peak_rss_mib']:,.0f} MiB{jvm}); no `COPY FROM` on Neo4j")
+        ratio, met, by = None, None, "not evaluated: " + bulk["skipped"]
+    else:
+        ratio = imp["rows_per_s"] / bulk["rows_per_s"]
+        met, by = _over(ratio, 0.5)
+        measured = (f"{imp['rows_per_s']:,.0f} rows/s ({imp['seconds']:.1f} s, peak RSS "
+                    f"{imp['peak_rss_mib']:,.0f} MiB) vs `COPY FROM` {bulk['rows_per_s']:,.0f} rows/s "
+                    f"({bulk['seconds']:.1f} s)")
     if "failed" in imp:
         measured = (f"did not finish: {imp['failed']} after {imp['seconds']:.0f} s (peak RSS "
                     f"{imp['peak_rss_mib']:,.0f} MiB); `COPY FROM` {bulk['rows_per_s']:,.0f} rows/s "
                     f"({bulk['seconds']:.1f} s); the queries below ran on the `COPY FROM` store")
         met, by = False, "import failed"
+    rounded = None if ratio is None else round(ratio, 4)
     rows.append({"figure": "import through `heritage-graph import`", "key": "import",
                  "target": "≥ 0.5 × the `COPY FROM` rate", "measured": measured,
-                 "value": round(ratio, 4), "ratio": round(ratio, 4), "met": met, "by": by})
+                 "value": rounded if ratio is not None else imp["rows_per_s"], "ratio": rounded, "met": met,
+                 "by": by})
     limits = {"node": 2.0, "lineage": 10.0, "path": 50.0, "search": 20.0}
     labels = {"node": "`node` by id, with its relations", "lineage": "`lineage` to depth 12",
               "path": "`path` between two practitioners", "search": "`search`, three words, with facets"}
@@ -109,19 +121,41 @@ def evaluate(r: dict[str, Any]) -> list[dict[str, Any]]:
     rows.append({"figure": "memory while serving", "key": "memory", "target": "resident set ≤ 1.5 GiB",
                  "measured": f"peak {mem['hwm_mib']:,.0f} MiB, at the end {mem['rss_mib']:,.0f} MiB",
                  "value": mem["hwm_mib"], "ratio": round(mem["hwm_mib"] / (1.5 * GIB), 2), "met": met, "by": by})
+    store = r.get("store") or {}
+    if store.get("kind") == "neo4j":
+        # The service's resident set is what the target is about; Neo4j keeps the data in a JVM of its own.
+        jvm = r.get("jvm_memory")
+        if jvm:
+            measured = (f"while serving peak {jvm['serving_peak_rss_mib']:,.0f} MiB, at the end "
+                        f"{jvm['rss_mib']:,.0f} MiB; over the whole run (import included) "
+                        f"{jvm['hwm_mib']:,.0f} MiB")
+            value: float | None = jvm["serving_peak_rss_mib"]
+        else:
+            measured, value = "not measured: an existing server (NEO4J_URI), not started by the suite", None
+        rows.append({"figure": "the store server's memory (Neo4j JVM)", "key": "jvm",
+                     "target": f"none (heap {store.get('heap') or '?'}, page cache {store.get('page_cache') or '?'})",
+                     "measured": measured, "value": value, "ratio": None, "met": None,
+                     "by": "not a target: issue 5's is the service's"})
     return rows
 
 
 # -- files -----------------------------------------------------------------------------------------
 
 
-def results_path(size_label: str, when: datetime, folder: Path = RESULTS) -> Path:
-    return folder / f"{when.strftime('%Y-%m-%d')}-{size_label}.json"
+def store_kind(results: dict[str, Any]) -> str:
+    """The store a result was measured on: results from before the choice are the embedded store's."""
+    return str((results.get("store") or {}).get("kind", "ladybug"))
+
+
+def results_path(size_label: str, when: datetime, folder: Path = RESULTS, store: str = "ladybug") -> Path:
+    suffix = "" if store == "ladybug" else f"-{store}"
+    return folder / f"{when.strftime('%Y-%m-%d')}-{size_label}{suffix}.json"
 
 
 def write_results(results: dict[str, Any], folder: Path = RESULTS) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    path = results_path(results["size"]["label"], datetime.fromisoformat(results["date"]), folder)
+    path = results_path(results["size"]["label"], datetime.fromisoformat(results["date"]), folder,
+                        store_kind(results))
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(results, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     tmp.replace(path)
@@ -129,8 +163,8 @@ def write_results(results: dict[str, Any], folder: Path = RESULTS) -> Path:
 
 
 def latest_results(folder: Path = RESULTS) -> list[dict[str, Any]]:
-    """The newest suite result of each size, the national size first."""
-    newest: dict[str, dict[str, Any]] = {}
+    """The newest suite result of each size and store, the national size first, the embedded store first."""
+    newest: dict[tuple[str, str], dict[str, Any]] = {}
     for path in sorted(folder.glob("*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -138,10 +172,11 @@ def latest_results(folder: Path = RESULTS) -> list[dict[str, Any]]:
             continue
         if data.get("suite") != "bench/suite.py":
             continue  # other benches (bench/load.py) write here too
-        label = data["size"]["label"]
-        if label not in newest or data["date"] > newest[label]["date"]:
-            newest[label] = data
-    return sorted(newest.values(), key=lambda d: (d["size"]["label"] != "default", -d["size"]["nodes"]))
+        key = (data["size"]["label"], store_kind(data))
+        if key not in newest or data["date"] > newest[key]["date"]:
+            newest[key] = data
+    return sorted(newest.values(), key=lambda d: (d["size"]["label"] != "default", -d["size"]["nodes"],
+                                                  d["size"]["label"], list(STORES).index(store_kind(d))))
 
 
 def _cell(text: str) -> str:
@@ -157,6 +192,13 @@ INTRO = (
     "Results: `bench/results/`, rewritten here by each run. The targets are issue 5's, set for the national "
     "size. Ratios: import rate ÷ `COPY FROM` rate; for queries, end to end ÷ raw (p50 over distinct probes); "
     "GraphQL req/s ÷ plain Starlette req/s; peak resident set ÷ 1.5 GiB.",
+    "`make bench STORE=neo4j` (or `STORE=both`; `bench/suite.py --store ladybug|neo4j|both`) runs the same "
+    "steps on Neo4j: a Neo4j 5.26 Community server started by the suite (`tools/neo4j/launch.py`, a heap "
+    "and page cache sized for the inventory, `bench/neo4j_bench.py`), or the one `NEO4J_URI` names; the "
+    "import, the floor and `serve` go through the service's Neo4j adapter. Neo4j has no `COPY FROM` "
+    "step (its bulk loader, `neo4j-admin database import`, builds a database offline, outside the "
+    "service), so its import rate stands alone; the Neo4j JVM's resident set is given beside the "
+    "service's. Each size has one table, the stores side by side.",
     "At the default size, generating takes about 30 s and 0.9 GB (`bench/.data/`, kept), the CSV files for "
     "`COPY FROM` another 0.9 GB (kept beside it), and the stores several GB in `$TMPDIR` while the suite runs "
     "(removed at the end). Run it on a quiet machine: the load average when a run began and ended is given "
@@ -174,33 +216,86 @@ def render(all_results: list[dict[str, Any]]) -> str:
         out += [*_wrap(paragraph), ""]
     if not all_results:
         out.append("Not run yet.")
+    sizes: dict[str, list[dict[str, Any]]] = {}
     for r in all_results:
-        out += _render_one(r)
+        sizes.setdefault(r["size"]["label"], []).append(r)
+    for runs in sizes.values():
+        out += _render_size(runs)
     return "\n".join(out).rstrip() + "\n"
 
 
-def _render_one(r: dict[str, Any]) -> list[str]:
-    m, size = r["machine"], r["size"]
+def _store_line(r: dict[str, Any]) -> str:
+    m, store = r["machine"], r.get("store") or {}
     load = r.get("load_average", {})
-    busy = (f"; load average {load['start']:.1f} at the start, {load['end']:.1f} at the end"
-            if load else "")
-    lines = [f"### {size['nodes']:,} nodes, {size['relations']:,} relations — {r['date'][:10]}", "",
-             *_wrap(f"{m['cpu']}, {m['cores']} cores, {m['ram_gib']:g} GiB, Python {m['python']}, LadybugDB "
-                    f"{m['ladybug']}; seed {size['seed']}; `{r['command']}`{busy}."), "",
-             "| figure | target | measured | ratio | met? |", "|---|---|---|---|---|"]
-    for t in r["targets"]:
-        lines.append(f"| {t['figure']} | {_cell(t['target'])} | {_cell(t['measured'])} | {t['ratio']:.3g} | "
-                     f"{'yes' if t['met'] else 'no'} ({_cell(t['by'])}) |")
+    busy = (f"; load average {load['start']:.1f} at the start, {load['end']:.1f} at the end" if load else "")
+    kind = store_kind(r)
+    what = (f"LadybugDB {store.get('version') or m['ladybug']}" if kind == "ladybug" else
+            f"Neo4j {store.get('version', 'unknown')}, {store.get('how', '')}")
+    return (f"{STORES[kind]}, {r['date'][:10]}: {m['cpu']}, {m['cores']} cores, {m['ram_gib']:g} GiB, Python "
+            f"{m['python']}, {what}; seed {r['size']['seed']}; `{r['command']}`{busy}.")
+
+
+def _result_cell(t: dict[str, Any] | None) -> tuple[str, str]:
+    if t is None:
+        return "—", "—"
+    ratio = "" if t["ratio"] is None else f" (ratio {t['ratio']:.3g})"
+    met = "—" if t["met"] is None else "yes" if t["met"] else "no"
+    return _cell(t["measured"] + ratio), f"{met} ({_cell(t['by'])})"
+
+
+def _render_size(runs: list[dict[str, Any]]) -> list[str]:
+    """One size: a line per store, one table with a column pair per store, the notes per store."""
+    size = runs[0]["size"]
+    by_store = {store_kind(r): r for r in runs}
+    lines = [f"### {size['nodes']:,} nodes, {size['relations']:,} relations", ""]
+    for r in by_store.values():
+        lines += [*_wrap(_store_line(r)), ""]
+    missing = [STORES[k] for k in STORES if k not in by_store]
+    if missing:
+        lines += [*_wrap(f"Not measured at this size on {' and '.join(missing)}."), ""]
+    header = "| figure | target |" + "".join(f" {STORES[k]} | met? |" for k in STORES)
+    lines += [header, "|---|---|" + "---|---|" * len(STORES)]
+    rows: dict[str, dict[str, Any]] = {}
+    for r in by_store.values():
+        for t in r["targets"]:
+            rows.setdefault(t["key"], t)
+    for key, first in rows.items():
+        cells = []
+        for k in STORES:
+            found = next((t for t in by_store[k]["targets"] if t["key"] == key), None) if k in by_store else None
+            if found is None and k in by_store and key == "jvm":
+                cells += ["the store runs inside the service process (see memory while serving)", "—"]
+            elif found is None and k not in by_store:
+                cells += ["not measured", "—"]
+            else:
+                cells += list(_result_cell(found))
+        lines.append(f"| {first['figure']} | {_cell(first['target'])} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for k, r in by_store.items():
+        lines += [*_wrap(f"{STORES[k]}. " + _notes(r)), ""]
+    return lines
+
+
+def _notes(r: dict[str, Any]) -> str:
     imp, bulk, tp, lat = r["import"], r["bulk_load"], r["throughput"], r["latency"]
     answers = {k: v["answers"] for k, v in lat.items()}
     path = answers["path"]
-    notes = (
+    if "skipped" in bulk:
+        stored = (f"written with their revisions and the full-text index properties through the Neo4j "
+                  f"adapter; Neo4j's store folder {imp['store_mib']:,.0f} MiB after the run")
+    else:
+        stored = (f"written with their revisions and the search index (`COPY FROM` loads the nodes and "
+                  f"relations only); store {imp['store_mib']:,.0f} MiB, the `COPY FROM` one "
+                  f"{bulk['store_mib']:,.0f} MiB")
+    cache = (" Neo4j answers no response from the service's in-process cache (`data_version` is None: "
+             "other replicas may write), so `repeated` runs the store calls again." if store_kind(r) == "neo4j"
+             else "")
+    return (
         f"Import: {imp['records']:,} lines ({imp['lines_per_s']:,.0f} lines/s) become {imp['rows']:,} nodes and "
-        f"relations, written with their revisions and the search index (`COPY FROM` loads the nodes and "
-        f"relations only); store {imp['store_mib']:,.0f} MiB, the `COPY FROM` one {bulk['store_mib']:,.0f} MiB. "
+        f"relations, {stored}. "
         f"Queries: {r['latency_runs']} distinct probes after {r['latency_warmup']} warm-up requests, then one "
         f"probe repeated as often (`repeated`); the HTTP round trip of `/healthz` takes "
-        f"{_ms(r['http_floor']['p50'])} (p50). The raw figures come from a process of their own with "
+        f"{_ms(r['http_floor']['p50'])} (p50).{cache} The raw figures come from a process of their own with "
         f"{r.get('floor_heap', 'allocator defaults')} (`bench/floor.py` says why); the server runs as it "
         f"ships. Answers: `node` lists {answers['node']['mean_size']} relations "
         f"on average, `lineage` {answers['lineage']['mean_size']} ancestors; `path` found a connection for "
@@ -208,7 +303,6 @@ def _render_one(r: dict[str, Any]) -> list[str]:
         f"{path['mean_size']} hops on average; `search` {answers['search']['mean_size']} hits on average. "
         f"Throughput: {tp['note']}."
     )
-    return [*lines, "", *_wrap(notes), ""]
 
 
 def update_benchmarks(text: str, section: str) -> str:

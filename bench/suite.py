@@ -17,6 +17,18 @@
    the same load generator (bench/loadgen.py); the server's resident set from /proc.
 6. Write bench/results/<date>-<size>.json and rewrite the suite's section of BENCHMARKS.md.
 
+    make bench STORE=neo4j          # = .venv/bin/python bench/suite.py --store neo4j  (also: both)
+
+On Neo4j (--store neo4j, or both: the embedded store first, then Neo4j, on the same inventory) the
+suite starts a Neo4j 5.26 of its own through tools/neo4j/launch.py, its store in the temporary folder,
+with a heap and page cache sized for the inventory (bench/neo4j_bench.py says how; --neo4j-heap and
+--neo4j-pagecache override), or uses the one NEO4J_URI (NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE)
+names, which must be empty (--neo4j-wipe empties it before and after). Step 2 imports into it with
+`heritage-graph import`; step 3 is skipped (`COPY FROM` is LadybugDB's; NO_COPY_FROM says why);
+steps 4 and 5 run against it; the JVM's resident set is sampled with the server's (not for a server
+the suite did not start). The results go to bench/results/<date>-<size>-neo4j.json, and BENCHMARKS.md
+shows each size's stores side by side.
+
 Temporary stores go to a folder under $TMPDIR, removed at the end (--keep keeps it). At the default
 size expect about 1 GB of JSON Lines and 1.3 GB of CSV in bench/.data/, and several GB of stores in
 the temporary folder; see BENCHMARKS.md.
@@ -32,12 +44,14 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import figures
 import generate
 import httpx
+import neo4j_bench
 import procs
 import report
 from loadgen import raw_request
@@ -45,6 +59,7 @@ from plan import PlanError, add_size_options, make_plan, size_from
 from timing import measure, summary, time_each
 
 MIB = 1024 * 1024
+STORES = {"ladybug": "LadybugDB (embedded)", "neo4j": "Neo4j"}
 REBUILD_INDEX = ("import sys; from heritage_graph.store.ladybug import LadybugStore; "
                  "s = LadybugStore(sys.argv[1]).open(); print(s.rebuild_search(), 'documents'); s.close()")
 
@@ -57,10 +72,11 @@ def log(message: str) -> None:
 
 
 def run_import(data: Path, manifest: dict[str, Any], db: Path, logs: Path,
-               rss_limit_mib: float | None = None) -> dict[str, Any]:
+               rss_limit_mib: float | None = None, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """`heritage-graph import` into ``db``, or into the Neo4j that ``env`` names (NEO4J_URI...)."""
     files = [str(data / f) for f in manifest["files"]]
     done = procs.run_measured(procs.cli("--db", str(db), "import", "--by", "bench", *files), logs / "import.log",
-                              rss_limit_mib=rss_limit_mib)
+                              rss_limit_mib=rss_limit_mib, env=env)
     lines = manifest["nodes"] + manifest["counts"]["relation_lines"]
     rows = manifest["nodes"] + manifest["relations"]
     if done.returncode != 0:
@@ -87,9 +103,11 @@ def run_bulk_load(data: Path, db: Path, logs: Path) -> dict[str, Any]:
     return result
 
 
-def run_floor(db: Path, data: Path, logs: Path, runs: int, warmup: int) -> dict[str, Any]:
+def run_floor(db: Path, data: Path, logs: Path, runs: int, warmup: int, env: dict[str, str] | None = None
+              ) -> dict[str, Any]:
     done = procs.run_measured(procs.script("floor.py", "--db", str(db), "--manifest", str(data / generate.MANIFEST),
-                                           "--runs", str(runs), "--warmup", str(warmup)), logs / "floor.log")
+                                           "--runs", str(runs), "--warmup", str(warmup)), logs / "floor.log",
+                              env=env)
     if done.returncode != 0:
         raise RuntimeError(f"the floor measurement failed ({done.returncode}):\n{done.output[-4000:]}")
     result: dict[str, Any] = json.loads(done.output.strip().splitlines()[-1])
@@ -176,10 +194,12 @@ def load(port: int, request: Path, logs: Path, name: str, connections: int, dura
 
 
 def throughput(server: procs.Server, story: str, work: Path, logs: Path, *, connections: int, duration: float,
-               warmup: float) -> dict[str, Any]:
+               warmup: float, sample_jvm: Callable[[str], None] | None = None) -> dict[str, Any]:
     req = story_request(server, story, work)
     graphql = load(server.port, work / "story-request.http", logs, "graphql", connections, duration, warmup)
     after_load = procs.memory(server.pid)
+    if sample_jvm:
+        sample_jvm("after_load")
     port = procs.free_port()
     plain_cmd = procs.script("plain_app.py", "--port", str(port), "--body", str(work / "story-answer.json"),
                              "--media-type", req["media_type"])
@@ -200,86 +220,161 @@ def throughput(server: procs.Server, story: str, work: Path, logs: Path, *, conn
 
 
 def serve_and_measure(db: Path, probes: dict[str, list[Any]], work: Path, logs: Path, *, runs: int, warmup: int,
-                      connections: int, duration: float, load_warmup: float, start_timeout: float = 600
-                      ) -> dict[str, Any]:
-    """`heritage-graph serve` on ``db``: the figures end to end, the throughput, and its memory."""
+                      connections: int, duration: float, load_warmup: float, start_timeout: float = 600,
+                      neo: neo4j_bench.Neo4j | None = None) -> dict[str, Any]:
+    """`heritage-graph serve` on ``db`` (or on ``neo``): the figures end to end, the throughput, and its
+    memory (and the Neo4j JVM's, sampled at the same moments, when the suite started it)."""
     port = procs.free_port()
     with procs.serving(procs.cli("--db", str(db), "serve", "--port", str(port)), port, logs / "serve.log",
-                       timeout=start_timeout) as server:
+                       timeout=start_timeout, env=neo.env if neo else None) as server:
         memory = {"after_start": procs.memory(server.pid)}
+        jvm: dict[str, dict[str, float]] = {}
+
+        def sample_jvm(when: str) -> None:
+            if neo is not None and (m := neo.memory()) is not None:
+                jvm[when] = m
+
+        sample_jvm("after_start")
         with httpx.Client(base_url=server.base, timeout=120, headers={"accept": "application/json"}) as client:
             log("end to end over HTTP: node, lineage, path, search")
             e2e = measure_e2e(client, probes, runs=runs, warmup=warmup)
             memory["after_queries"] = procs.memory(server.pid)
+            sample_jvm("after_queries")
             floor_http = http_floor(client, min(runs, 200))
         log(f"throughput of a repeated public story: {connections} connections, {duration:g} s each")
         tp = throughput(server, probes["story"][0], work, logs, connections=connections, duration=duration,
-                        warmup=load_warmup)
+                        warmup=load_warmup, sample_jvm=sample_jvm)
         memory["end"] = procs.memory(server.pid)
+        sample_jvm("end")
     memory["after_load"] = tp.pop("memory_after_load")
     peak = max(m["hwm_mib"] for m in memory.values())
-    return {"e2e": e2e, "http_floor": floor_http, "throughput": tp,
-            "memory": {"hwm_mib": peak, "rss_mib": memory["end"]["rss_mib"], "samples": memory}}
+    served = {"e2e": e2e, "http_floor": floor_http, "throughput": tp,
+              "memory": {"hwm_mib": peak, "rss_mib": memory["end"]["rss_mib"], "samples": memory}}
+    if jvm:
+        # VmHWM of the JVM counts the import too: while serving, the largest resident set sampled.
+        served["jvm_memory"] = {"serving_peak_rss_mib": max(m["rss_mib"] for m in jvm.values()),
+                                "rss_mib": jvm["end"]["rss_mib"], "hwm_mib": jvm["end"]["hwm_mib"],
+                                "samples": jvm}
+    return served
 
 
 # -- the whole run ------------------------------------------------------------------------------------
 
 
-def run(args: argparse.Namespace, label: str, nodes: int, relations: int, command: str) -> dict[str, Any]:
+def run(args: argparse.Namespace, label: str, nodes: int, relations: int, command: str,
+        store: str = "ladybug") -> dict[str, Any]:
+    """One run of every step on one store (``ladybug`` or ``neo4j``); the results, targets evaluated."""
     plan = make_plan(nodes, relations, args.seed)
     started = report.now()
     load_start = os.getloadavg()[0]
     log(f"inventory: {nodes:,} nodes, {relations:,} relations, seed {args.seed}")
     data, manifest, reused = generate.cached(plan, args.data_dir, log=log)
-    work = Path(tempfile.mkdtemp(prefix="hg-bench-", dir=args.workdir))
+    work = Path(tempfile.mkdtemp(prefix=f"hg-bench-{store}-", dir=args.workdir))
     logs = work / "logs"
     logs.mkdir()
-    log(f"working in {work}")
+    log(f"working in {work} ({STORES[store]})")
     try:
-        log("heritage-graph import into a fresh store")
-        imported = run_import(data, manifest, work / "import-store", logs, args.import_rss_limit)
-        log(f"  {imported['seconds']} s, {imported['rows_per_s']:,.0f} rows/s, "
-            f"peak RSS {imported['peak_rss_mib']:,.0f} MiB" + (f" — FAILED: {imported['failed']}"
-                                                                if "failed" in imported else ""))
-        if "failed" in imported:
-            shutil.rmtree(work / "import-store", ignore_errors=True)  # what is left of it, for the disk
-        log("COPY FROM the same rows into a fresh store")
-        bulk = run_bulk_load(data, work / "copy-store", logs)
-        log(f"  {bulk['seconds']} s, {bulk['rows_per_s']:,.0f} rows/s")
-        # The queries run on the imported store; on the `COPY FROM` one (the same nodes and relations, no
-        # revisions) when the import failed, so that they are still measured at this size.
-        store = work / ("copy-store" if "failed" in imported else "import-store")
-        if "failed" not in imported:
-            shutil.rmtree(work / "copy-store")
-        else:
-            # Its search index, which an import would have built (the copy made the store's tables
-            # with `init` first, so an empty index would pass for current).
-            index = procs.run_measured([sys.executable, "-c", REBUILD_INDEX, str(store)], logs / "index.log")
-            if index.returncode != 0:
-                raise RuntimeError(f"building the search index failed:\n{index.output[-4000:]}")
-            log(f"  search index of the `COPY FROM` store: {index.seconds:.0f} s, "
-                f"peak RSS {index.peak_rss_mib:,.0f} MiB")
-        log(f"the floor on {store.name}: the resolvers' store calls, in a process of their own, no server")
-        floor = run_floor(store, data, logs, args.runs, args.warmup)
-        served = serve_and_measure(store, manifest["probes"], work, logs, runs=args.runs,
-                                   warmup=args.warmup, connections=args.connections, duration=args.duration,
-                                   load_warmup=args.load_warmup, start_timeout=args.start_timeout)
+        steps = run_neo4j if store == "neo4j" else run_ladybug
+        parts = steps(args, data, manifest, work, logs)
     finally:
         if args.keep:
             log(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
     results = assemble(label=label, seed=args.seed, command=command, started=started.isoformat(), data=data,
-                       manifest=manifest, reused=reused, imported=imported, bulk=bulk, floor=floor, served=served,
-                       runs=args.runs, warmup=args.warmup)
+                       manifest=manifest, reused=reused, runs=args.runs, warmup=args.warmup, **parts)
     # Other work on the machine moves every figure: say how busy it was.
     results["load_average"] = {"start": round(load_start, 2), "end": round(os.getloadavg()[0], 2)}
     return results
 
 
+def _log_import(imported: dict[str, Any]) -> None:
+    log(f"  {imported['seconds']} s, {imported['rows_per_s']:,.0f} rows/s, "
+        f"peak RSS {imported['peak_rss_mib']:,.0f} MiB" + (f" — FAILED: {imported['failed']}"
+                                                            if "failed" in imported else ""))
+
+
+def run_ladybug(args: argparse.Namespace, data: Path, manifest: dict[str, Any], work: Path, logs: Path
+                ) -> dict[str, Any]:
+    """The embedded store: import, `COPY FROM` baseline, floor, serve."""
+    log("heritage-graph import into a fresh store")
+    imported = run_import(data, manifest, work / "import-store", logs, args.import_rss_limit)
+    _log_import(imported)
+    if "failed" in imported:
+        shutil.rmtree(work / "import-store", ignore_errors=True)  # what is left of it, for the disk
+    log("COPY FROM the same rows into a fresh store")
+    bulk = run_bulk_load(data, work / "copy-store", logs)
+    log(f"  {bulk['seconds']} s, {bulk['rows_per_s']:,.0f} rows/s")
+    # The queries run on the imported store; on the `COPY FROM` one (the same nodes and relations, no
+    # revisions) when the import failed, so that they are still measured at this size.
+    store = work / ("copy-store" if "failed" in imported else "import-store")
+    if "failed" not in imported:
+        shutil.rmtree(work / "copy-store")
+    else:
+        # Its search index, which an import would have built (the copy made the store's tables
+        # with `init` first, so an empty index would pass for current).
+        index = procs.run_measured([sys.executable, "-c", REBUILD_INDEX, str(store)], logs / "index.log")
+        if index.returncode != 0:
+            raise RuntimeError(f"building the search index failed:\n{index.output[-4000:]}")
+        log(f"  search index of the `COPY FROM` store: {index.seconds:.0f} s, "
+            f"peak RSS {index.peak_rss_mib:,.0f} MiB")
+    log(f"the floor on {store.name}: the resolvers' store calls, in a process of their own, no server")
+    floor = run_floor(store, data, logs, args.runs, args.warmup)
+    served = serve_and_measure(store, manifest["probes"], work, logs, runs=args.runs,
+                               warmup=args.warmup, connections=args.connections, duration=args.duration,
+                               load_warmup=args.load_warmup, start_timeout=args.start_timeout)
+    return {"store": {"kind": "ladybug", "version": report.machine()["ladybug"]}, "imported": imported,
+            "bulk": bulk, "floor": floor, "served": served}
+
+
+def import_limit(limit: float, neo: neo4j_bench.Neo4j) -> float:
+    """The import process's resident-set limit beside the suite's JVM: what the machine has, less the
+    JVM's heap and page cache, 1 GiB of the JVM's own and 2 GiB for the rest; at most ``limit``."""
+    if neo.external or not neo.heap or not neo.page_cache:
+        return limit
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / MIB
+    jvm = neo4j_bench.mib(neo.heap) + neo4j_bench.mib(neo.page_cache) + 1024
+    return min(limit, total - jvm - 2048)
+
+
+NO_COPY_FROM = ("no `COPY FROM` baseline on Neo4j: `COPY FROM` is LadybugDB's bulk loader, and Neo4j's "
+                "(`neo4j-admin database import`) only builds a new database offline, outside the service, "
+                "so there is no like-for-like rate to divide by")
+
+
+def run_neo4j(args: argparse.Namespace, data: Path, manifest: dict[str, Any], work: Path, logs: Path
+              ) -> dict[str, Any]:
+    """Neo4j: import through the service's adapter, floor, serve; no `COPY FROM` (NO_COPY_FROM)."""
+    rows = manifest["nodes"] + manifest["relations"]
+    unused = work / "unused-db"  # `--db` is ignored when NEO4J_URI is set; nothing is written there
+    with neo4j_bench.server(work, rows, heap=args.neo4j_heap, page_cache=args.neo4j_pagecache,
+                            wipe=args.neo4j_wipe, log=log) as neo:
+        log(f"heritage-graph import into Neo4j {neo.version}")
+        imported = run_import(data, manifest, unused, logs, import_limit(args.import_rss_limit, neo), env=neo.env)
+        _log_import(imported)
+        if "failed" in imported:
+            raise RuntimeError(f"the import into Neo4j failed: {imported['failed']}; see "
+                               f"{logs / 'import.log'} (--keep keeps it)")
+        neo.sample("after_import")
+        imported["store_mib"] = neo.store_mib() or 0.0
+        if neo.samples:
+            imported["jvm_hwm_mib"] = neo.samples["after_import"]["hwm_mib"]
+        log(f"skipping `COPY FROM`: {NO_COPY_FROM}")
+        log("the floor on Neo4j: the resolvers' store calls, in a process of their own, no server")
+        floor = run_floor(unused, data, logs, args.runs, args.warmup, env=neo.env)
+        served = serve_and_measure(unused, manifest["probes"], work, logs, runs=args.runs, warmup=args.warmup,
+                                   connections=args.connections, duration=args.duration,
+                                   load_warmup=args.load_warmup, start_timeout=args.start_timeout, neo=neo)
+    if neo.data:
+        imported["store_mib"] = neo.store_mib() or 0.0  # after the checkpoint Neo4j makes as it stops
+    return {"store": neo.describe(), "imported": imported, "bulk": {"skipped": NO_COPY_FROM}, "floor": floor,
+            "served": served}
+
+
 def assemble(*, label: str, seed: int, command: str, started: str, data: Path, manifest: dict[str, Any],
              reused: bool, imported: dict[str, Any], bulk: dict[str, Any], floor: dict[str, Any],
-             served: dict[str, Any], runs: int, warmup: int) -> dict[str, Any]:
+             served: dict[str, Any], runs: int, warmup: int, store: dict[str, Any] | None = None
+             ) -> dict[str, Any]:
     """The results of a run, with the targets evaluated."""
     latency = {}
     for figure in figures.FIGURES:
@@ -293,6 +388,7 @@ def assemble(*, label: str, seed: int, command: str, started: str, data: Path, m
         "suite": "bench/suite.py",
         "date": started,
         "command": command,
+        "store": store or {"kind": "ladybug", "version": report.machine()["ladybug"]},
         "size": {"label": label, "nodes": manifest["nodes"], "relations": manifest["relations"], "seed": seed},
         "machine": report.machine(),
         "data": {"folder": str(data), "reused": reused, "bytes": manifest["bytes"],
@@ -307,14 +403,18 @@ def assemble(*, label: str, seed: int, command: str, started: str, data: Path, m
         "throughput": served["throughput"],
         "memory": served["memory"],
     }
+    if "jvm_memory" in served:
+        results["jvm_memory"] = served["jvm_memory"]
     results["targets"] = report.evaluate(results)
     return results
 
 
 def print_summary(results: dict[str, Any]) -> None:
+    print(f"{STORES[results['store']['kind']]}, {results['size']['nodes']:,} nodes:")
     for t in results["targets"]:
-        verdict = "MET   " if t["met"] else "MISSED"
-        print(f"  {verdict} {t['figure']}: {t['measured']} — ratio {t['ratio']:g}; {t['by']}")
+        verdict = "  —   " if t["met"] is None else "MET   " if t["met"] else "MISSED"
+        ratio = "" if t["ratio"] is None else f" — ratio {t['ratio']:g}"
+        print(f"  {verdict} {t['figure']}: {t['measured']}{ratio}; {t['by']}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -334,6 +434,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-update", action="store_true",
                         help="print and write the JSON under --results only; leave BENCHMARKS.md alone")
     parser.add_argument("--results", type=Path, default=report.RESULTS, help="where the JSON goes [bench/results]")
+    parser.add_argument("--store", choices=("ladybug", "neo4j", "both"), default="ladybug",
+                        help="the embedded LadybugDB store, Neo4j (its own, started by tools/neo4j/launch.py, "
+                             "or the one NEO4J_URI names), or both one after the other [ladybug]")
+    parser.add_argument("--neo4j-heap", help="the suite's Neo4j's JVM heap, e.g. 6g [sized for the inventory]")
+    parser.add_argument("--neo4j-pagecache", help="the suite's Neo4j's page cache, e.g. 2g [sized for the inventory]")
+    parser.add_argument("--neo4j-wipe", action="store_true",
+                        help="with NEO4J_URI: empty that Neo4j before the import and after the run")
     args = parser.parse_args(argv)
     label, nodes, relations = size_from(args, parser)
     if args.runs < 1 or args.warmup < 0 or args.duration <= 0 or args.connections < 1:
@@ -343,13 +450,17 @@ def main(argv: list[str] | None = None) -> None:
     except PlanError as exc:
         parser.error(str(exc))
     command = shlex.join([".venv/bin/python", "bench/suite.py", *(sys.argv[1:] if argv is None else argv)])
-    results = run(args, label, nodes, relations, command)
-    path = report.write_results(results, args.results)
-    log(f"results: {path}")
+    done = []
+    for store in (("ladybug", "neo4j") if args.store == "both" else (args.store,)):
+        results = run(args, label, nodes, relations, command, store)
+        path = report.write_results(results, args.results)
+        log(f"results: {path}")
+        done.append(results)
     if not args.no_update:
         report.rewrite_benchmarks(folder=args.results)
         log(f"rewrote the suite's section of {report.BENCHMARKS}")
-    print_summary(results)
+    for results in done:
+        print_summary(results)
 
 
 if __name__ == "__main__":

@@ -182,7 +182,8 @@ def test_the_suite_measures_and_reports(inventory: tuple[Path, dict[str, Any]], 
     page = "# Benchmarks\n\nIntro.\n\n## Baseline, before\n\nOld table.\n"
     once = report.update_benchmarks(page, report.render(report.latest_results(tmp_path / "results")))
     assert once.index(report.BEGIN) < once.index("## Baseline") and "Old table." in once
-    assert "| figure | target | measured | ratio | met? |" in once and "300 nodes, 1,000 relations" in once
+    assert "| figure | target | LadybugDB (embedded) | met? | Neo4j | met? |" in once
+    assert "300 nodes, 1,000 relations" in once and "Not measured at this size on Neo4j." in once
     assert report.update_benchmarks(once, report.render(report.latest_results(tmp_path / "results"))) == once
 
 
@@ -193,3 +194,50 @@ def test_apq_targets_follow_the_protocol() -> None:
     ext = json.loads(hashed.params["extensions"])["persistedQuery"]
     assert ext == {"version": 1, "sha256Hash": hashlib.sha256(query.encode()).hexdigest()}
     assert httpx.URL("http://x" + figures.apq_target(query, with_query=True)).params["query"] == query
+
+
+@pytest.mark.neo4j
+def test_the_suite_runs_on_neo4j(neo4j_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """`bench/suite.py --store neo4j` on the tests' Neo4j (NEO4J_URI: an existing server, emptied before and
+    after): the import, the floor and `serve` go to Neo4j, `COPY FROM` is skipped with its reason, and the
+    report puts the stores side by side."""
+    for name, value in neo4j_env.items():
+        monkeypatch.setenv(name, value)
+    results = tmp_path / "results"
+    suite.main(["--store", "neo4j", "--nodes", str(NODES), "--relations", str(RELATIONS), "--seed", str(SEED),
+                "--runs", "3", "--warmup", "1", "--duration", "0.5", "--load-warmup", "0.2", "--connections", "4",
+                "--no-update", "--neo4j-wipe", "--results", str(results), "--data-dir", str(tmp_path / "data"),
+                "--workdir", str(tmp_path)])
+    [path] = results.glob("*-neo4j.json")
+    r = json.loads(path.read_text(encoding="utf-8"))
+    assert r["store"]["kind"] == "neo4j" and r["store"]["external"] and r["store"]["version"].startswith("5.")
+    assert r["import"]["rows"] == NODES + RELATIONS and "failed" not in r["import"]
+    assert "neo4j-admin" in r["bulk_load"]["skipped"]
+    targets = {t["key"]: t for t in r["targets"]}
+    assert list(targets) == ["import", "node", "lineage", "path", "search", "story", "memory", "jvm"]
+    assert targets["import"]["met"] is None and targets["import"]["ratio"] is None
+    assert targets["jvm"]["met"] is None and "not measured" in targets["jvm"]["measured"]  # not our JVM
+    assert r["latency"]["node"]["answers"]["mean_size"] > 0 and r["latency"]["lineage"]["answers"]["found"] == 3
+    assert r["throughput"]["graphql"]["requests"] > 0
+    assert "— ratio" not in capsys.readouterr().out.split("import through")[1].splitlines()[0]
+    page = report.render(report.latest_results(results))
+    assert "| figure | target | LadybugDB (embedded) | met? | Neo4j | met? |" in page
+    assert "Not measured at this size on LadybugDB (embedded)." in page and "no `COPY FROM` on Neo4j" in page
+    from heritage_graph.store.neo4j import Neo4jStore
+
+    store = Neo4jStore(neo4j_env["NEO4J_URI"], neo4j_env.get("NEO4J_USER", "neo4j"),
+                       neo4j_env.get("NEO4J_PASSWORD")).open()
+    try:
+        assert store.count_nodes() == 0  # emptied again for the other tests
+    finally:
+        store.close()
+
+
+def test_neo4j_is_sized_for_the_inventory() -> None:
+    import neo4j_bench
+
+    assert neo4j_bench.sizing(1_300) == ("1024m", "512m")
+    heap, cache = neo4j_bench.sizing(1_200_000)
+    assert neo4j_bench.mib(heap) <= 12 * 1024 and neo4j_bench.mib(cache) <= 4 * 1024
+    assert neo4j_bench.mib("2g") == 2048 and neo4j_bench.mib("512m") == 512

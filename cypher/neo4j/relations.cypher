@@ -29,9 +29,14 @@ SET e = r.props
 RETURN count(e) AS written
 
 // name: lock_relations
-// As lock_nodes, for relations of one type: the lock first, then the version.
+// As lock_nodes, for relations of one type: the lock first, then the version. Both
+// ends are found by id first, so that the relation is looked for between them
+// (Expand(Into), from the end with fewer relations), not among every relation of a
+// place or source that many records name.
 UNWIND $rows AS r
-MATCH (a:Node {id: r.from})-[e:{{REL}}]->(b:Node {id: r.to})
+MATCH (a:Node {id: r.from})
+MATCH (b:Node {id: r.to})
+MATCH (a)-[e:{{REL}}]->(b)
 SET e._lock = true
 REMOVE e._lock
 WITH a, b, e

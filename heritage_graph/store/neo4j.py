@@ -29,13 +29,14 @@ until it is) — and nothing of it is written.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from ..errors import StoreError, StoreQueryError, StoreTimeout, StoreUnavailable
+from ..errors import Conflict, StoreError, StoreQueryError, StoreTimeout, StoreUnavailable
 from ..model import Changes, Node, Revision, relation_key
 from ..search.model import Facets, SearchPage, SearchQuery
 from ..search.text import KIND_WEIGHTS, ParsedQuery, SearchText, match_expression, search_text
@@ -292,6 +293,8 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
         self._managed(work, write=True)
 
     def apply(self, changes: Changes, progress: Progress | None = None) -> None:
+        from neo4j import exceptions as ne
+
         self._open_driver()
         nodes = changes.nodes
         by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -309,6 +312,7 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
         revision_links = [{"revision": v.id, "node": n} for v in changes.revisions for n in v.nodes]
         q = self._queries
         report = progress or (lambda n: None)
+        fresh = {k[1] for k, v in changes.expected.items() if k[0] == "node" and v == 0}
 
         def work(tx: Any) -> None:
             found: dict[tuple[str, ...], int] = {}
@@ -322,10 +326,14 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
                         found[("rel", rel, r["from_id"], r["to_id"])] = codec.stored_version(r["version"])
             check_versions(found, changes.expected)
             for kind, rows in by_kind.items():
-                for chunk in chunks(rows):
-                    tx.run(q.render("upsert_nodes", kind=kind), rows=chunk).consume()
-                    report(len(chunk))
-            for chunk in chunks([n.id for n in nodes]):
+                # Checked absent just above: created without MERGE's lookup; the others overwritten.
+                for name, part in (("create_nodes", [r for r in rows if r["id"] in fresh]),
+                                   ("upsert_nodes", [r for r in rows if r["id"] not in fresh])):
+                    for chunk in chunks(part):
+                        tx.run(q.render(name, kind=kind), rows=chunk).consume()
+                        report(len(chunk))
+            # A new node has no links to clear.
+            for chunk in chunks([n.id for n in nodes if n.id not in fresh]):
                 tx.run(q.render("clear_sources"), ids=chunk).consume()
             for chunk in chunks(links):
                 check_written(_written(tx.run(q.render("add_sources"), rows=chunk).single()), len(chunk))
@@ -343,7 +351,17 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
             for chunk in chunks(revision_links):
                 tx.run(q.render("link_revisions"), rows=chunk).consume()
 
-        self._managed(work, write=True)
+        try:
+            self._managed(work, write=True)
+        except StoreQueryError as exc:
+            if not isinstance(exc.__cause__, ne.ConstraintError):
+                raise
+            # Another writer created a node this one found absent and created (create_nodes): the
+            # unique constraint on Node.id refused the second, as a version check would have.
+            taken = re.search(r"property `id` = '((?:[^'\\]|\\.)*)'", str(exc.__cause__))
+            node_id = taken.group(1) if taken else "?"
+            raise Conflict(f"{node_id} already exists (another writer created it meanwhile)",
+                           key=("node", node_id), current=None) from exc
 
     def revisions(self, ids: Sequence[str]) -> list[Revision]:
         if not ids:
