@@ -61,6 +61,14 @@ assets: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" npm ci --prefix $(GRAPHIQL) --no-audit --no-fund --loglevel=error
 	$(BIN)/node $(GRAPHIQL)/build.mjs
 
+.PHONY: dist
+# The release in dist/: the sdist, then the wheel built from it (as the Dockerfile builds it), both checked
+# by twine. `pip install dist/heritage_graph-*.whl` installs it anywhere (README, "Install from a release").
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/python -m twine check --strict dist/*
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
@@ -82,4 +90,5 @@ bench: $(STAMP)
 	$(BIN)/python bench/suite.py --store $(STORE) $(SIZE) $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(LINT)/node_modules tools/graphiql/node_modules tools/graphql-http-audit/node_modules .pytest_cache
+	rm -rf $(VENV) $(LINT)/node_modules tools/graphiql/node_modules tools/graphql-http-audit/node_modules .pytest_cache \
+		dist build

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from . import __version__
 from .auth import TOKEN_ROLES
 from .errors import HeritageGraphError, InvalidInput, NotFound, StoreError, StoreLocked
+from .resources import resource
 from .schema import DEFAULT_LIMITS, FieldLimits
 from .services.exporter import export_to
 from .services.importer import ImportReport, count_lines, run_import
@@ -29,7 +31,6 @@ if TYPE_CHECKING:
     from .ops.metrics import ImportMetrics
     from .remote import Service
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 PROGRESS_MIN_LINES = 5000
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,6 +84,7 @@ def _service(url: str, secret: str | None) -> Service:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="heritage-graph", message="%(prog)s %(version)s")
 @click.option("--db", type=click.Path(file_okay=False, path_type=Path), envvar="HERITAGE_DB",
               help="Folder of the embedded store [env HERITAGE_DB; default ./data/heritage]. "
                    "Ignored when NEO4J_URI is set.")
@@ -258,8 +260,9 @@ def _print_history(revisions: list[Any], as_json: bool) -> None:
             click.echo(f"{v.at}  v{v.version:<3} {v.op:<16} {v.actor}  {v.target}{reason}")
 
 
-def seed_files(folder: Path = SEEDS) -> list[Path]:
-    return sorted(folder.glob("*.jsonl"))
+def seed_files(folder: Path | None = None) -> list[Path]:
+    """The Peru demo inventory's files, from ``resource("seeds")`` unless ``folder`` is given."""
+    return sorted((folder or resource("seeds")).glob("*.jsonl"))
 
 
 @main.command()

@@ -25,6 +25,8 @@ from heritage_graph.store.memory import MemoryStore
 ROOT = Path(__file__).resolve().parent.parent
 # `make test` and .ci/run set it: a Neo4j that cannot be had is then a failure, not a skip.
 REQUIRE_NEO4J = os.environ.get("HERITAGE_TEST_REQUIRE_NEO4J") == "1"
+# .ci/run sets it too: a Dockerfile that cannot be linted (hadolint missing) is then a failure, not a skip.
+REQUIRE_HADOLINT = os.environ.get("HERITAGE_TEST_REQUIRE_HADOLINT") == "1"
 # `pytest --hypothesis-profile=explore` finds failures without the (slow) shrinking.
 hypothesis_settings.register_profile("explore", phases=[Phase.explicit, Phase.generate])
 

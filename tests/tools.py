@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,20 +41,21 @@ class Server:
 
 @contextmanager
 def running_service(db: Path, *args: str, timeout: float = 60, env: Mapping[str, str] | None = None,
-                    seed: bool = True) -> Iterator[Server]:
+                    seed: bool = True, command: Sequence[str] = (sys.executable, "-m", "heritage_graph.cli"),
+                    cwd: Path | None = None) -> Iterator[Server]:
     """`heritage-graph serve --seed-if-empty` on a free port; stopped (SIGTERM) on exit.
 
     The environment is this one without its NEO4J_* and HERITAGE_* variables, plus ``env`` (a Neo4j's
     NEO4J_URI/USER/PASSWORD, to serve from it instead of the embedded store at ``db``); ``seed=False``
-    leaves out ``--seed-if-empty``. Its output is read as it comes into ``Server.output``: an unread
-    pipe fills up (a log line per request) and stalls the server."""
+    leaves out ``--seed-if-empty``; ``command`` is the program (an installed ``heritage-graph``, say),
+    run in ``cwd``. Its output is read as it comes into ``Server.output``: an unread pipe fills up (a
+    log line per request) and stalls the server."""
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("NEO4J_", "HERITAGE_"))}
     environment.update(env or {})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "heritage_graph.cli", "--db", str(db), "serve", "--port", str(port),
-         *(["--seed-if-empty"] if seed else []), *args],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment)
+        [*command, "--db", str(db), "serve", "--port", str(port), *(["--seed-if-empty"] if seed else []), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment, cwd=cwd)
     server = Server(f"http://127.0.0.1:{port}", proc)
     reader = threading.Thread(target=lambda: server.output.extend(proc.stdout or ()), name="server-output",
                               daemon=True)

@@ -37,7 +37,6 @@ import json
 import logging
 from collections.abc import Hashable
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from anyio import to_thread
@@ -60,6 +59,7 @@ from ..ops.graphql import operation_label
 from ..ops.logs import CURRENT
 from ..ops.middleware import RETRY_AFTER
 from ..ops.timing import unwrap
+from ..resources import resource
 from ..settings import Settings
 from ..store.base import deadline_in
 from ..tokens import authenticate, bearer_secret
@@ -82,8 +82,7 @@ from .response_cache import (
     public_cache_control,
 )
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-GRAPHIQL_PAGE = STATIC_DIR / "graphiql" / "index.html"
+GRAPHIQL = "graphiql"  # the folder of resource("static") with GraphiQL's page and assets
 
 log = logging.getLogger("heritage_graph.api")
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
@@ -322,7 +321,7 @@ class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
         """``settings`` (else the app's, read at the first request) set the size limits, the
         persisted-query store and the caches."""
         super().__init__(schema, **kwargs)
-        self._graphiql_html = GRAPHIQL_PAGE.read_text(encoding="utf-8")
+        self._graphiql_html = (resource("static") / GRAPHIQL / "index.html").read_text(encoding="utf-8")
         self._policy = HttpPolicy.from_settings(settings) if settings is not None else None
 
     def policy(self, scope: Scope) -> HttpPolicy:
@@ -537,7 +536,7 @@ class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
 def graphiql_assets() -> Mount:
     """GraphiQL's page assets, at /static/graphiql/ (the page refers to them relatively); only that
     folder of heritage_graph/static/ is served."""
-    return Mount("/static/graphiql", app=StaticFiles(directory=STATIC_DIR / "graphiql"), name="graphiql-static")
+    return Mount("/static/graphiql", app=StaticFiles(directory=resource("static") / GRAPHIQL), name="graphiql-static")
 
 
 __all__ = ["GRAPHQL_RESPONSE_JSON", "HeritageGraphQL", "HttpPolicy", "graphiql_assets", "negotiate"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from prometheus_client import (
@@ -27,6 +26,7 @@ from prometheus_client import (
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .. import __version__
 from ..errors import InvalidInput
 
 # No `_created` series: they double the number of series and Prometheus needs none of them.
@@ -38,13 +38,6 @@ STORE_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.0
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 MAX_OPERATIONS = 200  # distinct GraphQL operation names kept as labels; later ones count as "other"
 OTHER = "other"
-
-
-def _version() -> str:
-    try:
-        return version("heritage-graph")
-    except PackageNotFoundError:  # pragma: no cover - running from a tree that was never installed
-        return "unknown"
 
 
 class ImportMetrics:
@@ -104,7 +97,7 @@ class Metrics:
         platform_collector.PlatformCollector(registry=registry)
         gc_collector.GCCollector(registry=registry)
         Gauge("heritage_info", "The service's version and store kind (always 1).", ["version", "store"],
-              registry=registry).labels(_version(), store_kind).set(1)
+              registry=registry).labels(__version__, store_kind).set(1)
         self.requests = Counter("heritage_http_requests", "HTTP requests answered, by route template, method "
                                 "and status.", ["route", "method", "status"], registry=registry)
         self.duration = Histogram("heritage_http_request_duration_seconds", "Time to answer an HTTP request, "

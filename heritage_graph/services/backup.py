@@ -38,6 +38,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from .. import __version__
 from ..clock import utc_now
 from ..errors import InvalidInput, StoreError, StoreLocked
 from ..store import command_buffer_pool_mb, folder_lock
@@ -128,15 +129,6 @@ def ladybug_versions() -> dict[str, Any]:
     return {"version": ladybug.__version__, "storage_version": int(ladybug.Database.get_storage_version())}
 
 
-def _own_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("heritage-graph")
-    except PackageNotFoundError:  # running from a source tree that was not installed
-        return "unknown"
-
-
 def check_compatible(manifest: Manifest) -> str | None:
     """Refuse a backup this LadybugDB cannot open; a note when only the library version differs."""
     here = ladybug_versions()
@@ -216,7 +208,7 @@ def snapshot(store: LadybugStore, folder: Path, *, online: bool) -> Manifest:
         raise StoreError(f"the copy holds {copied}, the store held {counts}: the backup is not consistent")
     files = sorted(p.name for p in folder.iterdir() if p.is_file())
     manifest = Manifest(
-        created_at=utc_now(), heritage_graph=_own_version(), ladybug=ladybug_versions(),
+        created_at=utc_now(), heritage_graph=__version__, ladybug=ladybug_versions(),
         generation=counts.pop("generation"), counts=counts,
         files={name: {"size": (folder / name).stat().st_size, "sha256": sha256_of(folder / name)} for name in files},
         search_index={"format": index.get("format"), "generation": index.get("generation")},

@@ -27,7 +27,6 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
 
@@ -41,6 +40,7 @@ from ..api.response_cache import NO_STORE, CachedResponse, RawResponse, etag_of,
 from ..errors import NotFound, StoreError
 from ..model import Node, Relation
 from ..ops.middleware import RETRY_AFTER
+from ..resources import resource
 from ..schema import Prop, T
 from ..settings import Settings
 from ..store.base import Store
@@ -51,7 +51,7 @@ Json = dict[str, Any]
 
 DEFAULT_BASE = "https://w3id.org/heritage-graph/"
 VOCAB = "https://w3id.org/heritage-graph/vocab/"
-CONTEXT_FILE = Path(__file__).resolve().parent.parent / "static" / "context.jsonld"
+CONTEXT_FILE = resource("static") / "context.jsonld"
 MEDIA_TYPE = "application/ld+json"
 
 NAMESPACES: dict[str, str] = {

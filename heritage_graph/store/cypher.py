@@ -1,4 +1,4 @@
-"""Named Cypher queries, loaded once from ``cypher/<dialect>/*.cypher``.
+"""Named Cypher queries, loaded once from ``cypher/<dialect>/*.cypher`` (``resource("cypher")``).
 
 Each query is a block headed by ``// name: <name>``; the comment lines that
 follow are its description. Values always travel as ``$parameters``. Where
@@ -23,8 +23,8 @@ from pathlib import Path
 
 from .. import schema
 from ..errors import StoreQueryError
+from ..resources import resource
 
-CYPHER_ROOT = Path(__file__).resolve().parents[2] / "cypher"
 NAME_LINE = re.compile(r"^//\s*name:\s*([a-z_][a-z0-9_]*)\s*$")
 FRAGMENT_LINE = re.compile(r"^//\s*fragment:\s*([A-Z_]+)\s*$")
 PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -95,11 +95,11 @@ class QueryBook:
     """The named queries of one dialect, rendered on demand and cached."""
 
     def __init__(self, dialect: str, expansions: Mapping[str, Expansion] | None = None,
-                 root: Path = CYPHER_ROOT) -> None:
+                 root: Path | None = None) -> None:
         self.dialect = dialect
         self._expansions = dict(expansions or {})
         self._queries: dict[str, Query] = {}
-        folder = root / dialect
+        folder = (root or resource("cypher")) / dialect
         if not folder.is_dir():
             raise StoreQueryError(f"no Cypher folder for dialect {dialect!r}: {folder}")
         self._fragments: dict[str, Query] = {}
@@ -183,5 +183,5 @@ class QueryBook:
 
 
 @cache
-def dialects(root: Path = CYPHER_ROOT) -> tuple[str, ...]:
-    return tuple(sorted(p.name for p in root.iterdir() if p.is_dir()))
+def dialects(root: Path | None = None) -> tuple[str, ...]:
+    return tuple(sorted(p.name for p in (root or resource("cypher")).iterdir() if p.is_dir()))
