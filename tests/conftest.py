@@ -73,6 +73,13 @@ def _neo4j_store(env: dict[str, str]) -> Store:
     return store
 
 
+def wipe_neo4j(store: Store) -> None:
+    """Empty the run's Neo4j of what a test wrote, its API tokens too (delete_all keeps them), and close it."""
+    store.delete_all()
+    store._driver.execute_query("MATCH (t:HeritageToken) DELETE t")  # type: ignore[attr-defined]
+    store.close()
+
+
 # The persistent stores, for tests that run the service over each of them (`params=PERSISTENT`).
 PERSISTENT = ["ladybug", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 
@@ -96,9 +103,7 @@ def fresh_store(request: pytest.FixtureRequest, folder: Path) -> Iterator[Store]
     try:
         yield store
     finally:
-        store.delete_all()
-        store._driver.execute_query("MATCH (t:HeritageToken) DELETE t")  # type: ignore[attr-defined]
-        store.close()
+        wipe_neo4j(store)
 
 
 @pytest.fixture(params=["memory", "ladybug", pytest.param("neo4j", marks=pytest.mark.neo4j)])

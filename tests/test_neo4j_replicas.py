@@ -33,7 +33,7 @@ from heritage_graph.store.base import Store
 from heritage_graph.store.neo4j import Neo4jStore
 from heritage_graph.tokens import create_token
 
-from .conftest import _neo4j_store
+from .conftest import _neo4j_store, wipe_neo4j
 from .test_curation import CONSENT, CREATE, NEW, UPDATE
 from .tools import Server, running_service
 
@@ -86,9 +86,7 @@ def replicas(neo4j_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
             assert "serving the neo4j store" in a.text and "serving the neo4j store" in b.text
             yield Replicas(a, b, tokens, ids, store)
     finally:
-        store.delete_all()
-        store._driver.execute_query("MATCH (t:HeritageToken) DELETE t")  # type: ignore[attr-defined]
-        store.close()
+        wipe_neo4j(store)
 
 
 def gql(server: Server, query: str, headers: dict[str, str] | None = None, **variables: Any) -> dict[str, Any]:

@@ -31,10 +31,9 @@ from heritage_graph import __version__, resources
 from heritage_graph.errors import ConfigError
 from heritage_graph.resources import RESOURCES, resource
 
-from .conftest import PERSISTENT, REQUIRE_HADOLINT, fresh_store
+from .conftest import PERSISTENT, REQUIRE_HADOLINT, ROOT, fresh_store
 from .tools import TOOL_PATH, running_service
 
-ROOT = Path(__file__).resolve().parent.parent
 WHEEL_PACKAGE = "heritage_graph"
 QUERY = '{ node(id: "retablo-ayacuchano") { id name } }'
 

@@ -42,7 +42,7 @@ from heritage_graph.store.base import Store
 from heritage_graph.store.ladybug import LadybugStore
 from heritage_graph.tokens import create_token
 
-from .conftest import ROOT, Client, _neo4j_store
+from .conftest import ROOT, Client, _neo4j_store, wipe_neo4j
 from .test_media import LINES as MEDIA_LINES
 from .test_media import write
 
@@ -315,9 +315,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory, neo4j_env: dict[str, str]) ->
         for side in sides:
             side.client.close()
         embedded.close()
-        neo4j.delete_all()
-        neo4j._driver.execute_query("MATCH (t:HeritageToken) DELETE t")  # type: ignore[attr-defined]
-        neo4j.close()
+        wipe_neo4j(neo4j)
 
 
 NEW = {"kind": "TRADITION", "id": "fiesta-paritaria", "name": "Fiesta paritaria",
