@@ -359,13 +359,11 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
                     for r in tx.run(q.render("lock_relations", rel=rel), rows=chunk):
                         found[("rel", rel, r["from_id"], r["to_id"])] = codec.stored_version(r["version"])
             check_versions(found, changes.expected)
-            # bm25 needs the token total of the whole store (search_stats): moved here, in the same
-            # transaction, by the lengths the written nodes had and will have.
+            # bm25 needs the token total of the whole store (search_stats), moved in this transaction
+            # by the lengths the written nodes had (read here, under their locks) and will have.
             before = 0
             for chunk in chunks([n.id for n in nodes if n.id not in fresh]):
                 before += int(tx.run(q.render("search_lengths"), ids=chunk).single()["tokens"] or 0)
-            if nodes:
-                tx.run(q.render("add_search_tokens"), delta=tokens - before).consume()
             for kind, rows in by_kind.items():
                 # Checked absent just above: created without MERGE's lookup; the others overwritten.
                 for name, part in (("create_nodes", [r for r in rows if r["id"] in fresh]),
@@ -391,6 +389,10 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
                 tx.run(q.render("add_revisions"), rows=chunk).consume()
             for chunk in chunks(revision_links):
                 tx.run(q.render("link_revisions"), rows=chunk).consume()
+            if nodes:
+                # Last: every writer locks this one value, so each holds it only from here to its commit,
+                # and never waits for another lock while holding it (no deadlock between writers).
+                tx.run(q.render("add_search_tokens"), delta=tokens - before).consume()
 
         try:
             self._managed(work, write=True)
