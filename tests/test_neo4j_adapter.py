@@ -71,6 +71,10 @@ class FakeDriver:
             return [FakeRecord(total=0, kinds=[], departments=[], domains=[])]
         if "AS total" in text:
             return [FakeRecord(total=0)]
+        if "AS rows" in text:  # search_stats: one node of three tokens, holding every phrase
+            return [FakeRecord(rows=1, tokens=3, hits=[1] * len(params["expressions"]))]
+        if "AS tokens" in text:  # search_lengths
+            return [FakeRecord(tokens=0)]
         if "db.index.fulltext.queryNodes" in text:  # search_page: one hit
             return [FakeRecord(id="a", score=1.0)]
         return []
@@ -191,7 +195,7 @@ def test_reads_run_in_read_transactions_and_writes_in_write_transactions(
     # One write is one transaction: the version check, the upsert and the revisions together.
     apply, delete = driver.transactions[-2:]
     assert any("n.version AS version" in q for q in apply.statements) and any("MERGE" in q for q in apply.statements)
-    assert len(delete.statements) == 2
+    assert len(delete.statements) == 3  # revisions, nodes, and the token total bm25 reads
     assert all(c["bookmark_manager"] is FakeDriver.execute_query_bookmark_manager for c in driver.sessions), \
         "sessions share the bookmarks of execute_query: a process reads its own writes, even from a secondary"
 
@@ -202,7 +206,8 @@ def test_a_search_reads_its_page_facets_and_nodes_in_one_read_transaction(
     s.search(SearchQuery(parse_query("danza"), visibility=PUBLIC))
     [tx] = driver.transactions
     assert (tx.how, tx.routing) == ("execute_read", "READ")
-    assert len(tx.statements) == 3  # the page, its facets and its nodes: one snapshot, one cluster member
+    # bm25's statistics, the page, its facets and its nodes: one snapshot, one cluster member
+    assert len(tx.statements) == 4
     assert driver.sessions[0]["default_access_mode"] == neo4j.READ_ACCESS
     driver.transactions.clear()
     s.count_nodes()  # after it, reads go back to their own transactions

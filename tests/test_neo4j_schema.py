@@ -6,8 +6,11 @@ import threading
 
 import pytest
 
+from heritage_graph.model import Changes, Node
 from heritage_graph.store.cypher import QueryBook
 from heritage_graph.store.neo4j import Neo4jStore
+
+from .conftest import _neo4j_store, wipe_neo4j
 
 pytestmark = pytest.mark.neo4j
 
@@ -57,3 +60,43 @@ def test_replicas_creating_the_schema_at_once_all_start(neo4j_env: dict[str, str
     finally:
         admin.init()
         admin.close()
+
+
+def _token_total(store: Neo4jStore) -> tuple[int | None, int]:
+    """The store value bm25 reads (None when absent), and the tokens of every node counted afresh."""
+    kept = store._q("get_meta", {"key": "search_tokens"})
+    return (kept[0]["value"] if kept else None), store._q("search_tokens_scan")[0]["tokens"]
+
+
+def test_the_search_token_total_follows_every_write_and_is_rebuilt_by_init(neo4j_env: dict[str, str]) -> None:
+    """bm25's average document length comes from a total the writes keep in their own transactions
+    (cypher/neo4j/fulltext.cypher): it must equal a fresh count after creates, updates that change a
+    node's length, and delete_all; and `init` rebuilds it on a store written before it existed."""
+    store = _neo4j_store(neo4j_env)
+    try:
+        a = Node("Tradition", "tok-a", "Danza de tijeras", version=1,
+                 summary={"es": "danza ritual de Ayacucho y Huancavelica"})
+        b = Node("Craft", "tok-b", "Retablo", version=1, names={"qu": "Sanmarkos"})
+        store.apply(Changes(nodes=[a, b], expected={("node", "tok-a"): 0, ("node", "tok-b"): 0}))
+        kept, scanned = _token_total(store)
+        assert kept == scanned and scanned > 0
+
+        longer = Node("Tradition", "tok-a", "Danza de tijeras", version=2,
+                      summary={"es": "danza ritual", "en": "a ritual dance of the southern Andes"})
+        store.apply(Changes(nodes=[longer], expected={("node", "tok-a"): 1}))
+        kept2, scanned2 = _token_total(store)
+        assert kept2 == scanned2 and scanned2 != scanned
+
+        # A store from before the total: no value, no per-node lengths. Search still ranks (a scan),
+        # and init puts both back.
+        store._driver.execute_query('MATCH (m:HeritageMeta {key: "search_tokens"}) DELETE m')
+        store._driver.execute_query("MATCH (n:Node) REMOVE n.search_length")
+        assert store._q("search_tokens_scan")[0]["tokens"] == 0
+        store.init()
+        kept3, scanned3 = _token_total(store)
+        assert kept3 == scanned3 == scanned2
+
+        store.delete_all()
+        assert _token_total(store) == (0, 0)
+    finally:
+        wipe_neo4j(store)

@@ -3,6 +3,7 @@ index's consistency with the graph, and the GraphQL field."""
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,19 @@ import pytest
 from heritage_graph.errors import InvalidInput
 from heritage_graph.model import Node, Relation
 from heritage_graph.search.model import SearchQuery
-from heritage_graph.search.text import fold, parse_query, words
+from heritage_graph.search.sqlite import fts_expression
+from heritage_graph.search.text import (
+    BM25_B,
+    BM25_K1,
+    ParsedQuery,
+    Phrase,
+    SearchText,
+    bm25_idf,
+    expression_phrases,
+    fold,
+    parse_query,
+    words,
+)
 from heritage_graph.services.discovery import search
 from heritage_graph.services.paging import window
 from heritage_graph.store.base import Store
@@ -257,3 +270,61 @@ def test_snippets_escape_stored_markup_and_keep_only_their_own_marks(filled: Sto
     assert "<mark>&lt;mark&gt;marca&lt;/mark&gt;</mark>" in text and "&amp;amp;" in text and "&#x27;" in text
     stripped = text.replace("<mark>", "").replace("</mark>", "")
     assert "<" not in stripped and ">" not in stripped
+
+
+def _bm25_reference(rows: dict[int, list[list[str]]], q: ParsedQuery) -> dict[int, float]:
+    """bm25() as the Neo4j adapter computes it (cypher/neo4j/fulltext.cypher, search_page), in Python:
+    the phrases of expression_phrases, a variant's words counted only where the row holds them all."""
+    phrases = expression_phrases(q)
+    weights = SearchText.WEIGHTS
+
+    def count(p: Phrase, field: list[str]) -> int:
+        n = len(p.words)
+        return sum(all(field[i + j].startswith(w) if p.prefix and j == n - 1 else field[i + j] == w
+                       for j, w in enumerate(p.words)) for i in range(len(field) - n + 1))
+
+    total = sum(len(f) for fields in rows.values() for f in fields)
+    avgdl = total / len(rows)
+    idf = [bm25_idf(len(rows), sum(any(count(p, f) for f in fields) for fields in rows.values())) for p in phrases]
+    scores = {}
+    for rowid, fields in rows.items():
+        freqs = [sum(w * count(p, f) for w, f in zip(weights, fields, strict=True)) for p in phrases]
+        held = {p.variant for p in phrases} - {p.variant for p, f in zip(phrases, freqs, strict=True) if not f}
+        quoted = all(f for p, f in zip(phrases, freqs, strict=True) if p.variant < 0)
+        if not quoted or (q.terms and not held - {-1}):
+            continue
+        length = sum(len(f) for f in fields)
+        score = 0.0
+        for k, p in enumerate(phrases):
+            f = freqs[k] if p.variant < 0 or p.variant in held else 0.0
+            score += idf[k] * ((f * (BM25_K1 + 1.0)) / (f + BM25_K1 * (1 - BM25_B + BM25_B * length / avgdl)))
+        scores[rowid] = score
+    return scores
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fts5_bm25_is_the_formula_the_neo4j_adapter_computes(seed: int) -> None:
+    """The Neo4j adapter ranks with FTS5's bm25() computed in Cypher, so that both stores order hits
+    alike (tests/test_parity.py compares them whole). This pins the rule it implements against SQLite
+    itself, on random rows and queries with joined-word variants, repeated words and quoted phrases:
+    the same doubles, not merely close ones."""
+    rng = random.Random(seed)
+    vocab = ["ab", "abc", "b", "bc", "c", "ca", "d", "abcd", "qoy", "qoyluriti", "riti"]
+    db = sqlite3.connect(":memory:")
+    db.execute(f"CREATE VIRTUAL TABLE fts USING fts5({', '.join(SearchText.FIELDS)}, "
+               "tokenize = 'unicode61 remove_diacritics 2')")
+    rows = {}
+    for rowid in range(1, 81):
+        fields = [[rng.choice(vocab) for _ in range(rng.randint(0, 4))] for _ in SearchText.FIELDS]
+        rows[rowid] = fields
+        db.execute(f"INSERT INTO fts (rowid, {', '.join(SearchText.FIELDS)}) VALUES (?, ?, ?, ?, ?, ?)",
+                   (rowid, *(" ".join(f) for f in fields)))
+    weights = ", ".join(str(w) for w in SearchText.WEIGHTS)
+    for _ in range(25):
+        text = " ".join(rng.choice(vocab[:6]) for _ in range(rng.randint(1, 3)))
+        if rng.random() < 0.3:
+            text += ' "' + " ".join(rng.choice(vocab[:4]) for _ in range(2)) + '"'
+        q = parse_query(text)
+        got = dict(db.execute(f"SELECT rowid, -bm25(fts, {weights}) FROM fts WHERE fts MATCH ?",
+                              (fts_expression(q),)).fetchall())
+        assert got == _bm25_reference(rows, q), text

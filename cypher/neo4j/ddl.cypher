@@ -19,6 +19,24 @@ CREATE FULLTEXT INDEX heritage_search IF NOT EXISTS
 FOR (n:Node) ON EACH [n.search_name, n.search_alt, n.search_summary, n.search_extra, n.search_joined]
 OPTIONS {indexConfig: {`fulltext.analyzer`: "whitespace"}}
 
+// name: ddl_search_tokens
+// A store written before nodes carried search_length gets it, and the token total bm25 needs
+// (cypher/neo4j/fulltext.cypher, search_stats), once: nothing runs when the total exists.
+OPTIONAL MATCH (m:HeritageMeta {key: "search_tokens"})
+WITH m WHERE m IS NULL
+CALL () {
+  MATCH (n:Node) WHERE n.search_length IS NULL
+  SET n.search_length = reduce(t = 0, f IN [n.search_name, n.search_alt, n.search_summary, n.search_extra,
+                                            n.search_joined] |
+                               t + size([w IN split(coalesce(f, ""), " ") WHERE w <> ""]))
+}
+CALL () {
+  MATCH (n:Node)
+  RETURN sum(n.search_length) AS tokens
+}
+MERGE (s:HeritageMeta {key: "search_tokens"})
+SET s.value = tokens
+
 // name: ddl_revision_id
 CREATE CONSTRAINT heritage_revision_id IF NOT EXISTS FOR (v:HeritageRevision) REQUIRE v.id IS UNIQUE
 

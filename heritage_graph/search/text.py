@@ -17,6 +17,7 @@ adjacent words joined, so joined and separate spellings meet either way.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -208,3 +209,42 @@ def match_expression(q: ParsedQuery, term: Callable[[str], str]) -> str:
         variants = [" AND ".join(term(t) for t in v) for v in q.term_variants()]
         parts.append("(" + " OR ".join(f"({v})" for v in variants) + ")")
     return " AND ".join(parts)
+
+
+# FTS5's bm25() constants (fixed in SQLite's fts5_aux.c); the Neo4j adapter scores with the same.
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One phrase of a match expression: its words in order, the last one a prefix or not, and the
+    joined-word variant it belongs to (-1: a quoted phrase, which every match holds)."""
+
+    words: tuple[str, ...]
+    prefix: bool
+    variant: int = -1
+
+    def lucene(self) -> str:
+        return f"{self.words[0]}*" if self.prefix else '"' + " ".join(self.words) + '"'
+
+
+def expression_phrases(q: ParsedQuery) -> list[Phrase]:
+    """The phrases of ``match_expression(q, …)`` in the order FTS5 numbers them, repeats included (a
+    word present in several joined-word variants is a phrase of each).
+
+    FTS5's bm25() sums one term per phrase, and a phrase's occurrences count only where the part of
+    the expression holding it matched the row: a variant's words count in a row that holds every word
+    of that variant, and nothing otherwise (fts5_expr.c gives a node that does not match no
+    positions). A score computed elsewhere must walk exactly this list with that rule."""
+    out = [Phrase(p, prefix=False) for p in q.phrases]
+    for i, variant in enumerate(q.term_variants() if q.terms else ()):
+        out += [Phrase((t,), prefix=True, variant=i) for t in variant]
+    return out
+
+
+def bm25_idf(rows: int, hits: int) -> float:
+    """FTS5's inverse document frequency of a phrase found in ``hits`` of ``rows`` rows; never below
+    1e-6, as FTS5 floors it, so that a phrase in most rows still counts a little."""
+    idf = math.log((rows - hits + 0.5) / (hits + 0.5))
+    return idf if idf > 0.0 else 1e-6

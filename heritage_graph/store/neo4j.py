@@ -39,7 +39,17 @@ from typing import Any, TypeVar
 from ..errors import Conflict, StoreError, StoreQueryError, StoreTimeout, StoreUnavailable
 from ..model import Changes, Node, Revision, relation_key
 from ..search.model import Facets, SearchPage, SearchQuery
-from ..search.text import KIND_WEIGHTS, ParsedQuery, SearchText, match_expression, search_text
+from ..search.text import (
+    BM25_B,
+    BM25_K1,
+    KIND_WEIGHTS,
+    ParsedQuery,
+    SearchText,
+    bm25_idf,
+    expression_phrases,
+    match_expression,
+    search_text,
+)
 from . import codec
 from .base import DEADLINE, Progress, WriteByApply, check_versions, check_written, chunks
 from .base import by_type as _by_type
@@ -92,9 +102,13 @@ def _translate(exc: Exception) -> StoreError:
     return StoreQueryError(str(exc))
 
 
-def _search_props(node: Node) -> dict[str, str]:
+def _search_props(node: Node) -> dict[str, str | int]:
+    """The node's normalised text by field, and its length in tokens (bm25's document length)."""
     text = search_text(node)
-    return {f"search_{name}": value for name, value in zip(SearchText.FIELDS, text.values(), strict=True)}
+    props: dict[str, str | int] = {f"search_{name}": value
+                                   for name, value in zip(SearchText.FIELDS, text.values(), strict=True)}
+    props["search_length"] = len(text.all_tokens())
+    return props
 
 
 def lucene_expression(q: ParsedQuery) -> str:
@@ -131,6 +145,10 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
             "connection_acquisition_timeout": 2 * self.connection_timeout,
             "max_transaction_retry_time": self.max_retry_time,
             "initial_retry_delay": INITIAL_RETRY_DELAY,
+            # The server's notifications (a property key no node has yet, a deprecation) are for people
+            # writing queries, which the Cypher lint in the tests checks; at run time the driver would log
+            # one warning per statement of a command such as `export`.
+            "notifications_min_severity": "OFF",
         }
 
     def open(self) -> Neo4jStore:
@@ -259,6 +277,13 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
         return self._consistent(lambda: self._search(query))
 
     def _search(self, query: SearchQuery) -> SearchPage:
+        phrases = expression_phrases(query.text)
+        expressions = list(dict.fromkeys(p.lucene() for p in phrases))  # a word of several variants: once
+        stats = self._q("search_stats", {"expressions": expressions})[0]
+        hits = dict(zip(expressions, stats["hits"], strict=True))
+        rows_in_all, tokens = int(stats["rows"]), stats["tokens"]
+        if tokens is None:  # a store from before the total was kept (until `init` adds it)
+            tokens = self._q("search_tokens_scan")[0]["tokens"]
         params: dict[str, Any] = {
             "query": lucene_expression(query.text),
             "kinds": list(query.kinds),
@@ -267,8 +292,15 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
             "unesco": "" if query.unesco is None else ("yes" if query.unesco else "no"),
             **query.visibility.params(),
         }
-        rows = self._q("search_page", {**params, "offset": query.offset, "limit": query.limit,
-                                       "weights": KIND_WEIGHTS})
+        scored = [{"words": list(p.words), "prefix": p.prefix, "variant": p.variant,
+                   "idf": bm25_idf(rows_in_all, int(hits[p.lucene()]))} for p in phrases]
+        rows = self._q("search_page", {
+            **params, "offset": query.offset, "limit": query.limit, "weights": KIND_WEIGHTS,
+            "phrases": scored, "variants": 1 + max(p.variant for p in phrases),
+            "field_weights": list(SearchText.WEIGHTS), "k1": BM25_K1, "b": BM25_B,
+            # Computed as FTS5 does (total tokens / rows), in Python: the same double.
+            "avgdl": int(tokens) / rows_in_all if rows_in_all else 1.0,
+        })
         summary = self._q("search_facets", params)[0]
         facets = Facets()
         facets.kinds.update(summary["kinds"])
@@ -289,6 +321,7 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
         def work(tx: Any) -> None:
             tx.run(q.render("delete_revisions")).consume()
             tx.run(q.render("delete_all")).consume()
+            tx.run(q.render("reset_search_tokens")).consume()
 
         self._managed(work, write=True)
 
@@ -301,6 +334,7 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
         for n in nodes:
             row = codec.node_row(n) | _search_props(n)
             by_kind[n.kind].append({"id": n.id, "props": _non_null(row)})
+        tokens = sum(row["props"]["search_length"] for rows in by_kind.values() for row in rows)
         links = [{"from": n.id, "to": s} for n in nodes for s in n.sources]
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for r in changes.relations:
@@ -325,6 +359,11 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
                     for r in tx.run(q.render("lock_relations", rel=rel), rows=chunk):
                         found[("rel", rel, r["from_id"], r["to_id"])] = codec.stored_version(r["version"])
             check_versions(found, changes.expected)
+            # bm25 needs the token total of the whole store (search_stats), moved in this transaction
+            # by the lengths the written nodes had (read here, under their locks) and will have.
+            before = 0
+            for chunk in chunks([n.id for n in nodes if n.id not in fresh]):
+                before += int(tx.run(q.render("search_lengths"), ids=chunk).single()["tokens"] or 0)
             for kind, rows in by_kind.items():
                 # Checked absent just above: created without MERGE's lookup; the others overwritten.
                 for name, part in (("create_nodes", [r for r in rows if r["id"] in fresh]),
@@ -350,6 +389,10 @@ class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
                 tx.run(q.render("add_revisions"), rows=chunk).consume()
             for chunk in chunks(revision_links):
                 tx.run(q.render("link_revisions"), rows=chunk).consume()
+            if nodes:
+                # Last: every writer locks this one value, so each holds it only from here to its commit,
+                # and never waits for another lock while holding it (no deadlock between writers).
+                tx.run(q.render("add_search_tokens"), delta=tokens - before).consume()
 
         try:
             self._managed(work, write=True)
