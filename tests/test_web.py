@@ -176,3 +176,17 @@ def test_the_catalogs_hold_every_message_and_spanish_translates_them_all() -> No
             untranslated = [m.id for m in catalog if m.id and not (all(m.string) if isinstance(m.string, tuple)
                                                                      else m.string)]
             assert not untranslated, f"Spanish lacks {untranslated[:10]}"
+
+
+def test_no_page_ships_more_than_500_kb_of_javascript_and_css(site: tuple[Client, Store]) -> None:
+    client, _ = site
+    for url in PAGES:
+        page = client.get(url).text
+        assets = [*re.findall(r'<link rel="stylesheet" href="([^"]+)"', page),
+                  *re.findall(r'<script[^>]+src="([^"]+)"', page)]
+        sizes = []
+        for asset in assets:
+            r = client.get(asset)
+            assert r.status_code == 200, asset
+            sizes.append(len(r.content))
+        assert sum(sizes) <= 500_000, (url, dict(zip(assets, sizes, strict=True)))
