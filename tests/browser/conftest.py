@@ -57,7 +57,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield server
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running in this thread while it
+# is open, and the other tests' asyncio clients cannot start their own under it.
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     _require()
     from playwright.sync_api import sync_playwright
