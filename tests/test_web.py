@@ -190,3 +190,15 @@ def test_no_page_ships_more_than_500_kb_of_javascript_and_css(site: tuple[Client
             assert r.status_code == 200, asset
             sizes.append(len(r.content))
         assert sum(sizes) <= 500_000, (url, dict(zip(assets, sizes, strict=True)))
+
+
+def test_the_history_page_lists_every_revision_with_its_changes_and_past_states(site: tuple[Client, Store]) -> None:
+    client, store = site
+    page = unescape(client.get("/records/retablo-ayacuchano/history?lang=en").text)
+    revisions = [v for v in store.revisions(["retablo-ayacuchano"]) if v.target == "retablo-ayacuchano"]
+    assert revisions and all(v.actor in page for v in revisions)
+    assert page.count('<h2 class="revision">') >= len(revisions)
+    then = client.get(f"/records/retablo-ayacuchano?at={revisions[0].at}&lang=en")
+    assert then.status_code == 200 and "As it was on" in then.text
+    assert client.get("/records/web-draft/history").status_code == 404
+    assert client.get("/records/web-draft?at=2000-01-01T00:00:00Z").status_code == 404

@@ -60,7 +60,7 @@ def main() -> int:
         with path.open("wb") as f:
             write_po(f, catalog, width=100, omit_header=False, ignore_obsolete=True)
         if lang == "es":
-            todo = [m.id for m in catalog if m.id and not m.string]
+            todo = [m.id for m in catalog if m.id and not (all(m.string) if isinstance(m.string, tuple) else m.string)]
             missing = len(todo)
             for m in todo:
                 print(f"es: untranslated: {m!r}")

@@ -17,6 +17,7 @@ def routes() -> list[BaseRoute]:
         Route("/search", pages.search, methods=["GET"]),
         Route("/records/{id}", pages.record, methods=["GET"]),
         Route("/records/{id}/lineage", pages.lineage, methods=["GET"]),
+        Route("/records/{id}/history", pages.record_history, methods=["GET"]),
         Route("/records/{id}/lineage.svg", pages.lineage_svg, methods=["GET"]),
         Route("/path", pages.path, methods=["GET"]),
         Route("/stories", pages.stories, methods=["GET"]),

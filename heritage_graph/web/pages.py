@@ -8,6 +8,7 @@ thread, as the API's does.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .. import schema
+from .. import history, schema
 from ..auth import Principal
 from ..errors import InvalidInput, NotFound
 from ..model import Node, Relation
@@ -35,6 +36,17 @@ PATH_DEPTH = 8
 # Kinds that have a lineage, and the relation it follows.
 LINEAGES = {"Practitioner": "LEARNED_FROM", **{k: "DERIVED_FROM" for k in schema.ELEMENT_KINDS}}
 FEATURED_STORIES = 3
+
+
+def N_(text: str) -> str:
+    """Marks a message for the catalogs (tools/messages.py); it is translated where it is shown."""
+    return text
+
+
+# What a revision did, as the history page names it (heritage_graph/services/curation.py, importer.py).
+REVISION_OPS = (N_("import"), N_("create"), N_("update"), N_("submit"), N_("approve"), N_("reject"),
+                N_("retire"), N_("restore"), N_("withdraw"), N_("consent"), N_("add-relation"),
+                N_("update-relation"), N_("remove-relation"), N_("approve-proposal"))
 
 
 @dataclass
@@ -172,9 +184,13 @@ def _citation(node: Node, request: Request) -> str:
 
 async def record(request: Request) -> Response:
     node_id = request.path_params["id"]
+    at = request.query_params.get("at") or None
 
     def work(r: Reader) -> dict[str, Any]:
         node = r.node(node_id)
+        if node is not None and at is not None:
+            # The record as it was then: only if the reader may see it now and could have then.
+            node = history.node_as_of(r.store, r.gate, node_id, at)
         if node is None:
             raise NotFound(f"no record has the id {node_id!r}")
         links, nodes = _links(r, node)
@@ -188,9 +204,43 @@ async def record(request: Request) -> Response:
         return {"node": node, "kind": kind, "links": links, "props": props,
                 "sources": [nodes[s] for s in node.sources if s in nodes], "citation": _citation(node, request),
                 "lineage": lineage, "lineage_svg": _lineage_svg(lineage, True, r) if lineage and lineage.depths else "",
-                "has_lineage": node.kind in LINEAGES}
+                "has_lineage": node.kind in LINEAGES, "at": at}
 
     return await _page(request, "record.html", work)
+
+
+@dataclass
+class Change:
+    field: str
+    before: str
+    after: str
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "—"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[Change]:
+    """Field by field, what a revision changed (the fields of the interchange format)."""
+    old, new = before or {}, after or {}
+    return [Change(k, _shown(old.get(k)), _shown(new.get(k))) for k in sorted({*old, *new})
+            if old.get(k) != new.get(k)]
+
+
+async def record_history(request: Request) -> Response:
+    node_id = request.path_params["id"]
+
+    def work(r: Reader) -> dict[str, Any]:
+        node = r.node(node_id)
+        if node is None:
+            raise NotFound(f"no record has the id {node_id!r}")
+        revisions = sorted(history.history_of(r.store, r.gate, node_id), key=lambda v: (v.at, v.version), reverse=True)
+        return {"node": node, "revisions": [(v, changes(v.before, v.after)) for v in revisions]}
+
+    return await _page(request, "history.html", work)
 
 
 def _edge_titles(edges: list[Relation], r: Reader) -> dict[tuple[str, str, str], str]:

@@ -16,6 +16,7 @@ LINEAGE_QUERY = """query($id: ID!) { lineage(id: $id, direction: ANCESTORS, maxD
 # Every page template, on the demo: name (for the screenshot) and path.
 TEMPLATES = [("home", "/"), ("search", "/search?q=danza"), ("record", "/records/retablo-ayacuchano"),
              ("practitioner", "/records/jesus-urbano-rojas"), ("lineage", "/records/jesus-urbano-rojas/lineage"),
+             ("history", "/records/retablo-ayacuchano/history"),
              ("path", "/path?from=jesus-urbano-rojas&to=retablo-ayacuchano"), ("stories", "/stories"),
              ("not-found", "/records/no-such-record"), ("bad-request", "/search?q=danza&page=x")]
 
