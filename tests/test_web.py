@@ -202,3 +202,24 @@ def test_the_history_page_lists_every_revision_with_its_changes_and_past_states(
     assert then.status_code == 200 and "As it was on" in then.text
     assert client.get("/records/web-draft/history").status_code == 404
     assert client.get("/records/web-draft?at=2000-01-01T00:00:00Z").status_code == 404
+
+
+def test_the_home_page_counts_the_programme_regions_and_the_domains(site: tuple[Client, Store]) -> None:
+    """The regions are where the programme's organizations are located (read from the inventory), each
+    with the count the catalog service gives an anonymous reader; the domains with their elements."""
+    from heritage_graph import schema
+    from heritage_graph.services import catalog
+    from heritage_graph.visibility import PUBLIC, Gate
+
+    client, store = site
+    page = unescape(client.get("/?lang=es").text)
+    orgs = [o.id for o in store.list_nodes("Organization") if o.properties.get("type") == "programme"]
+    places = {r.to_id for r in store.relations(orgs, "out", ["LOCATED_IN"])}
+    assert len(places) >= 4
+    gate = Gate(store, PUBLIC)
+    for place in store.get_nodes(sorted(places)):
+        count = catalog.region_count(store, place.id, visibility=PUBLIC, visible=gate.visible)
+        assert f'<a href="/records/{place.id}">{place.name}</a> <span class="count">{count} registro' in page
+    for domain in schema.DOMAINS:
+        count = sum(store.count_kind(k, domain=domain, visibility=PUBLIC) for k in schema.ELEMENT_KINDS)
+        assert f'<span class="count">{count} elemento' in page

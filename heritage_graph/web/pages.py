@@ -96,11 +96,42 @@ def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
 
 
 # -- home --------------------------------------------------------------------------------------------
+def programme_regions(r: Reader) -> list[Node]:
+    """The regions the programme worked in: where its organizations of type ``programme`` are located, as
+    the inventory records them (none listed here by hand), in name order."""
+    orgs = [o for o in r.store.list_nodes("Organization", visibility=r.visibility)
+            if o.properties.get("type") == "programme"]
+    shown = r.gate.visible([o.id for o in orgs])
+    places = {rel.to_id for rel in r.store.relations(sorted(shown), "out", ["LOCATED_IN"])} if shown else set()
+    return sorted(r.gate.get_nodes(sorted(r.gate.visible(places))), key=lambda p: (p.name.lower(), p.id))
+
+
+# Counting what a region holds walks every place inside it (catalog.places_within) and counts each kind
+# there: seconds on the demo. The counts change only with the data, so they are kept per data version
+# and per visibility; a store without a data version (Neo4j: other replicas write) counts every time.
+_COUNTS: dict[tuple[str, Visibility], tuple[list[tuple[Node, int]], list[tuple[str, int]]]] = {}
+_COUNTS_KEPT = 16
+
+
+def _home_counts(r: Reader) -> tuple[list[tuple[Node, int]], list[tuple[str, int]]]:
+    version = r.store.data_version()
+    key = (version, r.visibility) if version is not None else None
+    if key is not None and key in _COUNTS:
+        return _COUNTS[key]
+    regions = [(p, catalog.region_count(r.store, p.id, visibility=r.visibility, visible=r.gate.visible))
+               for p in programme_regions(r)]
+    domains = [(d, sum(r.store.count_kind(k, domain=d, visibility=r.visibility) for k in schema.ELEMENT_KINDS))
+               for d in schema.DOMAINS]
+    if key is not None:
+        if len(_COUNTS) >= _COUNTS_KEPT:
+            _COUNTS.pop(next(iter(_COUNTS)))
+        _COUNTS[key] = (regions, domains)
+    return regions, domains
+
+
 async def home(request: Request) -> Response:
     def work(r: Reader) -> dict[str, Any]:
-        regions = catalog.regions(r.store, "department", visibility=r.visibility, visible=r.gate.visible)
-        domains = [(d, sum(r.store.count_kind(k, domain=d, visibility=r.visibility) for k in schema.ELEMENT_KINDS))
-                   for d in schema.DOMAINS]
+        regions, domains = _home_counts(r)
         stories = catalog.list_page(r.store, "Story", catalog.Filter(), page=Window(size=FEATURED_STORIES),
                                     visibility=PUBLIC, visible=Gate(r.store, PUBLIC).visible)
         return {"regions": regions, "domains": domains, "stories": stories.items}
@@ -357,7 +388,10 @@ async def stories(request: Request) -> Response:
         public = Gate(r.store, PUBLIC)  # stories show what anyone may see, whoever asks (as in the API)
         page = catalog.list_page(r.store, "Story", catalog.Filter(region=region), page=Window(size=100),
                                  visibility=PUBLIC, visible=public.visible, region_field="region")
-        regions = catalog.regions(r.store, "department", visibility=PUBLIC, visible=public.visible)
+        departments = [p for p in r.store.list_nodes("Place", visibility=PUBLIC)
+                       if p.properties.get("level") == "department"]
+        shown = public.visible([p.id for p in departments])
+        regions = sorted((p for p in departments if p.id in shown), key=lambda p: (p.name.lower(), p.id))
         return {"stories": page.items, "regions": regions, "region": region}
 
     return await _page(request, "stories.html", work)
