@@ -93,6 +93,8 @@ def test_a_record_page_shows_names_relations_sources_and_a_citation(site: tuple[
     visible = [n for n in store.get_nodes(sorted(practitioners))
                if n.status == "published" and n.sensitivity == "public"]
     assert visible and all(n.name in page for n in visible)
+    # The citation's address never comes from the Host header (a cached page would keep it).
+    assert "evil.example" not in client.get("/records/retablo-ayacuchano", headers={"host": "evil.example"}).text
 
 
 def _names_in_svg(svg: str) -> set[str]:

@@ -207,7 +207,9 @@ def _links(r: Reader, node: Node) -> tuple[dict[tuple[str, bool], list[Link]], d
 
 
 def _citation(node: Node, request: Request) -> str:
-    base = str(request.base_url).rstrip("/")
+    # The address comes from HERITAGE_PUBLIC_URL, never from the request's Host header: a page a shared
+    # cache keeps must not carry an address some client made up. Without the setting, a relative one.
+    base = (request.app.state.settings.public_url or "").rstrip("/")
     when = (node.updated_at or node.recorded_at or "")[:10]
     return (f"Heritage Graph. «{node.name}» ({schema.KINDS[node.kind].name}), id {node.id}, version "
             f"{node.version}{', ' + when if when else ''}. {base}/records/{node.id}")
