@@ -54,12 +54,20 @@ neo4j: $(STAMP)
 neo4j-build: $(STAMP)
 	$(BIN)/python tools/neo4j/launch.py --build-only
 
-.PHONY: assets
+.PHONY: assets messages
 # GraphiQL's files in heritage_graph/static/graphiql/vendor/ (committed), from the versions pinned in
-# tools/graphiql/package-lock.json; serving them needs no npm.
+# tools/graphiql/package-lock.json; serving them needs no npm. Also axe-core for the browser tests'
+# accessibility audit (tests/browser/vendor/, committed, pinned by tools/axe/package-lock.json).
 assets: $(STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" npm ci --prefix $(GRAPHIQL) --no-audit --no-fund --loglevel=error
 	$(BIN)/node $(GRAPHIQL)/build.mjs
+	PATH="$(abspath $(BIN)):$$PATH" npm ci --prefix tools/axe --no-audit --no-fund --loglevel=error
+	$(BIN)/python tools/axe/vendor.py
+
+# The interface's gettext catalogs (heritage_graph/locale/): new strings of the templates and of the schema
+# added, translations kept; it lists what Spanish still lacks (tests/test_web.py fails until none).
+messages: $(STAMP)
+	$(BIN)/python tools/messages.py
 
 .PHONY: dist
 # The release in dist/: the sdist, then the wheel built from it (as the Dockerfile builds it), both checked

@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
+from . import web
 from .api import admin, graph_export
 from .api.http import HeritageGraphQL, graphiql_assets
 from .api.schema import build_schema
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
             *linked_data.routes(),
             *graph_export.routes(),  # GET /export/lineage/{id}.{format}, /export/path.{format}
             *admin.routes(),  # POST /admin/backup
+            *web.routes(),  # the explorer: /, /search, /records/…, /path, /stories
         ],
         middleware=[Middleware(OpsMiddleware, metrics=metrics, graphql_route=GRAPHQL_PATH),
                     *cors_middleware(settings.cors_origins)],

@@ -31,6 +31,8 @@ RESOURCES: dict[str, Resource] = {
     "cypher": Resource("_data/cypher", "cypher"),
     "seeds": Resource("_data/seeds", "seeds"),
     "static": Resource("static", "heritage_graph/static"),
+    "templates": Resource("templates", "heritage_graph/templates"),
+    "locale": Resource("locale", "heritage_graph/locale"),
 }
 
 

@@ -165,13 +165,15 @@ def test_resource_looks_in_the_installed_place_first(tmp_path: Path, monkeypatch
     assert resource("cypher") == checkout
     (package / "_data" / "cypher").mkdir(parents=True)
     assert resource("cypher") == package / "_data" / "cypher"
-    with pytest.raises(KeyError, match="no resource named 'templates'"):
-        resource("templates")
+    with pytest.raises(KeyError, match="no resource named 'stylesheets'"):
+        resource("stylesheets")
 
 
 def test_resource_finds_the_checkout_folders() -> None:
     assert resource("cypher") == ROOT / "cypher" and resource("seeds") == ROOT / "seeds"
     assert resource("static") == ROOT / WHEEL_PACKAGE / "static"
+    assert resource("templates") == ROOT / WHEEL_PACKAGE / "templates"
+    assert resource("locale") == ROOT / WHEEL_PACKAGE / "locale"
 
 
 # -- the image ---------------------------------------------------------------------------------------

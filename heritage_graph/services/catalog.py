@@ -79,10 +79,13 @@ def regions(store: Store, level: str, *, visibility: Visibility | None = None,
             break
         after = page[-1].id
     shown = visible([p.id for p in places])
-    out = []
-    for place in places:
-        if place.id not in shown:
-            continue
-        within = places_within(store, place.id, visible)
-        out.append((place, sum(store.count_kind(k, within=within, visibility=visibility) for k in REGION_COUNTED)))
-    return out
+    return [(place, region_count(store, place.id, visibility=visibility, visible=visible))
+            for place in places if place.id in shown]
+
+
+def region_count(store: Store, region: str, *, visibility: Visibility | None = None,
+                 visible: Visible = everyone) -> int:
+    """How many records the reader may see are located within ``region`` (at any depth, through places
+    the reader may see); places and sources are not counted."""
+    within = places_within(store, region, visible)
+    return sum(store.count_kind(k, within=within, visibility=visibility) for k in REGION_COUNTED)
