@@ -9,6 +9,7 @@ thread, as the API's does.
 from __future__ import annotations
 
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from .. import history, schema
+from ..api.lru import BoundedLRU
 from ..auth import Principal
 from ..errors import InvalidInput, NotFound
 from ..model import Node, Relation
@@ -107,31 +109,39 @@ def programme_regions(r: Reader) -> list[Node]:
 
 
 # Counting what a region holds walks every place inside it (catalog.places_within) and counts each kind
-# there: seconds on the demo. The counts change only with the data, so they are kept per data version
+# there: seconds on the demo. The counts change only with the data, so the app keeps them per data version
 # and per visibility; a store without a data version (Neo4j: other replicas write) counts every time.
-_COUNTS: dict[tuple[str, Visibility], tuple[list[tuple[Node, int]], list[tuple[str, int]]]] = {}
-_COUNTS_KEPT = 16
+HomeCounts = tuple[list[tuple[Node, int]], list[tuple[str, int]]]
+COUNTS_KEPT = 16
 
 
-def _home_counts(r: Reader) -> tuple[list[tuple[Node, int]], list[tuple[str, int]]]:
+_COUNTS_LOCK = threading.Lock()  # pages run in worker threads; the LRU is not thread-safe by itself
+
+
+def _home_counts(r: Reader, kept: BoundedLRU[HomeCounts]) -> HomeCounts:
     version = r.store.data_version()
-    key = (version, r.visibility) if version is not None else None
-    if key is not None and key in _COUNTS:
-        return _COUNTS[key]
+    key = (version, r.visibility)
+    with _COUNTS_LOCK:
+        found = kept.get(key) if version is not None else None
+    if found is not None:
+        return found
     regions = [(p, catalog.region_count(r.store, p.id, visibility=r.visibility, visible=r.gate.visible))
                for p in programme_regions(r)]
     domains = [(d, sum(r.store.count_kind(k, domain=d, visibility=r.visibility) for k in schema.ELEMENT_KINDS))
                for d in schema.DOMAINS]
-    if key is not None:
-        if len(_COUNTS) >= _COUNTS_KEPT:
-            _COUNTS.pop(next(iter(_COUNTS)))
-        _COUNTS[key] = (regions, domains)
+    if version is not None:
+        with _COUNTS_LOCK:
+            kept.put(key, (regions, domains), 1)
     return regions, domains
 
 
 async def home(request: Request) -> Response:
+    state = request.app.state
+    if not hasattr(state, "home_counts"):
+        state.home_counts = BoundedLRU[HomeCounts](COUNTS_KEPT, COUNTS_KEPT)
+
     def work(r: Reader) -> dict[str, Any]:
-        regions, domains = _home_counts(r)
+        regions, domains = _home_counts(r, state.home_counts)
         stories = catalog.list_page(r.store, "Story", catalog.Filter(), page=Window(size=FEATURED_STORIES),
                                     visibility=PUBLIC, visible=Gate(r.store, PUBLIC).visible)
         return {"regions": regions, "domains": domains, "stories": stories.items}
@@ -373,8 +383,7 @@ async def path(request: Request) -> Response:
                            fetch=r.gate.get_nodes)
         svg = ""
         if found is not None:
-            placed = {p.node.id: p for p in pictures.layout([[n] for n in found.nodes]).values()}
-            svg = pictures.svg(placed, found.edges, _edge_titles(found.edges, r),
+            svg = pictures.svg(pictures.layout([[n] for n in found.nodes]), found.edges, _edge_titles(found.edges, r),
                                f"{found.nodes[0].name} → {found.nodes[-1].name}")
         return {"source": source, "target": target, "found": found, "svg": svg, "asked": True,
                 "max_depth": PATH_DEPTH}
