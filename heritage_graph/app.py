@@ -30,6 +30,7 @@ from .services import linked_data
 from .settings import Settings
 from .store import open_store
 from .store.base import Store
+from .web.sessions import SessionMiddleware
 
 log = logging.getLogger("heritage_graph.app")
 GRAPHQL_PATH = "/graphql"
@@ -75,7 +76,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None,
             *web.routes(),  # the explorer: /, /search, /records/…, /path, /stories
         ],
         middleware=[Middleware(OpsMiddleware, metrics=metrics, graphql_route=GRAPHQL_PATH),
-                    *cors_middleware(settings.cors_origins)],
+                    *cors_middleware(settings.cors_origins),
+                    Middleware(SessionMiddleware)],  # web pages only; GraphQL takes API tokens alone
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -1,4 +1,4 @@
-"""The ``heritage-graph`` command: init, import, export, seed, serve, token, backup, restore.
+"""The ``heritage-graph`` command: init, import, export, seed, serve, token, user, backup, restore.
 
 Exit status: 0 success, 1 invalid input (nothing written), 2 bad usage,
 3 the store failed or could not be opened.
@@ -49,6 +49,9 @@ def _store(ctx: click.Context) -> Iterator[Store]:
         command = " ".join(ctx.command_path.split()[1:])
         hint = (f"; while it runs, `heritage-graph {command} … --url http://{settings.host}:{settings.port}` with an "
                 "admin token in HERITAGE_TOKEN asks the service" if _takes_url(ctx) else "")
+        if command.startswith("user "):
+            hint = ("; stop the service first, or, signed in as an admin, manage users while it runs in the "
+                    "workspace at /curate/users")
         _fail(StoreLocked(f"{exc}{hint}"))
     except HeritageGraphError as exc:
         _fail(exc)
@@ -433,6 +436,106 @@ def token_revoke(ctx: click.Context, token_id: str, url: str | None, secret: str
         with _store(ctx) as store:
             record = revoke_token(store, token_id)  # type: ignore[arg-type]
     click.echo(f"revoked token {record.id}" + (f" ({record.name})" if record.name else ""))
+
+
+# -- web workspace users (heritage_graph/accounts.py) -------------------------------------------
+@main.group()
+def user() -> None:
+    """Create, list, disable and enable the users who sign in to the web workspace (/login)."""
+
+
+def _password(confirm: bool = True) -> str:
+    # A password never goes on the command line, where `ps` and the shell's history would show it.
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=confirm))
+    line = sys.stdin.readline()
+    if not line:
+        _fail(InvalidInput("no password: type it at the prompt, or send it on standard input", field="password"))
+    return line.rstrip("\r\n")
+
+
+@user.command("create")
+@click.option("--username", required=True, help="The name to sign in with (lower-case letters, digits, . _ -).")
+@click.option("--role", required=True, type=click.Choice(TOKEN_ROLES),
+              help="What the user may do: the roles of API tokens (see README, 'API tokens and roles').")
+@click.option("--community", default=None, metavar="ID",
+              help="Scope the user to this Community (as a token's scope).")
+@click.pass_context
+def user_create(ctx: click.Context, username: str, role: str, community: str | None) -> None:
+    """Create a user; the password is asked for (twice), or read from the first line of standard input.
+
+    The store keeps only its Argon2id hash. Passwords need 12 characters at least.
+    """
+    from .accounts import check_password, create_user, username_of
+
+    try:
+        name = username_of(username)
+    except HeritageGraphError as exc:
+        _fail(exc)
+    password = _password()
+    try:
+        check_password(password, name)  # before the store is opened: a typo costs no wait
+    except HeritageGraphError as exc:
+        _fail(exc)
+    with _store(ctx) as store:
+        record = create_user(store, name, password, role, community=community)  # type: ignore[arg-type]
+    click.echo(f"created user {record.username} ({record.role}"
+               + (f", community {record.community})" if record.community else ")"))
+
+
+@user.command("list")
+@click.pass_context
+def user_list(ctx: click.Context) -> None:
+    """List every user, disabled ones included (never a password or its hash)."""
+    with _store(ctx) as store:
+        users = store.list_users()  # type: ignore[attr-defined]
+    if not users:
+        click.echo("no users (create one with `heritage-graph user create --username NAME --role ROLE`)")
+        return
+    header = ("username", "role", "community", "created", "disabled")
+    rows = [(u.username, u.role, u.community or "-", u.created_at, u.disabled_at or "-") for u in users]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, *rows]:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip())
+
+
+def _switch(ctx: click.Context, username: str, change: Callable[..., Any], done: str) -> None:
+    with _store(ctx) as store:
+        record = change(store, username)
+    click.echo(f"{done} user {record.username}")
+
+
+@user.command("disable")
+@click.argument("username")
+@click.pass_context
+def user_disable(ctx: click.Context, username: str) -> None:
+    """Disable a user: it can no longer sign in, and its open sessions end at once."""
+    from .accounts import disable_user
+
+    _switch(ctx, username, disable_user, "disabled")
+
+
+@user.command("enable")
+@click.argument("username")
+@click.pass_context
+def user_enable(ctx: click.Context, username: str) -> None:
+    """Enable a disabled user again."""
+    from .accounts import enable_user
+
+    _switch(ctx, username, enable_user, "enabled")
+
+
+@user.command("password")
+@click.argument("username")
+@click.pass_context
+def user_password(ctx: click.Context, username: str) -> None:
+    """Set a user's password (asked for, or from standard input); its open sessions end."""
+    from .accounts import set_password
+
+    password = _password()
+    with _store(ctx) as store:
+        record = set_password(store, username, password)  # type: ignore[arg-type]
+    click.echo(f"set the password of user {record.username}")
 
 
 # -- backup and restore (heritage_graph/services/backup.py) ---------------------------------------

@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import schema
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .accounts import SessionLimits
 
 
 @dataclass(frozen=True)
@@ -61,11 +66,20 @@ class Settings:
     max_text_chars: int = schema.MAX_TEXT_CHARS
     max_list_items: int = schema.MAX_LIST_ITEMS
     buffer_pool_mb: int = 0  # the embedded store's page cache; 0: 1024 when serving, store.command_buffer_pool_mb()
+    session_idle_minutes: int = 60  # a web workspace session ends after this long unused
+    session_hours: int = 12  # and this long after signing in, used or not
 
     @property
     def field_limits(self) -> schema.FieldLimits:
         return schema.FieldLimits(self.max_name_chars, self.max_string_chars, self.max_text_chars,
                                   self.max_list_items)
+
+    @property
+    def session_limits(self) -> SessionLimits:
+        from .accounts import SessionLimits
+
+        return SessionLimits(idle=timedelta(minutes=self.session_idle_minutes),
+                             absolute=timedelta(hours=self.session_hours))
 
     @property
     def store_kind(self) -> str:
@@ -114,6 +128,8 @@ class Settings:
             ("HERITAGE_MAX_STRING_CHARS", "max_string_chars"),
             ("HERITAGE_MAX_TEXT_CHARS", "max_text_chars"),
             ("HERITAGE_MAX_LIST_ITEMS", "max_list_items"),
+            ("HERITAGE_SESSION_IDLE_MINUTES", "session_idle_minutes"),
+            ("HERITAGE_SESSION_HOURS", "session_hours"),
         ):
             if env.get(key):
                 try:
@@ -149,6 +165,8 @@ _RANGES: dict[str, tuple[int, int]] = {
     "max_string_chars": (1, 1 << 20),
     "max_text_chars": (1, 1 << 24),
     "max_list_items": (1, 1 << 20),
+    "session_idle_minutes": (1, 7 * 24 * 60),
+    "session_hours": (1, 30 * 24),
 }
 
 

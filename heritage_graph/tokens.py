@@ -30,8 +30,12 @@ ID_PREFIX = "tok_"
 COMMUNITY = "Community"
 
 
-class TokenAndNodeStore(TokenStore, Protocol):
+class NodeStore(Protocol):
     def get_nodes(self, ids: list[str]) -> list[Node]: ...
+
+
+class TokenAndNodeStore(TokenStore, NodeStore, Protocol):
+    pass
 
 
 def create_token(store: TokenAndNodeStore, role: str, community: str | None = None,
@@ -39,18 +43,24 @@ def create_token(store: TokenAndNodeStore, role: str, community: str | None = No
     """A new token: its secret (to hand over once; the store never sees it) and its record."""
     if role not in TOKEN_ROLES:
         raise InvalidInput(f"{role!r} is not a token role; choose one of: {', '.join(TOKEN_ROLES)}", field="role")
-    if community is not None:
-        found = [n for n in store.get_nodes([community]) if n.id == community]
-        if not found:
-            raise InvalidInput(f"no Community has the id {community!r}", field="community")
-        if found[0].kind != COMMUNITY:
-            raise InvalidInput(f"{community!r} is a {found[0].kind}, not a Community", field="community")
+    check_community(store, community)
     name = (name or "").strip() or None
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     record = TokenRecord(id=ID_PREFIX + secrets.token_hex(6), hash=hash_secret(secret), role=role,
                          created_at=utc_now(), name=name, community=community)
     store.add_token(record)
     return secret, record
+
+
+def check_community(store: NodeStore, community: str | None) -> None:
+    """A scope must name a Community that exists (tokens and users alike)."""
+    if community is None:
+        return
+    found = [n for n in store.get_nodes([community]) if n.id == community]
+    if not found:
+        raise InvalidInput(f"no Community has the id {community!r}", field="community")
+    if found[0].kind != COMMUNITY:
+        raise InvalidInput(f"{community!r} is a {found[0].kind}, not a Community", field="community")
 
 
 def revoke_token(store: TokenStore, token_id: str) -> TokenRecord:
@@ -92,4 +102,4 @@ def authenticate(store: TokenStore, authorization: str | None) -> Principal:
     return Principal(role=token.role, community=token.community, name=token.name, token_id=token.id)
 
 
-__all__ = ["authenticate", "bearer_secret", "create_token", "revoke_token"]
+__all__ = ["authenticate", "bearer_secret", "check_community", "create_token", "revoke_token"]

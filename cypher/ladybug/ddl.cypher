@@ -33,3 +33,13 @@ CREATE REL TABLE IF NOT EXISTS CHANGED(FROM Revision TO Node)
 // API tokens: a hash of each secret, never the secret (heritage_graph/store/tokens.py).
 CREATE NODE TABLE IF NOT EXISTS Token(id STRING, hash STRING, name STRING, role STRING, community STRING,
   created_at STRING, revoked_at STRING, last_used_at STRING, PRIMARY KEY (id))
+
+// name: ddl_user_table
+// Web workspace users: an Argon2id hash of each password, never the password (store/accounts.py).
+CREATE NODE TABLE IF NOT EXISTS User(username STRING, password_hash STRING, role STRING, community STRING,
+  created_at STRING, disabled_at STRING, password_changed_at STRING, PRIMARY KEY (username))
+
+// name: ddl_session_table
+// Sign-in sessions, keyed by the SHA-256 hash of the cookie's secret.
+CREATE NODE TABLE IF NOT EXISTS Session(id STRING, username STRING, created_at STRING, seen_at STRING,
+  PRIMARY KEY (id))

@@ -48,6 +48,14 @@ CREATE CONSTRAINT heritage_token_id IF NOT EXISTS FOR (t:HeritageToken) REQUIRE 
 // Also the index token_by_hash looks tokens up with.
 CREATE CONSTRAINT heritage_token_hash IF NOT EXISTS FOR (t:HeritageToken) REQUIRE t.hash IS UNIQUE
 
+// name: ddl_user_name
+// Web workspace users: an Argon2id hash of each password, never the password (store/accounts.py).
+CREATE CONSTRAINT heritage_user_name IF NOT EXISTS FOR (u:HeritageUser) REQUIRE u.username IS UNIQUE
+
+// name: ddl_session_id
+// Sign-in sessions, keyed by the SHA-256 hash of the cookie's secret.
+CREATE CONSTRAINT heritage_session_id IF NOT EXISTS FOR (s:HeritageSession) REQUIRE s.id IS UNIQUE
+
 // name: ddl_await_indexes
 // Last: a replica that starts while another one creates the indexes waits until they are online,
 // since a search against a populating full-text index would silently miss records.

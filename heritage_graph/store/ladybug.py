@@ -21,6 +21,7 @@ from ..search.model import SearchPage, SearchQuery
 from ..search.sqlite import SqliteIndex
 from ..visibility import EVERYTHING, Visibility
 from . import codec
+from .accounts import CypherAccounts
 from .base import Direction, Progress, WriteByApply, check_versions, check_written, chunks, window
 from .base import by_type as _by_type
 from .cypher import QueryBook
@@ -127,7 +128,7 @@ def _translate(exc: Exception) -> StoreError:
     return StoreQueryError(text)
 
 
-class LadybugStore(CypherReads, CypherTokens, WriteByApply):
+class LadybugStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
     dialect = "ladybug"
 
     @property

@@ -16,11 +16,12 @@ from ..search.documents import build_documents
 from ..search.model import Facets, SearchPage, SearchQuery
 from ..search.text import KIND_WEIGHTS, ParsedQuery, SearchText, matches
 from ..visibility import Visibility
+from .accounts import MemoryAccounts
 from .base import Direction, Progress, WriteByApply, check_versions, check_written, window
 from .tokens import MemoryTokens
 
 
-class MemoryStore(MemoryTokens, WriteByApply):
+class MemoryStore(MemoryTokens, MemoryAccounts, WriteByApply):
     dialect = "memory"
     inline_reads = True
 

@@ -51,6 +51,7 @@ from ..search.text import (
     search_text,
 )
 from . import codec
+from .accounts import CypherAccounts
 from .base import DEADLINE, Progress, WriteByApply, check_versions, check_written, chunks
 from .base import by_type as _by_type
 from .cypher import QueryBook
@@ -120,7 +121,7 @@ def _non_null(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if v is not None}
 
 
-class Neo4jStore(CypherReads, CypherTokens, WriteByApply):
+class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
     dialect = "neo4j"
     inline_reads = False
 

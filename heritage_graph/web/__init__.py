@@ -1,6 +1,7 @@
 """The web application: the public explorer (pages.py), drawn from templates (render.py) in the
 visitor's language (i18n.py), for the principal identity.py finds, with pictures drawn on the server
-(pictures.py). Served by `heritage-graph serve` beside GraphQL, on the same port."""
+(pictures.py); signing in to the workspace (sessions.py). Served by `heritage-graph serve` beside GraphQL,
+on the same port."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..resources import resource
-from . import pages
+from . import pages, sessions
 
 
 def routes() -> list[BaseRoute]:
@@ -22,5 +23,7 @@ def routes() -> list[BaseRoute]:
         Route("/path", pages.path, methods=["GET"]),
         Route("/stories", pages.stories, methods=["GET"]),
         Route("/stories/{id}", pages.story, methods=["GET"]),
+        Route("/login", sessions.login, methods=["GET", "POST"]),
+        Route("/logout", sessions.logout, methods=["POST"]),
         Mount("/static/web", app=StaticFiles(directory=resource("static") / "web"), name="web-static"),
     ]

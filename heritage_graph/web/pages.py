@@ -45,6 +45,9 @@ def N_(text: str) -> str:
     return text
 
 
+# The roles, as the header names who is signed in (heritage_graph/auth.py).
+ROLE_NAMES = (N_("researcher"), N_("curator"), N_("reviewer"), N_("admin"))
+
 # What a revision did, as the history page names it (heritage_graph/services/curation.py, importer.py).
 REVISION_OPS = (N_("import"), N_("create"), N_("update"), N_("submit"), N_("approve"), N_("reject"),
                 N_("retire"), N_("restore"), N_("withdraw"), N_("consent"), N_("add-relation"),

@@ -32,7 +32,9 @@ def environment() -> Environment:
                        autoescape=select_autoescape(("html", "svg")), trim_blocks=True, lstrip_blocks=True)
 
 
-def render(request: Request, template: str, context: dict[str, Any], *, status: int = 200) -> Response:
+def render(request: Request, template: str, context: dict[str, Any], *, status: int = 200,
+           shared: bool = True) -> Response:
+    """The page; ``shared=False`` for one that is the visitor's own even when anonymous (a form's token)."""
     lang, chosen = i18n.negotiate(request)
     tr = i18n.translations(lang)
     principal = context.get("principal") or request.scope.get("principal")
@@ -43,7 +45,7 @@ def render(request: Request, template: str, context: dict[str, Any], *, status: 
     ).encode("utf-8")
     headers = {"content-language": lang, "vary": "Accept-Language, Cookie, Authorization"}
     # A page that sets the language cookie is the visitor's own: a shared cache must not keep it.
-    if anonymous and status == 200 and not chosen:
+    if anonymous and shared and status == 200 and not chosen:
         etag = etag_of(body, HTML)
         headers |= {"etag": etag, "cache-control": public_cache_control(request.app.state.settings.cache_max_age)}
         if none_match(request.headers.get("if-none-match"), etag):
