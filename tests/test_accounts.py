@@ -25,8 +25,8 @@ from heritage_graph.store.memory import MemoryStore
 from heritage_graph.store.tokens import hash_secret
 from heritage_graph.web import routes as web_routes
 
-from .conftest import Client
 from . import test_tokens
+from .conftest import Client
 
 COMMUNITY = Node(kind="Community", id="comunidad-prueba", name="Comunidad de prueba")
 DRAFT = Node(kind="Craft", id="arte-borrador", name="Arte Borrador Invisible", status="draft", version=1)
