@@ -74,9 +74,11 @@ def _neo4j_store(env: dict[str, str]) -> Store:
 
 
 def wipe_neo4j(store: Store) -> None:
-    """Empty the run's Neo4j of what a test wrote, its API tokens too (delete_all keeps them), and close it."""
+    """Empty the run's Neo4j of what a test wrote, its API tokens, users and sessions too (delete_all keeps
+    them), and close it."""
     store.delete_all()
-    store._driver.execute_query("MATCH (t:HeritageToken) DELETE t")  # type: ignore[attr-defined]
+    store._driver.execute_query(  # type: ignore[attr-defined]
+        "MATCH (t) WHERE t:HeritageToken OR t:HeritageUser OR t:HeritageSession DELETE t")
     store.close()
 
 
@@ -119,8 +121,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         yield s
     finally:
         if request.param == "neo4j":
-            s.delete_all()
-        s.close()
+            wipe_neo4j(s)
+        else:
+            s.close()
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -131,3 +132,65 @@ def npm_ci(folder: Path, marker: str) -> None:
     assert npm, f"npm is needed to install {folder.name}'s packages"
     subprocess.run([npm, "ci", "--prefix", str(folder), "--no-audit", "--no-fund"], check=True,
                    capture_output=True, timeout=600, env={**os.environ, "PATH": TOOL_PATH})
+
+
+class _FormReader(HTMLParser):
+    """What a browser would submit for one form of a page (its successful controls)."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.action, self.inside, self.pairs = action, False, []  # type: ignore[var-annotated]
+        self._select: str | None = None
+        self._first_option: str | None = None
+        self._chosen = False
+        self._textarea: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.inside = a.get("action") == self.action
+        if not self.inside or "disabled" in a:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = a.get("type", "text")
+            if (kind in ("checkbox", "radio") and "checked" not in a) or kind in ("submit", "button"):
+                return
+            self.pairs.append((name, a.get("value", "on" if kind in ("checkbox", "radio") else "")))
+        elif tag == "select" and name:
+            self._select, self._first_option, self._chosen = name, None, False
+        elif tag == "option" and self._select is not None:
+            if self._first_option is None:
+                self._first_option = a.get("value", "")
+            if "selected" in a:
+                self.pairs.append((self._select, a.get("value", "")))
+                self._chosen = True
+        elif tag == "textarea" and name:
+            self._textarea, self._text = name, []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "select" and self._select is not None:
+            if not self._chosen and self._first_option is not None:
+                self.pairs.append((self._select, self._first_option))
+            self._select = None
+        elif tag == "textarea" and self._textarea is not None:
+            text = "".join(self._text)
+            self.pairs.append((self._textarea, text[1:] if text.startswith("\n") else text))
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self._text.append(data)
+
+
+def form_fields(html: str, action: str) -> dict[str, list[str]]:
+    """What a browser would post for the form of ``html`` whose action is ``action``: each name's values."""
+    reader = _FormReader(action)
+    reader.feed(html)
+    out: dict[str, list[str]] = {}
+    for name, value in reader.pairs:
+        out.setdefault(name, []).append(value)
+    return out

@@ -27,9 +27,20 @@ LOCALE = ROOT / "heritage_graph" / "locale"
 METHODS = [("heritage_graph/web/**.py", "python"), ("heritage_graph/templates/**.html", "jinja2")]
 
 
+def _walk(props: tuple[schema.Prop, ...]) -> list[schema.Prop]:
+    """Properties and the fields of their objects (consent's status, a UNESCO inscription's year...)."""
+    return [q for p in props for q in (p, *_walk(p.fields))]
+
+
+# Allowed values that are codes rather than words: shown as they are, in every language.
+CODES = {schema.LICENCES, schema.MEDIA_TYPES}
+
+
 def vocabulary() -> list[str]:
-    props = {p.name for k in schema.NODE_KINDS for p in k.props}
-    allowed = {v for k in schema.NODE_KINDS for p in k.props if p.allowed for v in p.allowed}
+    every = _walk(tuple(p for k in schema.NODE_KINDS for p in k.props)
+                  + tuple(p for r in schema.RELATION_TYPES for p in r.props))
+    props = {p.name for p in every}
+    allowed = {v for p in every if p.allowed and p.allowed not in CODES for v in p.allowed}
     sides = {f for r in schema.RELATIONS.values() for f in (r.out_field, r.in_field) if f}
     return [*schema.KINDS, *schema.RELATIONS, *sorted(sides), *sorted(props), *sorted(allowed), *schema.STATUSES,
             *schema.CONFIDENCE, *schema.SENSITIVITY]

@@ -12,12 +12,11 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from .. import schema
 from ..errors import Forbidden, InvalidInput
 from ..history import readable
-from ..model import Node as NodeRecord
 from ..model import Revision as RevisionRecord
 from ..services import proposals as found_proposals
+from ..services import review_queue as review_queue_service
 from .context import Context
 from .types import Node, wrap
 
@@ -77,30 +76,15 @@ def _staff(info: Info[Context, None], doing: str, role: str = "curator") -> None
         raise Forbidden(f"{doing} needs the {role} role or higher; this request's role is {principal.role}")
 
 
-def _queue(ctx: Context, first: int) -> list[tuple[NodeRecord, found_proposals.Proposal | None, str, str]]:
-    waiting = ctx.visibility.narrowed(["in_review"], "status")
-    in_review = [n for k in schema.KINDS for n in ctx.store.list_nodes(k, visibility=waiting)]
-    submitted: dict[str, tuple[str, str]] = {}
-    for v in ctx.store.revisions([n.id for n in in_review]) if in_review else []:
-        if v.target in v.nodes and v.op == "submit":
-            submitted[v.target] = (v.at, v.actor)
-    items = [(n, None, *submitted.get(n.id, (n.updated_at or "", n.recorded_by or ""))) for n in in_review]
-    open_ones = [p for p in found_proposals.gather(ctx.store.revisions_by_op(found_proposals.OPS)) if p.open]
-    shown = ctx.gate.visible([p.node_id for p in open_ones])
-    records = {n.id: n for n in ctx.gate.get_nodes([p.node_id for p in open_ones if p.node_id in shown])}
-    items += [(records[p.node_id], p, p.at, p.proposed_by) for p in open_ones if p.node_id in records]
-    return sorted(items, key=lambda item: (item[2], item[0].id))[:first]
-
-
 async def review_queue(info: Info[Context, None], first: int = QUEUE_DEFAULT) -> list[ReviewItem]:
     """Records in review and open proposals, oldest first. Reviewers only."""
     _staff(info, "reading the review queue", "reviewer")
     cap = info.context.settings.max_page_size
     if not 0 <= first <= cap:
         raise InvalidInput(f"first must be between 0 and {cap}, got {first}", field="first")
-    found = await info.context.call(_queue, info.context, first)
-    return [ReviewItem(node=wrap(n), proposal=Proposal.of(p, info) if p else None,  # type: ignore[arg-type]
-                       since=at, by=by) for n, p, at, by in found]
+    found = await info.context.call(review_queue_service.queue, info.context.store, info.context.gate, first)
+    return [ReviewItem(node=wrap(w.node), proposal=Proposal.of(w.proposal, info) if w.proposal else None,  # type: ignore[arg-type]
+                       since=w.since, by=w.by) for w in found]
 
 
 async def proposals(info: Info[Context, None], id: strawberry.ID, open_only: bool = True) -> list[Proposal]:

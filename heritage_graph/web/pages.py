@@ -262,7 +262,8 @@ class Change:
     after: str
 
 
-def _shown(value: Any) -> str:
+def shown_value(value: Any) -> str:
+    """A field's value as a page shows it: text as it is, anything else as JSON, long ones cut."""
     if value is None:
         return "—"
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
@@ -272,7 +273,7 @@ def _shown(value: Any) -> str:
 def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[Change]:
     """Field by field, what a revision changed (the fields of the interchange format)."""
     old, new = before or {}, after or {}
-    return [Change(k, _shown(old.get(k)), _shown(new.get(k))) for k in sorted({*old, *new})
+    return [Change(k, shown_value(old.get(k)), shown_value(new.get(k))) for k in sorted({*old, *new})
             if old.get(k) != new.get(k)]
 
 
