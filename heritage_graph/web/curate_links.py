@@ -51,8 +51,11 @@ def context(s: Staff, node: Node) -> dict[str, Any]:
     others = {r.to_id if out else r.from_id for r, out in rels}
     shown = s.gate.visible(list(others))
     names = {n.id: n for n in s.gate.get_nodes([i for i in others if i in shown])}
+    reviewer = s.principal.at_least("reviewer")
+    # As the service decides (Curation._may_link): between records that are not drafts, reviewers only.
     links = [{"relation": r, "outgoing": out, "label": relation_label(r.rel, out),
-              "other": names[r.to_id if out else r.from_id]}
+              "other": names[r.to_id if out else r.from_id],
+              "removable": reviewer or "draft" in (node.status, names[r.to_id if out else r.from_id].status)}
              for r, out in sorted(rels, key=lambda x: (x[0].rel, not x[1], x[0].from_id, x[0].to_id))
              if (r.to_id if out else r.from_id) in names]
     cited = s.gate.visible(list(node.sources))
