@@ -45,8 +45,8 @@
       wrap.style.height = frame.h + "px";
     }
     function minScale() { return Math.min(1, frame.w / W, frame.h / H) * 0.9; }
-    function clampAxis(start, size, whole) {
-      return size >= whole ? Math.min(0, Math.max(whole - size, start)) : Math.max(0, Math.min(whole - size, start));
+    function clampAxis(start, size, whole) { // the picture stays in view; smaller than the frame, centred
+      return size >= whole ? (whole - size) / 2 : Math.max(0, Math.min(whole - size, start));
     }
     function draw() {
       view.w = frame.w / scale;
@@ -73,11 +73,24 @@
       return { x: view.x + (clientX - box.left) / box.width * view.w,
                y: view.y + (clientY - box.top) / box.height * view.h };
     }
-    function show(target) { // bring a record or link into view, centred if it is not
+    function inView(b) {
+      return b.x >= view.x && b.y >= view.y && b.x + b.width <= view.x + view.w && b.y + b.height <= view.y + view.h;
+    }
+    function show(target) { // bring a focused record or link into view
       var b = target.getBBox();
-      if (b.x >= view.x && b.y >= view.y && b.x + b.width <= view.x + view.w && b.y + b.height <= view.y + view.h) return;
-      view.x = b.x + b.width / 2 - view.w / 2;
-      view.y = b.y + b.height / 2 - view.h / 2;
+      if (inView(b)) return;
+      if (target.classList.contains("edge") && (b.width > view.w || b.height > view.h)) {
+        // A link longer than the view: its far end (the right one, a step deeper) and the link coming to it.
+        var ends = [node(target.dataset.from), node(target.dataset.to)].filter(Boolean).map(function (a) {
+          return a.getBBox();
+        });
+        var far = ends.reduce(function (a, c) { return c.x > a.x ? c : a; }, ends[0] || b);
+        view.x = far.x + far.width + 16 - view.w;
+        view.y = far.y + far.height / 2 - view.h / 2;
+      } else {
+        view.x = b.x + b.width / 2 - view.w / 2;
+        view.y = b.y + b.height / 2 - view.h / 2;
+      }
       draw();
     }
 
