@@ -72,6 +72,21 @@ def test_the_keyboard_opens_a_links_sources_and_escape_closes_them(site: Server,
     assert page.locator("svg .is-active, svg .is-end").count() == 0
 
 
+def test_a_click_on_a_link_opens_its_panel_without_moving_the_view(site: Server, page: Any) -> None:
+    page.goto(site.base + LINEAGE)
+    page.get_by_role("button", name="Acercar").click()
+    before = _view_box(page)
+    # (a straight link has no height, which Playwright's own click calls invisible: click its middle)
+    box = page.locator("svg .edge").first.evaluate("""e => { const r = e.getBoundingClientRect();
+                                                           return [r.x + r.width / 2, r.y + r.height / 2]; }""")
+    page.mouse.click(*box)
+    assert page.locator("#link-details h2").is_visible()
+    assert _view_box(page) == before
+    page.get_by_role("button", name="Cerrar").click()
+    assert page.locator("#link-details").inner_text() == ""
+    assert page.evaluate("document.activeElement.matches('svg .edge')")
+
+
 def test_the_zoom_buttons_the_wheel_and_a_drag_move_the_view(site: Server, page: Any) -> None:
     page.goto(site.base + LINEAGE)
     start = _view_box(page)

@@ -121,7 +121,10 @@
     }, { passive: false });
 
     var drag = null, dragged = false;
+    var pointing = false; // focus that follows a click does not move the view (only the keyboard's does)
+    document.addEventListener("keydown", function () { pointing = false; }, true);
     svg.addEventListener("pointerdown", function (e) {
+      pointing = true;
       if (e.button !== 0) return;
       drag = { x: e.clientX, y: e.clientY, vx: view.x, vy: view.y, id: e.pointerId };
       dragged = false;
@@ -165,7 +168,7 @@
     svg.addEventListener("focusin", function (e) {
       var target = e.target.closest(".edge, a");
       if (!target) return;
-      show(target);
+      if (!pointing) show(target);
       if (target.classList.contains("edge") && !refocusing) select(target);
     });
     svg.addEventListener("click", function (e) {
