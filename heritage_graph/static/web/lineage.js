@@ -115,6 +115,7 @@
       else reset();
     });
     svg.addEventListener("wheel", function (e) {
+      if (!e.deltaY) return; // a sideways wheel scrolls as usual
       e.preventDefault();
       var at = toPicture(e.clientX, e.clientY);
       zoom(e.deltaY < 0 ? STEP : 1 / STEP, at.x, at.y);
