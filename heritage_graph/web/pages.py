@@ -13,6 +13,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from gettext import NullTranslations
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -89,6 +90,10 @@ async def _page(request: Request, template: str, work: Callable[[Reader], dict[s
         return render(request, "bad_request.html", {"principal": reader.principal, "message": str(exc)},
                       status=400)
     return render(request, template, {"principal": reader.principal, **context})
+
+
+def _translations(request: Request) -> NullTranslations:
+    return i18n.translations(i18n.negotiate(request)[0])
 
 
 def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -231,6 +236,7 @@ def _citation(node: Node, request: Request) -> str:
 async def record(request: Request) -> Response:
     node_id = request.path_params["id"]
     at = request.query_params.get("at") or None
+    tr = _translations(request)
 
     def work(r: Reader) -> dict[str, Any]:
         node = r.node(node_id)
@@ -249,7 +255,8 @@ async def record(request: Request) -> Response:
                                     visible=r.gate.visible, fetch=r.gate.get_nodes)
         return {"node": node, "kind": kind, "links": links, "props": props,
                 "sources": [nodes[s] for s in node.sources if s in nodes], "citation": _citation(node, request),
-                "lineage": lineage, "lineage_svg": _lineage_svg(lineage, True, r) if lineage and lineage.depths else "",
+                "lineage": lineage,
+                "lineage_svg": _lineage_svg(lineage, True, r, tr) if lineage and lineage.depths else "",
                 "has_lineage": node.kind in LINEAGES, "at": at}
 
     return await _page(request, "record.html", work)
@@ -290,23 +297,37 @@ async def record_history(request: Request) -> Response:
     return await _page(request, "history.html", work)
 
 
-def _edge_titles(edges: list[Relation], r: Reader) -> dict[tuple[str, str, str], str]:
+def _edge_info(edges: list[Relation], names: dict[str, str], r: Reader,
+               tr: NullTranslations) -> dict[tuple[str, str, str], pictures.EdgeInfo]:
+    """What each link of a picture says, in the page's language: both ends, the relation, its confidence
+    and the names of its sources, only those the reader may see."""
+    _ = tr.gettext
     cited = list({s for e in edges for s in e.sources})
     shown = r.gate.visible(cited)
-    names = {n.id: n.name for n in r.gate.get_nodes([s for s in cited if s in shown])}
-    titles = {}
+    source_names = {n.id: n.name for n in r.gate.get_nodes([s for s in cited if s in shown])}
+    found: dict[tuple[str, str, str], pictures.EdgeInfo] = {}
     for e in edges:
-        sources = "; ".join(names[s] for s in e.sources if s in names)
-        conf = f" ({e.confidence})" if e.confidence else ""
-        titles[(e.rel, e.from_id, e.to_id)] = f"{e.rel}{conf}" + (f": {sources}" if sources else "")
-    return titles
+        sources = tuple((s, source_names[s]) for s in e.sources if s in source_names)
+        words = {"from": names.get(e.from_id, e.from_id), "to": names.get(e.to_id, e.to_id),
+                 "relation": _(e.rel), "confidence": _(e.confidence) if e.confidence else ""}
+        title = (_("%(from)s → %(to)s: %(relation)s, confidence %(confidence)s") if e.confidence
+                 else _("%(from)s → %(to)s: %(relation)s")) % words
+        if sources:
+            title += ". " + _("Sources: %(names)s") % {"names": "; ".join(name for _id, name in sources)}
+        found[e.key] = pictures.EdgeInfo(title, words["relation"], words["confidence"], sources)
+    return found
 
 
-def _lineage_svg(found: graph.Lineage, ancestors: bool, r: Reader) -> str:
-    columns = pictures.lineage_columns(found.root, found.depths, found.nodes)
-    direction = "ancestors" if ancestors else "descendants"
-    return pictures.svg(pictures.layout(columns), found.edges, _edge_titles(found.edges, r),
-                        f"{found.root.name}: {direction}")
+def _lineage_svg(found: graph.Lineage, ancestors: bool, r: Reader, tr: NullTranslations) -> str:
+    _ = tr.gettext
+    columns = pictures.lineage_columns(found.root, found.depths, found.nodes, found.edges)
+    names = {n.id: n.name for n in (found.root, *found.nodes.values())}
+    if LINEAGES[found.root.kind] == "LEARNED_FROM":
+        shown = _("teachers and origins") if ancestors else _("students")
+    else:
+        shown = _("origins") if ancestors else _("derivatives")
+    return pictures.svg(pictures.layout(columns), found.edges, _edge_info(found.edges, names, r, tr),
+                        f"{found.root.name}: {shown}")
 
 
 def _lineage(request: Request, r: Reader) -> tuple[graph.Lineage, bool, int]:
@@ -351,10 +372,12 @@ def _tree(found: graph.Lineage, ancestors: bool) -> list[tuple[int, Node]]:
 
 
 async def lineage(request: Request) -> Response:
+    tr = _translations(request)
+
     def work(r: Reader) -> dict[str, Any]:
         found, ancestors, depth = _lineage(request, r)
         return {"node": found.root, "found": found, "ancestors": ancestors, "depth": depth,
-                "svg": _lineage_svg(found, ancestors, r), "tree": _tree(found, ancestors),
+                "svg": _lineage_svg(found, ancestors, r, tr), "tree": _tree(found, ancestors),
                 "relation": LINEAGES[found.root.kind], "max_depth": request.app.state.settings.max_depth}
 
     return await _page(request, "lineage.html", work)
@@ -364,7 +387,7 @@ async def lineage_svg(request: Request) -> Response:
     reader = Reader.of(request)
     try:
         found, ancestors, _ = await run_in_threadpool(_lineage, request, reader)
-        body = await run_in_threadpool(_lineage_svg, found, ancestors, reader)
+        body = await run_in_threadpool(_lineage_svg, found, ancestors, reader, _translations(request))
     except (NotFound, InvalidInput) as exc:
         return Response(str(exc), status_code=404 if isinstance(exc, NotFound) else 400, media_type="text/plain")
     name = f"lineage-{found.root.id}.svg"
@@ -376,6 +399,7 @@ async def lineage_svg(request: Request) -> Response:
 # -- paths -------------------------------------------------------------------------------------------
 async def path(request: Request) -> Response:
     source, target = request.query_params.get("from", "").strip(), request.query_params.get("to", "").strip()
+    tr = _translations(request)
 
     def work(r: Reader) -> dict[str, Any]:
         if not source or not target:
@@ -387,7 +411,9 @@ async def path(request: Request) -> Response:
                            fetch=r.gate.get_nodes)
         svg = ""
         if found is not None:
-            svg = pictures.svg(pictures.layout([[n] for n in found.nodes]), found.edges, _edge_titles(found.edges, r),
+            names = {n.id: n.name for n in found.nodes}
+            svg = pictures.svg(pictures.layout([[n] for n in found.nodes]), found.edges,
+                               _edge_info(found.edges, names, r, tr),
                                f"{found.nodes[0].name} → {found.nodes[-1].name}")
         return {"source": source, "target": target, "found": found, "svg": svg, "asked": True,
                 "max_depth": PATH_DEPTH}
