@@ -42,8 +42,9 @@ def vocabulary() -> list[str]:
     props = {p.name for p in every}
     allowed = {v for p in every if p.allowed and p.allowed not in CODES for v in p.allowed}
     sides = {f for r in schema.RELATIONS.values() for f in (r.out_field, r.in_field) if f}
-    return [*schema.KINDS, *schema.RELATIONS, *sorted(sides), *sorted(props), *sorted(allowed), *schema.STATUSES,
-            *schema.CONFIDENCE, *schema.SENSITIVITY]
+    fields = [f for f in schema.COMMON_FIELDS if f not in schema.SYSTEM_FIELDS]  # the history's field names
+    return [*schema.KINDS, *schema.RELATIONS, *sorted(sides), *fields, *sorted(props), *sorted(allowed),
+            *schema.STATUSES, *schema.CONFIDENCE, *schema.SENSITIVITY]
 
 
 def template() -> Catalog:

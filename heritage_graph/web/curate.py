@@ -396,7 +396,7 @@ async def record(request: Request) -> Response:
         if node.status == "draft" and moves and moves[-1].op == "reject":
             rejected = moves[-1]
         published = _last_published(s, node)
-        diff = changes(published, history.snapshot(node)) if node.status != "published" else []
+        diff = changes(published, history.snapshot(node), system=False) if node.status != "published" else []
         open_proposals = [p for p in proposals.gather(s.store.revisions([node.id])) if p.open]
         allowed = [op for op, (states, _, role) in TRANSITIONS.items()
                    if node.status in states and s.principal.at_least(role)]
@@ -439,7 +439,7 @@ async def proposal(request: Request) -> Response:
     def work(s: Staff) -> dict[str, Any]:
         found = s.curation().proposal(pid)
         node = s.node(found.node_id)
-        return {"proposal": found, "node": node, "diff": changes(found.before, found.after),
+        return {"proposal": found, "node": node, "diff": changes(found.before, found.after, system=False),
                 "mine": found.proposed_by == s.principal.actor}
 
     return await staff_page(request, "curate/proposal.html", work)

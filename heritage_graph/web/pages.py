@@ -273,15 +273,30 @@ def shown_value(value: Any) -> str:
     """A field's value as a page shows it: text as it is, anything else as JSON, long ones cut."""
     if value is None:
         return "—"
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, dict) and value and all(isinstance(k, str) and schema.LANG_PATTERN.fullmatch(k)
+                                                 and isinstance(v, str) for k, v in value.items()):
+        text = "; ".join(f"{k}: {v}" for k, v in value.items())  # names, a summary: text by language
+    else:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
     return text if len(text) <= 300 else text[:299] + "…"
 
 
-def changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[Change]:
-    """Field by field, what a revision changed (the fields of the interchange format)."""
-    old, new = before or {}, after or {}
-    return [Change(k, shown_value(old.get(k)), shown_value(new.get(k))) for k in sorted({*old, *new})
-            if old.get(k) != new.get(k)]
+def _fields(state: dict[str, Any] | None, system: bool) -> dict[str, Any]:
+    out = {k: v for k, v in (state or {}).items() if k != "properties" and (system or k not in QUIET_FIELDS)}
+    out |= {f"properties.{k}": v for k, v in ((state or {}).get("properties") or {}).items()}
+    return out
+
+
+# What a reviewer need not compare: set by the store on every write, or fixed when the record was made.
+QUIET_FIELDS = (*schema.SYSTEM_FIELDS, "version", "id", "kind")
+
+
+def changes(before: dict[str, Any] | None, after: dict[str, Any] | None, *, system: bool = True) -> list[Change]:
+    """Field by field, what a revision changed (the fields of the interchange format, each property a field
+    of its own, named by the property); ``system=False`` leaves out the fields the store keeps itself."""
+    old, new = _fields(before, system), _fields(after, system)
+    return [Change(k.removeprefix("properties."), shown_value(old.get(k)), shown_value(new.get(k)))
+            for k in sorted({*old, *new}) if old.get(k) != new.get(k)]
 
 
 async def record_history(request: Request) -> Response:

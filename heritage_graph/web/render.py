@@ -17,13 +17,22 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .. import __version__
+from .. import __version__, schema
 from ..api.response_cache import PRIVATE, etag_of, none_match, public_cache_control
 from ..resources import resource
 from . import i18n
 
 HTML = "text/html; charset=utf-8"
 LANG_COOKIE_AGE = 365 * 24 * 3600
+
+
+@cache
+def terms() -> frozenset[str]:
+    """The schema's words a page shows translated where they stand as values (a status, a kind...)."""
+    words = {*schema.KINDS, *schema.STATUSES, *schema.CONFIDENCE, *schema.SENSITIVITY}
+    words |= {v for k in schema.NODE_KINDS for p in k.props for q in (p, *p.fields) if q.allowed
+              and q.allowed not in (schema.LICENCES, schema.MEDIA_TYPES) for v in q.allowed}
+    return frozenset(words)
 
 
 @cache
@@ -41,7 +50,8 @@ def render(request: Request, template: str, context: dict[str, Any], *, status: 
     anonymous = principal is None or principal.role == "anonymous"
     body = environment().get_template(template).render(
         _=tr.gettext, ngettext=tr.ngettext, lang=lang, languages=i18n.NAMES, request=request,
-        csrf_token=request.scope.get("csrf_token", ""), version=__version__, anonymous=anonymous, **context,
+        csrf_token=request.scope.get("csrf_token", ""), version=__version__, anonymous=anonymous, terms=terms(),
+        **context,
     ).encode("utf-8")
     headers = {"content-language": lang, "vary": "Accept-Language, Cookie, Authorization"}
     # A page that sets the language cookie is the visitor's own: a shared cache must not keep it.

@@ -78,7 +78,8 @@ def workflow(tab: Any, op: str, comment: str = "") -> None:
     tab.wait_for_url(f"**done={op}")
 
 
-def test_create_relate_cite_submit_reject_fix_approve_and_a_visitor_finds_it(workspace: Server, person: Any) -> None:
+def test_create_relate_cite_submit_reject_fix_approve_and_a_visitor_finds_it(workspace: Server, person: Any,
+                                                                            artifacts: Any) -> None:
     cura, revi = person("cura"), person("revi")
     # The curator creates a practitioner with a new source, from the form generated from the schema.
     cura.goto(workspace.base + "/curate/new?kind=Practitioner")
@@ -108,8 +109,10 @@ def test_create_relate_cite_submit_reject_fix_approve_and_a_visitor_finds_it(wor
 
     # The reviewer finds it in the queue and sends it back with a comment.
     revi.goto(workspace.base + "/curate")
+    revi.screenshot(path=str(artifacts / "curate-queue.png"), full_page=True)
     revi.locator("table.queue a", has_text="Teodora Navegador Quispe").click()
     assert revi.locator("table.diff").count() == 1  # what would be published
+    revi.screenshot(path=str(artifacts / "curate-review.png"))  # the first screenful: actions and the difference
     workflow(revi, "reject", "Falta la comunidad y el año de la entrevista.")
 
     # The curator sees the comment, fixes the record and submits again.
