@@ -1,4 +1,4 @@
-"""The ``heritage-graph`` command: init, import, export, seed, serve, token, user, backup, restore.
+"""The ``heritage-graph`` command: init, import, export, seed, serve, token, user, report, backup, restore.
 
 Exit status: 0 success, 1 invalid input (nothing written), 2 bad usage,
 3 the store failed or could not be opened.
@@ -436,6 +436,40 @@ def token_revoke(ctx: click.Context, token_id: str, url: str | None, secret: str
         with _store(ctx) as store:
             record = revoke_token(store, token_id)  # type: ignore[arg-type]
     click.echo(f"revoked token {record.id}" + (f" ({record.name})" if record.name else ""))
+
+
+# -- reports (heritage_graph/services/unesco_report.py) -------------------------------------------
+@main.group()
+def report() -> None:
+    """Reports assembled from the inventory."""
+
+
+@report.command("unesco")
+@click.argument("element_id", metavar="ELEMENT_ID")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
+@click.pass_context
+def report_unesco(ctx: click.Context, element_id: str, fmt: str, output: Path | None) -> None:
+    """What the inventory holds for the UNESCO periodic report on an inscribed element, section by section
+    (viability and threats, safeguarding measures, communities and organizations, consent, sources), with the
+    sections that hold no data flagged."""
+    import json
+
+    from .services import unesco_report
+    from .visibility import EVERYTHING, Gate
+
+    with _store(ctx) as store:
+        found = unesco_report.assemble(store, Gate(store, EVERYTHING), element_id)
+    text = (unesco_report.markdown(found) if fmt == "markdown"
+            else json.dumps(unesco_report.as_json(found), ensure_ascii=False, indent=2) + "\n")
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    if found.gaps:
+        click.echo(f"no data for: {'; '.join(found.gaps)}", err=True)
 
 
 # -- web workspace users (heritage_graph/accounts.py) -------------------------------------------

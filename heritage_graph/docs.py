@@ -37,8 +37,10 @@ def _type(p: Prop) -> str:
     text = p.type.value
     if p.allowed:
         text += ": " + " \\| ".join(f"`{v}`" for v in p.allowed)
-    if p.minimum is not None:
+    if p.minimum is not None and p.maximum is not None:
         text += f" ({p.minimum:g} to {p.maximum:g})"
+    elif p.minimum is not None:
+        text += f" (at least {p.minimum:g})"
     return text
 
 

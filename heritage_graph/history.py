@@ -155,6 +155,10 @@ def _readable(state: dict[str, Any] | None, gate: Gate) -> dict[str, Any] | None
         if not isinstance(record, Node) or not gate.visibility.allows(record, gate.communities(record.id)):
             return None
         state = _readable_media(state, record, gate)
+        withheld = (state.get("properties") or {}).get("restricted_fields")
+        if withheld and not gate.visibility.staff:  # the fields it withholds, as it withheld them then
+            props = {k: v for k, v in state["properties"].items() if k not in withheld}
+            state = {**state, "properties": props}
     cited = list(state.get("sources", ()))
     if cited:
         visible = gate.visible(cited)

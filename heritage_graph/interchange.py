@@ -124,6 +124,8 @@ def check_value(p: Prop, value: Any, path: str, errors: list[str]) -> Any:
                     f"{path}: {', '.join(map(_show, bad))} not allowed; allowed values: {', '.join(p.allowed)}"
                 )
                 return None
+        if p.check and value:
+            return p.check(list(value), path, errors)
         return list(value) or None
     if p.type is T.STRUCT:
         if not isinstance(value, dict):
@@ -144,7 +146,8 @@ def check_value(p: Prop, value: Any, path: str, errors: list[str]) -> Any:
             if f.required and value.get(f.name) is None:
                 errors.append(f"{path}.{f.name}: required" + (f"; allowed values: {', '.join(f.allowed)}"
                                                               if f.allowed else ""))
-        return _ordered(p.fields, out) or None
+        checked_out = _ordered(p.fields, out) or None
+        return p.check(checked_out, path, errors) if p.check and checked_out is not None else checked_out
     if p.type is T.STRUCT_LIST:
         return _check_objects(p, value, path, errors)
     if p.type is T.TEXT_MAP:
@@ -323,6 +326,25 @@ def _unknown_keys(obj: dict[str, Any], allowed: tuple[str, ...], errors: list[st
             errors.append(f"{key}: unknown field; allowed: {', '.join(allowed)}")
 
 
+# Fields a field-level restriction or source may name besides the kind's own properties.
+_NAMED_COMMON = ("name", "names", "summary")
+
+
+def _check_field_names(props: dict[str, Any], kind: schema.NodeKind, errors: list[str]) -> None:
+    """``restricted_fields`` and ``field_sources`` name fields of this kind, and a restriction never names
+    the properties that decide who sees what (consent, access rules, the restriction itself)."""
+    own = [p.name for p in kind.props]
+    withheld = [p for p in own if p not in ("consent", "access_rules", "restricted_fields")]
+    for i, name in enumerate(props.get("restricted_fields") or ()):
+        if name not in withheld:
+            errors.append(f"properties.restricted_fields[{i}]: {_show(name)} is not a property a {kind.name} can "
+                          f"withhold; allowed values: {', '.join(withheld)}")
+    for i, item in enumerate(props.get("field_sources") or ()):
+        if isinstance(item, dict) and item.get("field") not in (*_NAMED_COMMON, *own):
+            errors.append(f"properties.field_sources[{i}].field: {_show(item.get('field'))} is not a field of a "
+                          f"{kind.name}; allowed values: {', '.join((*_NAMED_COMMON, *own))}")
+
+
 def _parse_node(obj: dict[str, Any], errors: list[str]) -> tuple[Node | None, list[str]]:
     kind = schema.KINDS.get(obj["kind"]) if isinstance(obj["kind"], str) else None
     if kind is None:
@@ -340,6 +362,7 @@ def _parse_node(obj: dict[str, Any], errors: list[str]) -> tuple[Node | None, li
     names = check_value(names_map, obj["names"], "names", errors) if obj.get("names") is not None else {}
     summary = check_value(summary_map, obj["summary"], "summary", errors) if obj.get("summary") is not None else {}
     props = _check_properties(obj.get("properties"), kind.props, kind.name, errors)
+    _check_field_names(props, kind, errors)
     sources = _check_sources(obj.get("sources"), errors)
     if sources and kind.name == "Source":
         errors.append("sources: a Source cannot cite sources (DOCUMENTED_BY goes from any node but a Source)")

@@ -27,8 +27,26 @@ class Node:
 
     @property
     def consent_status(self) -> str | None:
+        """Consent as visibility reads it (and as the stores keep it in a column for filtering): the status
+        recorded; else ``pending`` for a record that needs consent and whose consent has no basis — a living
+        person (no death year), or knowledge with customary access rules (UNESCO Ethical Principles, 2015)."""
         consent = self.properties.get("consent")
-        return consent.get("status") if isinstance(consent, dict) else None
+        consent = consent if isinstance(consent, dict) else {}
+        if consent.get("status"):
+            return str(consent["status"])
+        if consent.get("basis") in GROUNDED or not self.needs_consent:
+            return None
+        return "pending"
+
+    @property
+    def needs_consent(self) -> bool:
+        if self.kind == "Practitioner" and self.properties.get("death_year") is None:
+            return True
+        return bool(self.properties.get("access_rules"))
+
+
+# Consent bases that make a record that needs consent publishable (schema.CONSENT_BASES).
+GROUNDED = ("given", "published-source")
 
 
 @dataclass(frozen=True)

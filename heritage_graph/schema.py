@@ -174,6 +174,18 @@ SOURCE_TYPES = (
     "field-note",
 )
 STATUSES = ("draft", "in_review", "published", "retired")
+# What a record's consent rests on (UNESCO Ethical Principles, 2015, principles 3 and 7): given by the
+# people concerned; documented in a published source (a person who chose to be named in the press, a
+# nomination file); or not recorded. A living person, or knowledge a community restricts, whose consent
+# has no basis is not public (visibility.py).
+CONSENT_BASES = ("given", "published-source", "not-recorded")
+# Names a record is also known by (UNESCO's outline, section 1: identification).
+ALT_NAME_TYPES = ("official", "community", "former", "variant", "translation")
+# What a safeguarding measure is (outline, section 5; the Convention's article 2.3).
+MEASURE_TYPES = ("grant", "programme", "festival", "school", "documentation", "research", "legislation",
+                 "promotion", "periodic-report", "other")
+DECLARATION_LEVELS = ("national", "regional", "local")
+THREAT_TARGETS = ("practice", "transmission")
 # Free, prior and informed consent (UNESCO Ethical Principles for Safeguarding ICH, 2015).
 CONSENT_STATUSES = ("granted", "pending", "refused", "withdrawn", "not-required")
 CONSENT_SCOPES = ("publication", "research", "education", "commercial-use", "media")
@@ -228,19 +240,99 @@ LICENCE_URLS: dict[str, str | None] = {
 }
 LICENCES = tuple(LICENCE_URLS)
 
+def _consent_check(value: Any, path: str, problems: list[str]) -> Any:
+    """A consent says where it stands or what it rests on: a bare "given by" could not be read back."""
+    if isinstance(value, dict) and not value.get("status") and not value.get("basis"):
+        problems.append(f"{path}: needs its status ({', '.join(CONSENT_STATUSES)}) or its basis "
+                        f"({', '.join(CONSENT_BASES)})")
+        return None
+    return value
+
+
 CONSENT = Prop(
     "consent",
     T.STRUCT,
-    "Free, prior and informed consent of the community or person to the record and its uses.",
+    "Free, prior and informed consent of the community or person to the record and its uses (UNESCO "
+    "Ethical Principles, 2015): its status, what it rests on, the evidence, and when to review it.",
     gql="Consent",
     fields=(
-        Prop("status", T.STRING, "Where consent stands.", CONSENT_STATUSES, gql="ConsentStatus", required=True),
+        Prop("status", T.STRING, "Where consent stands.", CONSENT_STATUSES, gql="ConsentStatus"),
+        Prop("basis", T.STRING, "What it rests on: given by the people concerned, documented in a published "
+             "source, or not recorded (then a living person or restricted knowledge is not public).",
+             CONSENT_BASES, gql="ConsentBasis"),
+        Prop("evidence", T.STRING, "Where it is recorded: a signed form, an assembly's minutes, the id of the "
+             "Source that documents it."),
         Prop("given_by", T.STRING, "Who gave, refused or withdrew it (a person, an assembly, an organization)."),
         Prop("date", T.STRING, "When: YYYY, YYYY-MM or YYYY-MM-DD.", pattern=DATE_PATTERN),
+        Prop("review_date", T.STRING, "When it must be asked again: YYYY, YYYY-MM or YYYY-MM-DD.",
+             pattern=DATE_PATTERN),
         Prop("scope", T.STRING_LIST, "The uses it covers.", CONSENT_SCOPES, gql="ConsentScope"),
         Prop("note", T.STRING, "How it was obtained, conditions, references."),
     ),
+    check=_consent_check,
 )
+
+ALT_NAMES = Prop(
+    "alt_names",
+    T.STRUCT_LIST,
+    "Other names the record is known by, each with its language and orthography: the official title, the "
+    "community's own name, former names, spelling variants (UNESCO outline, section 1). All are searched.",
+    gql="AltName",
+    fields=(
+        Prop("name", T.STRING, "The name as written.", required=True),
+        Prop("lang", T.STRING, "Its language code (es, qu, ay, ...).", pattern=LANG_PATTERN),
+        Prop("type", T.STRING, "What sort of name it is.", ALT_NAME_TYPES, gql="AltNameType"),
+        Prop("orthography", T.STRING, "The spelling system, e.g. Quechua official alphabet (1985), colonial "
+             "Spanish, Aymara unified alphabet."),
+    ),
+)
+
+ACCESS_RULES = Prop("access_rules", T.STRING, "Customary rules on access to the knowledge, in words (who may "
+                    "see, hear or learn it, and when), beside the sensitivity level (outline, section 3).")
+
+def _names_check(value: Any, path: str, problems: list[str]) -> Any:
+    """Property names, not text (which of the record's own it names is checked with its kind: interchange)."""
+    bad = [v for v in value if not re.fullmatch(r"[a-z][a-z_]*", v)]
+    if bad:
+        problems.append(f"{path}: {', '.join(repr(v) for v in bad)} is not a property name (like birth_year)")
+        return None
+    return value
+
+
+RESTRICTED_FIELDS = Prop(
+    "restricted_fields", T.STRING_LIST,
+    "Properties withheld from readers below curator (a birth year, an address) while the record itself stays "
+    "visible.", check=_names_check)
+
+GATHERING = Prop(
+    "gathering",
+    T.STRUCT,
+    "How the information was gathered (outline, section 7): when, where, by whom, from whom, with what consent "
+    "— not when it was imported.",
+    gql="DataGathering",
+    fields=(
+        Prop("date", T.STRING, "When: YYYY, YYYY-MM or YYYY-MM-DD.", pattern=DATE_PATTERN),
+        Prop("place", T.STRING, "Where."),
+        Prop("gathered_by", T.STRING, "Who gathered it (a person, a team, an institution)."),
+        Prop("resource_persons", T.STRING_LIST, "The people who gave the information."),
+        Prop("consent", T.STRING, "The consent obtained for gathering and recording it."),
+    ),
+)
+
+FIELD_SOURCES = Prop(
+    "field_sources",
+    T.STRUCT_LIST,
+    "Which claim a source supports: a source tied to one property rather than to the whole record.",
+    gql="FieldSource",
+    fields=(
+        Prop("field", T.STRING, "The property (or common field: name, names, summary) it supports.", required=True),
+        Prop("sources", T.STRING_LIST, "The ids of the Source records.", required=True),
+        Prop("note", T.STRING, "Which part of it, a page number, a quotation reference."),
+    ),
+)
+
+# Who looks after a record's knowledge, and how it was gathered: every kind that can need it.
+_STEWARDSHIP: tuple[Prop, ...] = (CONSENT, ACCESS_RULES, RESTRICTED_FIELDS, GATHERING, FIELD_SOURCES)
 
 MEDIA = Prop(
     "media",
@@ -267,37 +359,70 @@ MEDIA = Prop(
 )
 
 _ELEMENT_PROPS: tuple[Prop, ...] = (
+    ALT_NAMES,
     Prop("domains", T.STRING_LIST, "UNESCO domains of intangible heritage the element belongs to.", DOMAINS,
          gql="Domain"),
+    Prop("languages", T.STRING_LIST, "Languages the element is practised or transmitted in (language codes; "
+         "outline, section 2)."),
+    Prop("objects", T.STRING_LIST, "Tangible elements associated with it: objects, instruments, tools, "
+         "costumes (outline, section 2)."),
+    Prop("spaces", T.STRING_LIST, "Spaces associated with it: sanctuaries, squares, fields, workshops (outline, "
+         "section 2)."),
+    Prop("origin", T.STRING, "Its origin as the community perceives and tells it (outline, section 2)."),
+    Prop("transmission", T.STRING, "How the element as a whole is transmitted: in families, apprenticeship, "
+         "schools, brotherhoods (outline, section 2)."),
     Prop(
         "unesco",
         T.STRUCT,
-        "Inscription on a UNESCO list.",
+        "Inscription on a UNESCO list (outline, section 6).",
         gql="UnescoInscription",
         fields=(
             Prop("list", T.STRING, "The UNESCO list.", UNESCO_LISTS, gql="UnescoList"),
             Prop("year", T.INT, "Year of inscription.", **YEAR),
             Prop("element_no", T.STRING, "UNESCO element number, e.g. 00166."),
+            Prop("decision", T.STRING, "The Committee's decision, e.g. 8.COM 8.17."),
+            Prop("states", T.STRING_LIST, "The states that submitted it, when several did (ISO 3166 names)."),
+            Prop("former_names", T.STRING_LIST, "Names it was inscribed under before."),
         ),
     ),
     Prop(
-        "declaration",
-        T.STRUCT,
-        "National declaration as Cultural Heritage of the Nation.",
-        gql="NationalDeclaration",
+        "declarations",
+        T.STRUCT_LIST,
+        "Declarations as heritage: national (Cultural Heritage of the Nation), regional ordinances, local ones.",
+        gql="Declaration",
         fields=(
+            Prop("level", T.STRING, "Who declared it: the nation, a region, a municipality.", DECLARATION_LEVELS,
+                 gql="DeclarationLevel", required=True),
+            Prop("body", T.STRING, "The issuing body, e.g. Ministerio de Cultura, Gobierno Regional de Puno."),
+            Prop("resolution", T.STRING, "The resolution or ordinance, e.g. RV 098-2019."),
             Prop("year", T.INT, "Year of the declaration.", **YEAR),
-            Prop("resolution", T.STRING, "The resolution that declared it, e.g. RV 098-2019."),
+            Prop("date", T.STRING, "Date: YYYY, YYYY-MM or YYYY-MM-DD.", pattern=DATE_PATTERN),
         ),
     ),
     Prop("viability", T.STRING, "How alive the practice is, and the threats to it."),
-    Prop("safeguarding", T.STRING, "Measures that safeguard the element."),
-    CONSENT,
+    Prop(
+        "threats",
+        T.STRUCT_LIST,
+        "Threats to the practice or to its transmission, each a dated assessment with its source (outline, "
+        "section 4).",
+        gql="Threat",
+        fields=(
+            Prop("threat", T.STRING, "The threat, in words.", required=True),
+            Prop("to", T.STRING, "What it threatens.", THREAT_TARGETS, gql="ThreatTarget"),
+            Prop("date", T.STRING, "When it was assessed: YYYY, YYYY-MM or YYYY-MM-DD.", pattern=DATE_PATTERN),
+            Prop("assessed_by", T.STRING, "Who assessed it."),
+            Prop("source", T.STRING, "The id of the Source that records the assessment.", pattern=ID_PATTERN),
+        ),
+    ),
+    Prop("safeguarding", T.STRING, "Measures that safeguard the element (see also its SafeguardingMeasure "
+         "records)."),
+    *_STEWARDSHIP,
     MEDIA,
 )
 
 NODE_KINDS: tuple[NodeKind, ...] = (
-    NodeKind("Community", "A group of people who hold and transmit heritage.", (), "communities"),
+    NodeKind("Community", "A group of people who hold and transmit heritage.", (ALT_NAMES, *_STEWARDSHIP),
+             "communities"),
     NodeKind(
         "Tradition",
         "A festival, dance, music, ritual, oral tradition or other practice.",
@@ -332,10 +457,16 @@ NODE_KINDS: tuple[NodeKind, ...] = (
         "Practitioner",
         "A person who practises, teaches or carries heritage.",
         (
+            ALT_NAMES,
             Prop("birth_year", T.INT, "Year of birth.", **YEAR),
-            Prop("death_year", T.INT, "Year of death.", **YEAR),
+            Prop("death_year", T.INT, "Year of death; without it the person is taken to be living (consent).",
+                 **YEAR),
             Prop("roles", T.STRING_LIST, "Roles, e.g. retablista, weaver, dancer."),
-            CONSENT,
+            Prop("gender", T.STRING, "Gender, in the person's or community's words, only where they want it "
+                 "recorded (outline, section 3)."),
+            Prop("community_role", T.STRING, "The person's role in the community's practice, e.g. maestro mayor, "
+                 "carguyoq, cook of the feast (outline, section 3)."),
+            *_STEWARDSHIP,
         ),
         "practitioners",
     ),
@@ -343,6 +474,7 @@ NODE_KINDS: tuple[NodeKind, ...] = (
         "Place",
         "A country, department, province, district or locality.",
         (
+            ALT_NAMES,
             Prop("level", T.STRING, "Administrative level.", PLACE_LEVELS, gql="PlaceLevel"),
             Prop("lat", T.FLOAT, "Latitude, decimal degrees (WGS 84).", minimum=-90, maximum=90),
             Prop("lon", T.FLOAT, "Longitude, decimal degrees (WGS 84).", minimum=-180, maximum=180),
@@ -352,7 +484,8 @@ NODE_KINDS: tuple[NodeKind, ...] = (
     NodeKind(
         "Organization",
         "An agency, ministry, consortium, association or other body.",
-        (Prop("type", T.STRING, "What sort of organization it is.", ORGANIZATION_TYPES, gql="OrganizationType"),),
+        (ALT_NAMES,
+         Prop("type", T.STRING, "What sort of organization it is.", ORGANIZATION_TYPES, gql="OrganizationType"),),
         "organizations",
     ),
     NodeKind(
@@ -364,6 +497,14 @@ NODE_KINDS: tuple[NodeKind, ...] = (
             Prop("publisher", T.STRING, "Who published it."),
             Prop("date", T.STRING, "Publication date: YYYY, YYYY-MM or YYYY-MM-DD.", pattern=DATE_PATTERN),
             Prop("type", T.STRING, "What sort of document it is.", SOURCE_TYPES, gql="SourceType"),
+            Prop("accessed", T.STRING, "When the document was read (for a web page): YYYY-MM-DD.",
+                 pattern=DATE_PATTERN),
+            Prop("rights", T.STRING, "Who holds the rights, and on what terms it may be reused."),
+            Prop("licence", T.STRING, "Its licence: an SPDX identifier, public-domain or all-rights-reserved.",
+                 LICENCES, gql="Licence"),
+            CONSENT,
+            ACCESS_RULES,
+            RESTRICTED_FIELDS,
         ),
         "sources",
     ),
@@ -375,8 +516,26 @@ NODE_KINDS: tuple[NodeKind, ...] = (
             Prop("body", T.TEXT_MAP, "Text by language code (plain text, paragraphs separated by blank lines).",
                  gql="body"),
             MEDIA,
+            *_STEWARDSHIP,
         ),
         "stories",
+    ),
+    NodeKind(
+        "SafeguardingMeasure",
+        "A dated measure that safeguards elements: a grant, a programme, a festival, a school, a UNESCO periodic "
+        "report (outline, section 5). SAFEGUARDS links it to the elements, CARRIES_OUT to who carries it.",
+        (
+            Prop("type", T.STRING, "What sort of measure it is.", MEASURE_TYPES, gql="MeasureType"),
+            Prop("started", T.STRING, "When it began (or was submitted, for a report): YYYY, YYYY-MM or "
+                 "YYYY-MM-DD.", pattern=DATE_PATTERN),
+            Prop("ended", T.STRING, "When it ended: YYYY, YYYY-MM or YYYY-MM-DD.", pattern=DATE_PATTERN),
+            Prop("amount", T.FLOAT, "Its budget or grant, in `currency`.", minimum=0),
+            Prop("currency", T.STRING, "The currency of `amount`, as an ISO 4217 code: USD, PEN.",
+                 pattern=re.compile(r"[A-Z]{3}")),
+            Prop("outcome", T.STRING, "What it achieved, as far as known."),
+            FIELD_SOURCES,
+        ),
+        "safeguardingMeasures",
     ),
 )
 
@@ -401,7 +560,7 @@ RELATION_TYPES: tuple[RelationType, ...] = (
         "PRACTITIONER_OF",
         "A person practises a tradition, craft or recipe.",
         _pairs(("Practitioner",), ELEMENT_KINDS),
-        (Prop("role", T.STRING, "The person's role in it, e.g. master, dancer, cook."),),
+        (Prop("role", T.STRING, "The person's role in it, e.g. master, dancer, cook."), CONSENT),
         out_field="practices",
         in_field="practitioners",
     ),
@@ -412,6 +571,7 @@ RELATION_TYPES: tuple[RelationType, ...] = (
         (
             Prop("period", T.STRING, "When, e.g. 1940s or 1950-1962."),
             Prop("setting", T.STRING, "How, e.g. family workshop, apprenticeship."),
+            CONSENT,
         ),
         out_field="teachers",
         in_field="students",
@@ -420,13 +580,14 @@ RELATION_TYPES: tuple[RelationType, ...] = (
         "KIN_OF",
         "A family tie: `kinship` says what the `from` person is to the `to` person.",
         (("Practitioner", "Practitioner"),),
-        (Prop("kinship", T.STRING, "What `from` is to `to`.", KINSHIP, gql="Kinship"),),
+        (Prop("kinship", T.STRING, "What `from` is to `to`.", KINSHIP, gql="Kinship"), CONSENT),
         both_field="kin",
     ),
     RelationType(
         "MEMBER_OF",
         "Membership of a community or organization.",
         _pairs(("Practitioner", "Community"), ("Community", "Organization")),
+        (CONSENT,),
         out_field="memberOf",
         in_field="members",
     ),
@@ -456,7 +617,8 @@ RELATION_TYPES: tuple[RelationType, ...] = (
         "LOCATED_IN",
         "Where something is; places nest (district in province in department in country).",
         _pairs(
-            ("Community", "Tradition", "Craft", "Recipe", "Practitioner", "Organization", "Place"),
+            ("Community", "Tradition", "Craft", "Recipe", "Practitioner", "Organization", "Place",
+             "SafeguardingMeasure"),
             ("Place",),
         ),
         out_field="locatedIn",
@@ -473,6 +635,20 @@ RELATION_TYPES: tuple[RelationType, ...] = (
         ),
         out_field="certifiedBy",
         in_field="certified",
+    ),
+    RelationType(
+        "SAFEGUARDS",
+        "A safeguarding measure, or an organization, safeguards an element (outline, section 5).",
+        _pairs(("SafeguardingMeasure", "Organization"), ELEMENT_KINDS),
+        out_field="safeguards",
+        in_field="safeguardedBy",
+    ),
+    RelationType(
+        "CARRIES_OUT",
+        "An organization or a community carries out a safeguarding measure.",
+        _pairs(("Organization", "Community"), ("SafeguardingMeasure",)),
+        out_field="carriesOut",
+        in_field="carriedOutBy",
     ),
     RelationType(
         "FEATURES",

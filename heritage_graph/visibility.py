@@ -29,6 +29,7 @@ looks exactly like one that does not exist.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -108,6 +109,9 @@ class Visibility:
 
 PUBLIC = Visibility(("published",), ("public",), (), ("pending", "refused", "withdrawn"))
 EVERYTHING = Visibility((), ("public", "community", "restricted"), (), ())
+# Who the request being served reads as: set by the API's context, read where a record becomes what a reader
+# sees (``redacted``); a code path that forgets to set it reads as the public.
+READER: ContextVar[Visibility] = ContextVar("reader", default=PUBLIC)
 
 # Which of these ids the reader may see: a Gate's `visible`, or `everyone` for tools that see all.
 Visible = Callable[[Iterable[str]], set[str]]
@@ -130,6 +134,15 @@ def media_consented(node: Node) -> bool:
         return True
     scope = consent.get("scope") or ()
     return not scope or "media" in scope
+
+
+def redacted(node: Node, visibility: Visibility) -> Node:
+    """The record as this reader may read it: without the properties it withholds (``restricted_fields``)
+    from anyone below curator. The record itself stays visible; staff see every field."""
+    withheld = node.properties.get("restricted_fields")
+    if not withheld or visibility.staff:
+        return node
+    return replace(node, properties={k: v for k, v in node.properties.items() if k not in withheld})
 
 
 def media_of(node: Node) -> list[dict[str, Any]]:

@@ -82,6 +82,11 @@ def wipe_neo4j(store: Store) -> None:
     store.close()
 
 
+def consented(**properties: object) -> dict[str, object]:
+    """Properties of a living person who may be public: a consent basis (docs/outline.md, the consent rule)."""
+    return {"consent": {"basis": "given"}, **properties}
+
+
 # The persistent stores, for tests that run the service over each of them (`params=PERSISTENT`).
 PERSISTENT = ["ladybug", pytest.param("neo4j", marks=pytest.mark.neo4j)]
 

@@ -17,7 +17,7 @@ query($id: ID!) { node(id: $id) {
     kin { kinship nodeKinship direction node { id } }
     practices { role node { id kind } }
     locatedIn { node { id } } }
-  ... on Tradition { category domains unesco { list year elementNo } declaration { year resolution }
+  ... on Tradition { category domains unesco { list year elementNo } declarations { level year resolution }
     communities { node { id } } locatedIn { node { id } } }
 } }"""
 
@@ -41,12 +41,17 @@ def test_node_as_its_concrete_type_with_relations_both_ways(gql: GraphQLClient) 
 
 
 def test_kin_reads_from_the_viewer(gql: GraphQLClient) -> None:
+    urbano = gql(NODE_QUERY, id="jesus-urbano-rojas")["node"]
+    kin = {k["node"]["id"]: k for k in urbano["kin"]}
+    # seeds: Jesús Urbano Rojas KIN_OF Lourdes Urbano Cárdenas {kinship: parent} — so she is his child.
+    assert kin["lourdes-urbano-cardenas"]["kinship"] == "PARENT"
+    assert kin["lourdes-urbano-cardenas"]["nodeKinship"] == "CHILD"
+    assert kin["lourdes-urbano-cardenas"]["direction"] == "OUT"
+    # ... and from the other end: Paula Rojas KIN_OF him {parent}: she is his parent.
+    assert kin["paula-rojas"]["nodeKinship"] == "PARENT" and kin["paula-rojas"]["direction"] == "IN"
+    # Relatives with no consent basis recorded (who practise nothing) are not public, even as kin.
     lopez = gql(NODE_QUERY, id="joaquin-lopez-antay")["node"]
-    kin = {k["node"]["id"]: k for k in lopez["kin"]}
-    # seeds: López Antay KIN_OF Mardonio López {kinship: parent} — so Mardonio is his child.
-    assert kin["mardonio-lopez"]["kinship"] == "PARENT"
-    assert kin["mardonio-lopez"]["nodeKinship"] == "CHILD"
-    assert kin["mardonio-lopez"]["direction"] == "OUT"
+    assert "mardonio-lopez" not in {k["node"]["id"] for k in lopez["kin"]}
 
 
 def test_unesco_element(gql: GraphQLClient) -> None:

@@ -23,7 +23,7 @@ from heritage_graph.settings import Settings
 from heritage_graph.store.memory import MemoryStore
 from heritage_graph.tokens import create_token
 
-from .conftest import Client, GraphQLClient
+from .conftest import Client, GraphQLClient, consented
 
 ROOT = Path(__file__).resolve().parent.parent
 NS = "{http://graphml.graphdrawing.org/xmlns}"
@@ -198,11 +198,11 @@ HOSTILE = 'Ana "la <maestra>" & \'Ñandú\' \\ tejedora </data>]]>'
 SETTING = "taller familiar\nsegunda línea, \\n escrito"
 FORMULA = '=HYPERLINK("http://evil.example","clic")'
 NODES = [
-    Node("Practitioner", "ana", HOSTILE, version=1),
-    Node("Practitioner", "bea", FORMULA, version=1),
+    Node("Practitioner", "ana", HOSTILE, properties=consented(), version=1),
+    Node("Practitioner", "bea", FORMULA, properties=consented(), version=1),
     Node("Practitioner", "carla", "Carla Borrador", status="draft", version=1),
-    Node("Practitioner", "dora", "Dora Lejana", version=1),
-    Node("Practitioner", "eli", "@Eli", version=1),
+    Node("Practitioner", "dora", "Dora Lejana", properties=consented(), version=1),
+    Node("Practitioner", "eli", "@Eli", properties=consented(), version=1),
     Node("Practitioner", "rita", "Rita Reservada", sensitivity="restricted", version=1),
 ]
 RELATIONS = [

@@ -9,9 +9,11 @@ from heritage_graph.model import Node, Relation
 from heritage_graph.services import graph
 from heritage_graph.store.memory import MemoryStore
 
+from .conftest import consented
+
 
 def people(*ids: str) -> list[Node]:
-    return [Node("Practitioner", i, i.upper()) for i in ids]
+    return [Node("Practitioner", i, i.upper(), properties=consented()) for i in ids]
 
 
 def learned(*pairs: str) -> list[Relation]:

@@ -83,7 +83,7 @@ def free_text(props: tuple[schema.Prop, ...], prefix: str) -> Iterator[str]:
         name = f"{prefix}.{gql_name(p)}"
         if p.type is schema.T.STRING and not p.allowed and p.pattern is None:
             yield name
-        elif p.type is schema.T.STRING_LIST and not p.allowed:
+        elif p.type is schema.T.STRING_LIST and not p.allowed and p.check is None:  # a check: not free text
             yield f"{name}[]"
         elif p.type is schema.T.TEXT_MAP:
             yield f"{name}[].text"
@@ -164,7 +164,7 @@ def assert_named_queries(texts: list[str], allowed: frozenset[str]) -> None:
 
 
 # -- the world ----------------------------------------------------------------------------------
-PAIRS = 110  # practitioner pairs: each relation mutation case gets its own
+PAIRS = 320  # practitioner pairs: each relation mutation case gets its own
 STATUS_FOR = {"submitForReview": "draft", "approve": "in_review", "reject": "in_review", "restoreNode": "retired"}
 
 
@@ -326,6 +326,8 @@ class Builder:
                 out[fname] = self.place(fld.type, rest)
             elif isinstance(fld.type, GraphQLNonNull):
                 out[fname] = self.value(fld.type, fname)
+        if t.name == "ConsentInput" and "status" not in out and "basis" not in out:
+            out["basis"] = "GIVEN"  # a consent says where it stands or what it rests on (schema._consent_check)
         return out
 
     def value(self, t: GraphQLInputType, name: str) -> Any:

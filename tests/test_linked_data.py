@@ -15,11 +15,13 @@ from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 
 from heritage_graph import schema
 from heritage_graph.cli import main
+from heritage_graph.interchange import parse_record
 from heritage_graph.services import linked_data as ld
 from heritage_graph.services.exporter import export_lines
 from heritage_graph.services.importer import run_import
 from heritage_graph.store.base import Store
 from heritage_graph.store.memory import MemoryStore
+from heritage_graph.visibility import is_public
 
 from .conftest import Client
 
@@ -108,7 +110,8 @@ def test_every_kind_property_enumeration_and_relation_is_mapped() -> None:
     assert set(ld.MEDIA_CLASSES) == set(schema.MEDIA_KINDS)
     assert {"domain", "tradition-category", "place-level", "organization-type", "source-type", "unesco-list",
             "confidence", "sensitivity", "publication-status", "kinship", "relation-type", "consent-status",
-            "consent-scope", "media-kind", "licence"} == set(ld.schemes())
+            "consent-scope", "media-kind", "licence", "consent-basis", "alt-name-type", "declaration-level",
+            "threat-target", "measure-type"} == set(ld.schemes())
 
 
 # -- one node over HTTP ----------------------------------------------------------------
@@ -159,11 +162,13 @@ def test_practitioner_document(client: Client, seeded_store: Store, published_co
     assert (kin, HG.hasKinship, HG["kinship/sibling"]) in g
     honour = REL["jesus-urbano-rojas/CERTIFIED_BY/orden-el-sol-del-peru"]
     assert (honour, HG.year, Literal("1964", datatype=XSD.integer)) in g
-    # every relation of the node is reified, each once
+    # every relation of the node to a public record is reified, each once (kin without a consent basis are not)
     statements = set(g.subjects(RDF.type, RDF.Statement))
     out = seeded_store.relations(["jesus-urbano-rojas"], "out", [r for r in schema.RELATIONS if r != "DOCUMENTED_BY"])
     inn = seeded_store.relations(["jesus-urbano-rojas"], "in", list(schema.RELATIONS))
-    assert len(statements) == len(out) + len(inn)
+    ends = {n.id: n for n in seeded_store.get_nodes([*(r.to_id for r in out), *(r.from_id for r in inn)])}
+    public = [r for r in out if is_public(ends[r.to_id])] + [r for r in inn if is_public(ends[r.from_id])]
+    assert len(statements) == len(public) and len(public) < len(out) + len(inn)
 
 
 def test_unesco_element_document(client: Client, seeded_store: Store, published_context: dict[str, Any]) -> None:
@@ -230,11 +235,14 @@ def test_unknown_id_is_404(client: Client, node_id: str) -> None:
     assert r.json() == {"error": {"code": "NOT_FOUND", "message": "no node has this id"}}
 
 
+# A living person is public with a consent basis (docs/outline.md).
+CONSENTED = {"properties": {"consent": {"basis": "given"}}}
+
 HIDDEN = [
     {"kind": "Source", "id": "src-open", "name": "Open"},
     {"kind": "Source", "id": "src-closed", "name": "Closed", "sensitivity": "restricted"},
-    {"kind": "Practitioner", "id": "ana", "name": "Ana", "sources": ["src-open", "src-closed"]},
-    {"kind": "Practitioner", "id": "dora", "name": "Dora"},
+    {"kind": "Practitioner", "id": "ana", "name": "Ana", "sources": ["src-open", "src-closed"], **CONSENTED},
+    {"kind": "Practitioner", "id": "dora", "name": "Dora", **CONSENTED},
     {"kind": "Practitioner", "id": "beto", "name": "Beto", "sensitivity": "community"},
     {"kind": "Practitioner", "id": "carla", "name": "Carla", "status": "draft"},
     {"rel": "LEARNED_FROM", "from": "beto", "to": "ana"},
@@ -294,13 +302,20 @@ def seeds_graph(seeds_export: str) -> Graph:
 def _value_triples(p: schema.Prop, value: Any) -> int:
     if p.type is schema.T.STRUCT:
         return 2 + sum(_value_triples(f, value[f.name]) for f in p.fields if f.name in value)
+    if p.type is schema.T.STRUCT_LIST and p.name != schema.MEDIA.name:  # link, type and position per item
+        return sum(3 + sum(_value_triples(f, item[f.name]) for f in p.fields if f.name in item) for item in value)
     return len(value) if isinstance(value, list | dict) else 1
+
+
+def _public(record: dict[str, Any]) -> bool:
+    node, _ = parse_record(record)
+    return node is not None and is_public(node)  # type: ignore[arg-type]
 
 
 def published(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The interchange records linked data publishes: public, published nodes, the relations
     between them, and only their public sources."""
-    shown = {r["id"] for r in records if "kind" in r and r["sensitivity"] == "public" and r["status"] == "published"}
+    shown = {r["id"] for r in records if "kind" in r and _public(r)}
     out = []
     for r in records:
         if ("kind" in r and r["id"] in shown) or ("rel" in r and r["from"] in shown and r["to"] in shown):
@@ -348,8 +363,7 @@ def test_seeds_export_is_the_union_of_the_node_documents(seeded_store: Store, se
         record = json.loads(line)
         if "kind" in record:
             doc = ld.node_document(seeded_store, record["id"], CONTEXT_URL)
-            public = record["sensitivity"] == "public" and record["status"] == "published"
-            assert (doc is not None) == public, record["id"]
+            assert (doc is not None) == _public(record), record["id"]
             docs += doc["@graph"] if doc else []
     union = parse({"@context": ld.context(), "@graph": docs})
     assert set(union) == set(seeds_graph)
@@ -376,8 +390,8 @@ def test_the_base_is_configurable(seeded_store: Store) -> None:
 SMALL = [
     {"kind": "Source", "id": "src-1", "name": "S", "properties": {"type": "book", "date": "1999-04"}},
     {"kind": "Place", "id": "pe", "name": "Perú", "properties": {"level": "country", "lat": -9.19}},
-    {"kind": "Practitioner", "id": "ana", "name": "Ana", "names": {"qu": "Ana"}, "sources": ["src-1"]},
-    {"kind": "Practitioner", "id": "beto", "name": "Beto"},
+    {"kind": "Practitioner", "id": "ana", "name": "Ana", "names": {"qu": "Ana"}, "sources": ["src-1"], **CONSENTED},
+    {"kind": "Practitioner", "id": "beto", "name": "Beto", **CONSENTED},
     {"rel": "LEARNED_FROM", "from": "beto", "to": "ana", "sources": ["src-1"], "note": "apprenticeship"},
     {"rel": "LOCATED_IN", "from": "ana", "to": "pe"},
 ]

@@ -23,7 +23,8 @@ RETABLO = Node(
     "Craft", "retablo", "Retablo ayacuchano",
     names={"es": "Retablo ayacuchano", "en": "Ayacucho retablo", "qu": "Sanmarkos"},
     summary={"es": "Caja de madera con escenas.", "en": "Wooden box with scenes."},
-    properties={"domains": ["traditional-craftsmanship"], "declaration": {"year": 2019, "resolution": "RV 098-2019"},
+    properties={"domains": ["traditional-craftsmanship"],
+                "declarations": [{"level": "national", "year": 2019, "resolution": "RV 098-2019"}],
                 "materials": ["wood", "gesso"]},
     sources=("src-1", "src-2"), confidence="high",
 )
@@ -36,7 +37,8 @@ QOY = Node("Tradition", "qoyllurit-i", "Qoyllur Rit'i",
                                  {"url": "https://example.org/qoy.mp3", "kind": "audio", "media_type": "audio/mpeg",
                                   "sensitivity": "restricted"}]},
            sources=("src-1",), confidence="high")
-ANA = Node("Practitioner", "ana", "Ana", properties={"birth_year": 1900, "roles": ["retablista"]}, sources=("src-1",))
+ANA = Node("Practitioner", "ana", "Ana",
+           properties={"birth_year": 1900, "roles": ["retablista"], "consent": {"basis": "given"}}, sources=("src-1",))
 BETO = Node("Practitioner", "beto", "Beto", sources=("src-1",), sensitivity="community")
 
 NODES = [SRC, SRC2, PE, AYA, HUA, CUS, RETABLO, QOY, ANA, BETO]

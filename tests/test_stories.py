@@ -9,7 +9,7 @@ from heritage_graph.model import Node, Relation
 from heritage_graph.settings import Settings
 from heritage_graph.store.memory import MemoryStore
 
-from .conftest import Client, GraphQLClient
+from .conftest import Client, GraphQLClient, consented
 
 STORIES = """query($region: ID, $language: String, $first: Int, $after: String) {
   stories(region: $region, language: $language, first: $first, after: $after) {
@@ -65,7 +65,7 @@ def private_story_client() -> Client:
     store.write([
         Node("Source", "s", "S"),
         Node("Place", "pe", "Perú", properties={"level": "country"}),
-        Node("Practitioner", "public-master", "Maestra", sources=("s",)),
+        Node("Practitioner", "public-master", "Maestra", properties=consented(), sources=("s",)),
         Node("Practitioner", "secret-keeper", "Guardián", sensitivity="restricted", sources=("s",)),
         Node("Practitioner", "draft-person", "Borrador", status="draft", sources=("s",)),
         Node("Story", "story", "Historia", properties={"titles": {"es": "Historia"}, "body": {"es": "Texto."}}),

@@ -41,7 +41,8 @@ STATUS = ("draft", "in_review", "published", "retired")
 CONSENT = (None, "granted", "pending", "refused", "withdrawn", "not-required")
 # Consent granted for a scope without media covers the record but not its media.
 CONSENTS = (*({"status": c} if c else None for c in CONSENT), {"status": "granted", "scope": ["publication"]},
-            {"status": "granted", "scope": ["media", "publication"]})
+            {"status": "granted", "scope": ["media", "publication"]}, {"basis": "given"},
+            {"basis": "published-source"}, {"basis": "not-recorded"})
 ITEM_SENSITIVITY = (None, *SENSITIVITY)
 COMMUNITIES = ("zqc0x", "zqc1x")
 KINDS = ("Tradition", "Practitioner", "Source", "Story", "Community")
@@ -76,6 +77,10 @@ def cases(draw: st.DrawFn) -> Case:
             consent = draw(st.sampled_from(CONSENTS))
             if consent:
                 props["consent"] = consent
+            if kind == "Practitioner" and draw(st.booleans()):
+                props["death_year"] = 1990
+            if kind == "Tradition" and draw(st.booleans()):
+                props["access_rules"] = "alpha rules"
         if kind == "Story":
             props["titles"] = {"es": f"alpha historia {node_id}"}
         if kind in ("Tradition", "Story"):
@@ -134,7 +139,12 @@ def _allowed(n: Node, case: Case, comms: dict[str, set[str]]) -> bool:
     """Whether the reader may read this state of a record (with its communities as they are now)."""
     if case.role == "admin":
         return True
-    consent = (n.properties.get("consent") or {}).get("status")
+    recorded = n.properties.get("consent") or {}
+    consent = recorded.get("status")
+    # A living person, or knowledge with access rules, whose consent has no basis reads as pending.
+    needs = (n.kind == "Practitioner" and n.properties.get("death_year") is None) or n.properties.get("access_rules")
+    if not consent and needs and recorded.get("basis") not in ("given", "published-source"):
+        consent = "pending"
     if consent in ("refused", "withdrawn"):
         return False
     if case.role in ("anonymous", "researcher") and (n.status != "published" or consent == "pending"):

@@ -23,7 +23,7 @@ from heritage_graph.settings import Settings
 from heritage_graph.tokens import create_token
 from heritage_graph.web import pictures
 
-from .conftest import PERSISTENT, Client, fresh_store
+from .conftest import PERSISTENT, Client, consented, fresh_store
 
 SVG = "{http://www.w3.org/2000/svg}"
 ROOT_ID = "lin-root"
@@ -38,7 +38,7 @@ def _teacher_name(step: int, i: int) -> str:
 
 
 def lineage_world() -> tuple[list[Node], list[Relation]]:
-    root = Node("Practitioner", ROOT_ID, "Aprendiz Principal", version=1)
+    root = Node("Practitioner", ROOT_ID, "Aprendiz Principal", properties=consented(), version=1)
     nodes = [root, Node("Source", PUBLIC_SOURCE, "Archivo Público del Taller", version=1),
              Node("Source", SECRET_SOURCE, SECRET_NAME, sensitivity="restricted", version=1),
              Node("Practitioner", "lin-hidden", HIDDEN_TEACHER, sensitivity="restricted", version=1)]
@@ -49,7 +49,8 @@ def lineage_world() -> tuple[list[Node], list[Relation]]:
         for student in students:
             for _ in range(fan):
                 count += 1
-                teacher = Node("Practitioner", f"lin-{step}-{count:03d}", _teacher_name(step, count), version=1)
+                teacher = Node("Practitioner", f"lin-{step}-{count:03d}", _teacher_name(step, count),
+                               properties=consented(), version=1)
                 cited = (PUBLIC_SOURCE, SECRET_SOURCE) if count % 3 == 0 else (PUBLIC_SOURCE,)
                 relations.append(Relation("LEARNED_FROM", student.id, teacher.id, sources=cited,
                                           confidence="high" if count % 2 else "medium", version=1))

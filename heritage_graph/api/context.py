@@ -22,7 +22,7 @@ from ..auth import ANONYMOUS, Principal
 from ..model import Node, Relation
 from ..settings import Settings
 from ..store.base import Direction, Store
-from ..visibility import Gate, Visibility
+from ..visibility import READER, Gate, Visibility
 
 RelKey = tuple[str, Direction, tuple[str, ...]]
 # Ids per batched read that an inline-capable store answers on the event loop (see Context.read).
@@ -49,6 +49,7 @@ class Context:
         self.nodes = DataLoader(load_fn=self._load_nodes)
         self.relations = DataLoader(load_fn=self._load_relations)
         self.visibility = Visibility.of(self.principal)
+        READER.set(self.visibility)
         self.gate = Gate(self.store, self.visibility)
         self.visible = DataLoader(load_fn=self._load_visible)
         headers = getattr(self.request, "headers", None)

@@ -21,7 +21,7 @@ from ..model import Node as NodeRecord
 from ..model import Relation as RelationRecord
 from ..schema import T
 from ..services.curation import open_rejection
-from ..visibility import is_public, public_media
+from ..visibility import PUBLIC, READER, is_public, public_media, redacted
 from .context import Context
 from .enums import ENUMS, Confidence, Direction, Kind, Kinship, PublicationStatus, RelationType, Sensitivity
 from .vocabulary import attr_name, field_type
@@ -88,6 +88,10 @@ def _prop_fields(props: tuple[schema.Prop, ...], values: Values) -> tuple[dict[s
     for p in props:
         if p.type is T.TEXT_MAP and p.gql:
             ns[p.gql] = _localized_field(p, values)
+        if p.type is T.STRUCT_LIST:  # a list of objects is a list, empty when there are none
+            ann[_list_field(p)] = _gql_type(p)
+            ns[_list_field(p)] = strawberry.field(default_factory=list, description=p.doc)
+            continue
         ann[_list_field(p)] = _gql_type(p) | None
         ns[_list_field(p)] = strawberry.field(default=None, description=p.doc)
     return ann, ns
@@ -424,8 +428,11 @@ def wrap(rec: NodeRecord | None, lang: str | None = None, public: bool = False) 
     """The record as its GraphQL type; ``public``: read through stories, it shows what anyone may see."""
     if rec is None:
         return None
+    rec = redacted(rec, PUBLIC if public else READER.get())
     kind = schema.KINDS[rec.kind]
     props = {_list_field(p): _value(p, rec.properties.get(p.name)) for p in kind.props if p.name not in PER_READER}
+    props |= {_list_field(p): [] for p in kind.props if p.type is T.STRUCT_LIST and props.get(_list_field(p)) is None
+              and p.name not in PER_READER}
     return KIND_TYPES[rec.kind](  # type: ignore[no-any-return]
         id=strawberry.ID(rec.id), kind=Kind(rec.kind), names=_texts(rec.names),
         summaries=_texts(rec.summary), confidence=_enum_or_none("Confidence", rec.confidence),

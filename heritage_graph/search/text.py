@@ -97,7 +97,10 @@ def search_text(node: Node) -> SearchText:
     for n in node.names.values():
         alt_words += words(n)
     extra: list[str] = []
+    withheld = node.properties.get("restricted_fields") or ()
     for prop in EXTRA_PROPS:
+        if prop in withheld:  # a search must not find a record by what it withholds
+            continue
         for t in _texts(node.properties.get(prop)):
             extra += words(t)
     summary: list[str] = []

@@ -44,7 +44,7 @@ from ..resources import resource
 from ..schema import Prop, T
 from ..settings import Settings
 from ..store.base import Store
-from ..visibility import is_public, public_media
+from ..visibility import PUBLIC, is_public, public_media, redacted
 from .exporter import EXPORT_KINDS, PAGE
 
 Json = dict[str, Any]
@@ -81,6 +81,7 @@ KIND_CLASSES: dict[str, str] = {
     "Organization": "crm:E74_Group",
     "Source": "crm:E31_Document",
     "Story": "crm:E33_Linguistic_Object",
+    "SafeguardingMeasure": "crm:E7_Activity",
 }
 
 # Keys of the documents: term -> (IRI, coercion or container). `@id` values are
@@ -166,6 +167,48 @@ TERMS: dict[str, tuple[str, str | None]] = {
     "position": ("schema:position", "xsd:integer"),
     "iiifService": ("hg:iiifImageService", "@id"),
     "sameAs": ("schema:sameAs", "@id"),
+    # the UNESCO inventory outline (issue 14): identification, characteristics, people, viability,
+    # safeguarding, inscriptions, data gathering, consent, sources
+    "altName": ("hg:altName", "@id"),
+    "altNameText": ("hg:altNameText", None),
+    "language": ("dcterms:language", None),
+    "orthography": ("hg:orthography", None),
+    "associatedObject": ("hg:associatedObject", None),
+    "associatedSpace": ("hg:associatedSpace", None),
+    "perceivedOrigin": ("hg:perceivedOrigin", None),
+    "transmission": ("hg:transmission", None),
+    "unescoDecision": ("hg:unescoDecision", None),
+    "submittingState": ("hg:submittingState", None),
+    "formerName": ("hg:formerName", None),
+    "declaration": ("hg:declaration", "@id"),
+    "issuingBody": ("hg:issuingBody", None),
+    "threat": ("hg:threat", "@id"),
+    "threatDescription": ("hg:threatDescription", None),
+    "threatens": ("hg:threatens", "@id"),
+    "assessedBy": ("hg:assessedBy", None),
+    "sourceId": ("hg:sourceId", None),
+    "accessRules": ("hg:accessRules", None),
+    "restrictedField": ("hg:restrictedField", None),
+    "dataGathering": ("hg:dataGathering", "@id"),
+    "gatheringPlace": ("hg:gatheringPlace", None),
+    "gatheredBy": ("hg:gatheredBy", None),
+    "resourcePerson": ("hg:resourcePerson", None),
+    "gatheringConsent": ("hg:gatheringConsent", None),
+    "fieldSource": ("hg:fieldSource", "@id"),
+    "supportsField": ("hg:supportsField", None),
+    "gender": ("hg:gender", None),
+    "communityRole": ("hg:communityRole", None),
+    "accessed": ("hg:accessed", None),
+    "rights": ("dcterms:rights", None),
+    "consentBasis": ("hg:consentBasis", "@id"),
+    "consentEvidence": ("hg:consentEvidence", None),
+    "consentReviewDate": ("hg:consentReviewDate", None),
+    "startDate": ("schema:startDate", None),
+    "endDate": ("schema:endDate", None),
+    "amount": ("schema:amount", "xsd:decimal"),
+    "currency": ("schema:currency", None),
+    "outcome": ("hg:outcome", None),
+    "safeguards": ("hg:safeguards", "@id"),
 }
 
 # Node properties (common, per kind, and fields of objects) -> term.
@@ -208,6 +251,34 @@ PROP_TERMS: dict[str, str] = {
     "scope": "consentScope",
     "note": "note",
     "media": "associatedMedia",
+    "alt_names": "altName",
+    "languages": "language",
+    "objects": "associatedObject",
+    "spaces": "associatedSpace",
+    "origin": "perceivedOrigin",
+    "transmission": "transmission",
+    "decision": "unescoDecision",
+    "states": "submittingState",
+    "former_names": "formerName",
+    "declarations": "declaration",
+    "threats": "threat",
+    "access_rules": "accessRules",
+    "restricted_fields": "restrictedField",
+    "gathering": "dataGathering",
+    "field_sources": "fieldSource",
+    "gender": "gender",
+    "community_role": "communityRole",
+    "accessed": "accessed",
+    "rights": "rights",
+    "licence": "license",
+    "basis": "consentBasis",
+    "evidence": "consentEvidence",
+    "review_date": "consentReviewDate",
+    "started": "startDate",
+    "ended": "endDate",
+    "amount": "amount",
+    "currency": "currency",
+    "outcome": "outcome",
 }
 # The fields of a media item -> term.
 MEDIA_TERMS: dict[str, str] = {
@@ -221,7 +292,17 @@ MEDIA_TERMS: dict[str, str] = {
     "sensitivity": "sensitivity",
 }
 # Object properties whose fields have terms of their own (the others' are in PROP_TERMS).
-FIELD_TERMS: dict[str, dict[str, str]] = {"media": MEDIA_TERMS}
+FIELD_TERMS: dict[str, dict[str, str]] = {
+    "media": MEDIA_TERMS,
+    "alt_names": {"name": "altNameText", "lang": "language", "type": "hasType", "orthography": "orthography"},
+    "declarations": {"level": "hasType", "body": "issuingBody", "resolution": "resolution", "year": "year",
+                     "date": "date"},
+    "threats": {"threat": "threatDescription", "to": "threatens", "date": "date", "assessed_by": "assessedBy",
+                "source": "sourceId"},
+    "gathering": {"date": "date", "place": "gatheringPlace", "gathered_by": "gatheredBy",
+                  "resource_persons": "resourcePerson", "consent": "gatheringConsent"},
+    "field_sources": {"field": "supportsField", "sources": "sourceId", "note": "note"},
+}
 # The class of a media item, by its kind (schema.org's: the vocabulary media are published in).
 MEDIA_CLASSES: dict[str, str] = {
     "image": "schema:ImageObject",
@@ -244,6 +325,7 @@ RELATION_PROP_TERMS: dict[str, str] = {
     "confidence": "confidence",
     "note": "note",
     "sources": "wasDerivedFrom",
+    "consent": "consent",
 }
 SPECIAL_RELATION_FIELDS = ("recorded_by", "recorded_at", "updated_at", "version")
 
@@ -261,6 +343,7 @@ RELATION_TERMS: dict[str, str | dict[str, str]] = {
         "Tradition": "tookPlaceAt",
         "Craft": "tookPlaceAt",
         "Recipe": "tookPlaceAt",
+        "SafeguardingMeasure": "tookPlaceAt",
         "Place": "fallsWithin",
         "Community": "residence",
         "Practitioner": "residence",
@@ -270,6 +353,8 @@ RELATION_TERMS: dict[str, str | dict[str, str]] = {
     "FEATURES": "isAbout",
     "COVER_PLACE": "coverPlace",
     "DOCUMENTED_BY": "documentedIn",
+    "SAFEGUARDS": "safeguards",
+    "CARRIES_OUT": "performed",
 }
 # Enumerations (by GraphQL name) that are no E55 Type scheme: node kinds are classes, media types are the
 # IANA names of formats, given as text.
@@ -442,8 +527,18 @@ def _value(p: Prop, value: Any, owner: str, terms: dict[str, str]) -> Any:
             if value.get(f.name) is not None:
                 _put(inner, terms[f.name], _value(f, value[f.name], owner, terms))
         return inner
-    if p.type is T.STRUCT_LIST:
+    if p.type is T.STRUCT_LIST and p.name == schema.MEDIA.name:
         return [_media_object(p, item, owner, n) for n, item in enumerate(value, 1)]
+    if p.type is T.STRUCT_LIST:  # alternate names, threats, declarations...: numbered objects of the record
+        items = []
+        for n, item in enumerate(value, 1):
+            iri = f"{owner}#{p.name}-{n}"
+            obj: Json = {"@id": iri, "@type": f"hg:{p.gql}", "position": n}
+            for f in p.fields:
+                if item.get(f.name) is not None:
+                    _put(obj, field_terms(p)[f.name], _value(f, item[f.name], iri, field_terms(p)))
+            items.append(obj)
+        return items
     if p.name == "date":
         return _date(value)
     return value
@@ -567,7 +662,7 @@ def node_document(store: Store, node_id: str, ctx: str | Json) -> Json | None:
     found = store.get_nodes([node_id])
     if not found or not is_public(found[0]):
         return None
-    node = found[0]
+    node = redacted(found[0], PUBLIC)  # linked data is public: withheld fields stay out
     outs = [r.name for r in schema.RELATION_TYPES if node.kind in r.from_kinds and r.name not in
             schema.DERIVED_RELATIONS]  # DOCUMENTED_BY out: the node's own `sources`
     ins = [r.name for r in schema.RELATION_TYPES if node.kind in r.to_kinds]
@@ -634,7 +729,7 @@ def export_objects(store: Store, counts: dict[str, int] | None = None) -> Iterat
         if node.recorded_by:
             agents.add(node.recorded_by)
         counts["nodes"] += 1
-        yield node_object(node, shown)
+        yield node_object(redacted(node, PUBLIC), shown)
     for rtype in schema.RELATION_TYPES:
         if rtype.name in schema.DERIVED_RELATIONS:
             continue

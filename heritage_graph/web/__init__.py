@@ -35,6 +35,7 @@ def routes() -> list[BaseRoute]:
         Route("/curate/records/{id}/edit", curate.update_record, methods=["POST"]),
         Route("/curate/records/{id}/merge", curate.merge_record, methods=["POST"]),
         Route("/curate/records/{id}/workflow", curate.workflow, methods=["POST"]),
+        Route("/curate/records/{id}/report", curate.unesco_report_page, methods=["GET"]),
         Route("/curate/records/{id}/relations", curate_links.add_relation, methods=["POST"]),
         Route("/curate/records/{id}/relations/remove", curate_links.remove_relation, methods=["POST"]),
         Route("/curate/proposals/{pid}", curate.proposal, methods=["GET"]),

@@ -77,7 +77,7 @@ def _staff(request: Request) -> Staff | Response:
     return Staff(request, principal, Gate(store, Visibility.of(principal)))
 
 
-async def staff_page(request: Request, template: str, work: Callable[[Staff], dict[str, Any]],
+async def staff_page(request: Request, template: str, work: Callable[[Staff], dict[str, Any] | Response],
                      role: str = "curator") -> Response:
     staff = _staff(request)
     if isinstance(staff, Response):
@@ -464,3 +464,29 @@ async def close_proposal(request: Request) -> Response:
         return back(f"/curate/records/{ended.node_id}", proposals.CLOSING[op])
 
     return await staff_action(request, act)
+
+
+# -- the UNESCO periodic report (services/unesco_report.py) ---------------------------------------------
+async def unesco_report_page(request: Request) -> Response:
+    from ..services import unesco_report
+
+    node_id = request.path_params["id"]
+    fmt = request.query_params.get("format", "html")
+
+    def work(s: Staff) -> dict[str, Any] | Response:
+        try:
+            found = unesco_report.assemble(s.store, s.gate, node_id)
+        except InvalidInput as exc:
+            return _problem_page(s, node_id, str(exc), 400)
+        if fmt == "md":
+            return Response(unesco_report.markdown(found), media_type="text/markdown; charset=utf-8", headers={
+                "content-disposition": f'attachment; filename="periodic-report-{node_id}.md"',
+                "cache-control": "private, no-store"})
+        if fmt == "json":
+            return Response(json.dumps(unesco_report.as_json(found), ensure_ascii=False, indent=2),
+                            media_type="application/json", headers={
+                                "content-disposition": f'attachment; filename="periodic-report-{node_id}.json"',
+                                "cache-control": "private, no-store"})
+        return {"report": found, "node": found.element}
+
+    return await staff_page(request, "curate/report.html", work)

@@ -5,7 +5,8 @@ Every input is named by the path the service's problems use (``name``, ``names.e
 ``properties.birth_year``, ``properties.consent.status``), so each problem lands beside its input. A
 property's type decides its input: allowed values become a choice (one: a select; several: checkboxes),
 numbers a number input, free lists a text area with one item per line, texts by language one input per
-language, objects a group of their fields, and lists of objects (media) a JSON text area. Nothing here
+language, objects a group of their fields, and lists of objects (alternate names, threats, declarations,
+media) a group per item — the items there are and one empty one to add — named ``path.N.field``. Nothing here
 checks values: the service does, with the same rules as imports and GraphQL, so a form can never accept
 what the API would refuse. A value that cannot even be read (``12a`` for a year) is passed on as typed,
 and the service's message names it.
@@ -13,7 +14,6 @@ and the service's message names it.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -35,7 +35,7 @@ OWN_SECTIONS = ("sources",)
 class Field:
     path: str
     label: str  # a schema word: the template translates it
-    widget: str  # text, textarea, select, checkboxes, number, lines, languages, group, json
+    widget: str  # text, select, checkboxes, number, lines, languages, group, items
     choices: tuple[str, ...] = ()
     fields: tuple[Field, ...] = ()
     required: bool = False
@@ -48,8 +48,9 @@ def _prop_field(prop: schema.Prop, path: str) -> Field:
         # A field an object needs is still optional in the form: an object left empty is no object.
         return Field(path, prop.name, "group",
                      fields=tuple(replace(_prop_field(f, f"{path}.{f.name}"), required=False) for f in prop.fields))
-    if prop.type is T.STRUCT_LIST:
-        return Field(path, prop.name, "json")
+    if prop.type is T.STRUCT_LIST:  # the items' fields are named relative to the item (path.N.field)
+        return Field(path, prop.name, "items",
+                     fields=tuple(replace(_prop_field(f, f.name), required=False) for f in prop.fields))
     if prop.type is T.TEXT_MAP:
         return Field(path, prop.name, "languages", long=prop.name in ("body",))
     if prop.type is T.STRING_LIST:
@@ -83,24 +84,29 @@ def relation_fields(rel: str) -> list[Field]:
 
 
 # -- record → the inputs' values ---------------------------------------------------------------------------
-def values_of(data: Mapping[str, Any], fields: Iterable[Field]) -> dict[str, Any]:
-    """What each input shows for a record in interchange form (``interchange.node_to_json``)."""
+def values_of(data: Mapping[str, Any], fields: Iterable[Field], prefix: str = "") -> dict[str, Any]:
+    """What each input shows for a record in interchange form (``interchange.node_to_json``), keyed by the
+    input's name (``prefix`` + path)."""
     out: dict[str, Any] = {}
     for f in fields:
         value = _get(data, f.path)
+        name = prefix + f.path
         if f.widget == "group":
-            out.update(values_of(data, f.fields))
+            out.update(values_of(data, f.fields, prefix))
+        elif f.widget == "items":
+            items = [v for v in value or () if isinstance(v, Mapping)]
+            for i, item in enumerate(items):
+                out.update(values_of(item, f.fields, f"{name}.{i}."))
+            out[f"{name}#count"] = len(items) + 1  # and an empty one, to add
         elif f.widget == "languages":
             for lang, text in (value or {}).items():
-                out[f"{f.path}.{lang}"] = text
+                out[f"{name}.{lang}"] = text
         elif f.widget == "lines":
-            out[f.path] = "\n".join(value or [])
-        elif f.widget == "json":
-            out[f.path] = json.dumps(value, ensure_ascii=False, indent=2) if value else ""
+            out[name] = "\n".join(value or [])
         elif f.widget == "checkboxes":
-            out[f.path] = list(value or [])
+            out[name] = list(value or [])
         else:
-            out[f.path] = "" if value is None else str(value)
+            out[name] = "" if value is None else str(value)
     return out
 
 
@@ -137,17 +143,27 @@ def _number(text: str, step: str) -> Any:
         return text  # the service names what is wrong with it
 
 
-def _read(form: FormData, f: Field, langs: tuple[str, ...], posted: Posted) -> Any:
+def _read(form: FormData, f: Field, langs: tuple[str, ...], posted: Posted, prefix: str = "") -> Any:
+    name = prefix + f.path
     if f.widget == "group":
-        group = {sub.path.rsplit(".", 1)[1]: _read(form, sub, langs, posted) for sub in f.fields}
+        group = {sub.path.rsplit(".", 1)[1]: _read(form, sub, langs, posted, prefix) for sub in f.fields}
         group = {k: v for k, v in group.items() if v not in (None, "", [], {})}
         return group or None
+    if f.widget == "items":
+        found = {int(m.group(1)) for k in form if (m := re.match(rf"{re.escape(name)}\.(\d+)\.", k))}
+        items = []
+        for i in sorted(found):
+            item = {sub.path: _read(form, sub, langs, posted, f"{name}.{i}.") for sub in f.fields}
+            item = {k: v for k, v in item.items() if v not in (None, "", [], {})}
+            if item:  # an item left empty is no item (the empty one offered to add)
+                items.append(item)
+        return items or None
     if f.widget == "languages":
-        texts = {lang: str(form.get(f"{f.path}.{lang}", "")).strip() for lang in langs}
+        texts = {lang: str(form.get(f"{name}.{lang}", "")).strip() for lang in langs}
         return {lang: t for lang, t in texts.items() if t} or None
     if f.widget == "checkboxes":
-        return [str(v) for v in form.getlist(f.path)] or None
-    text = str(form.get(f.path, ""))
+        return [str(v) for v in form.getlist(name)] or None
+    text = str(form.get(name, ""))
     if f.widget == "lines":
         return [line.strip() for line in text.splitlines() if line.strip()] or None
     text = text.strip()
@@ -155,12 +171,6 @@ def _read(form: FormData, f: Field, langs: tuple[str, ...], posted: Posted) -> A
         return None
     if f.widget == "number":
         return _number(text, f.step)
-    if f.widget == "json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            posted.problems.append((f.path, f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"))
-            return None
     return text
 
 
@@ -184,8 +194,9 @@ def slug(text: str, limit: int = 60) -> str:
 
 
 def problem_path(field_name: str | None) -> str:
-    """The input a service problem is about: ``sources[2]`` is the sources input."""
-    return re.sub(r"\[\d+\]", "", field_name or "")
+    """The input a service problem is about: a field of an item is that item's input
+    (``properties.threats[1].date`` → ``properties.threats.1.date``); ``sources[2]`` is the sources input."""
+    return re.sub(r"\[\d+\]", "", re.sub(r"\[(\d+)\](?=\.)", r".\1", field_name or ""))
 
 
 __all__ = ["Field", "Posted", "languages_in", "read_form", "record_fields", "relation_fields", "slug", "values_of"]

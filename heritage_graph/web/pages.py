@@ -28,7 +28,7 @@ from ..model import Node, Relation
 from ..services import catalog, discovery, graph
 from ..services.paging import Window
 from ..store.base import Store
-from ..visibility import PUBLIC, Gate, Visibility, is_public
+from ..visibility import PUBLIC, Gate, Visibility, is_public, redacted
 from . import i18n, pictures
 from .identity import page_principal
 from .render import render
@@ -74,10 +74,11 @@ class Reader:
         return self.gate.visibility
 
     def node(self, node_id: str) -> Node | None:
+        """The record as this reader may read it (withheld fields left out), if they may see it."""
         if node_id not in self.gate.visible([node_id]):
             return None
         found = self.gate.get_nodes([node_id])
-        return found[0] if found else None
+        return redacted(found[0], self.visibility) if found else None
 
 
 async def _page(request: Request, template: str, work: Callable[[Reader], dict[str, Any]]) -> Response:
@@ -243,6 +244,7 @@ async def record(request: Request) -> Response:
         if node is not None and at is not None:
             # The record as it was then: only if the reader may see it now and could have then.
             node = history.node_as_of(r.store, r.gate, node_id, at)
+            node = redacted(node, r.visibility) if node is not None else None
         if node is None:
             raise NotFound(f"no record has the id {node_id!r}")
         links, nodes = _links(r, node)
@@ -461,7 +463,7 @@ async def story(request: Request) -> Response:
         found = public.get_nodes([node_id]) if node_id in public.visible([node_id]) else []
         if not found or found[0].kind != "Story" or not is_public(found[0]):
             raise NotFound(f"no story has the id {node_id!r}")
-        node = found[0]
+        node = redacted(found[0], PUBLIC)
         featured = [rel.to_id for rel in r.store.relations([node.id], "out", ["FEATURES"])]
         shown = public.visible(featured)
         return {"node": node, "featured": public.get_nodes([i for i in featured if i in shown])}

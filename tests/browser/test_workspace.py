@@ -113,15 +113,18 @@ def test_create_relate_cite_submit_reject_fix_approve_and_a_visitor_finds_it(wor
     revi.locator("table.queue a", has_text="Teodora Navegador Quispe").click()
     assert revi.locator("table.diff").count() == 1  # what would be published
     revi.screenshot(path=str(artifacts / "curate-review.png"))  # the first screenful: actions and the difference
-    workflow(revi, "reject", "Falta la comunidad y el año de la entrevista.")
+    workflow(revi, "reject", "Falta el consentimiento y el año de la entrevista.")
 
     # The curator sees the comment, fixes the record and submits again.
     cura.goto(workspace.base + "/curate")
     returned = cura.locator("section[aria-labelledby=h-returned]")
-    assert "Falta la comunidad y el año de la entrevista." in returned.inner_text()
+    assert "Falta el consentimiento y el año de la entrevista." in returned.inner_text()
     returned.locator("a", has_text="Teodora Navegador Quispe").click()
     cura.locator("a.button[href$='/edit']").click()
     cura.fill("#f-summary-es", "Tejedora de Taquile; entrevistada en 2023.")
+    # A living person is public only with a consent basis (docs/outline.md).
+    cura.select_option("#f-properties-consent-basis", "given")
+    cura.fill("#f-properties-consent-evidence", "Acta de consentimiento firmada, 2023")
     cura.click("form.record-form button[type=submit]")
     cura.wait_for_url("**done=saved")
     workflow(cura, "submit")
