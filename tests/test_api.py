@@ -43,10 +43,12 @@ def test_node_as_its_concrete_type_with_relations_both_ways(gql: GraphQLClient) 
 def test_kin_reads_from_the_viewer(gql: GraphQLClient) -> None:
     lopez = gql(NODE_QUERY, id="joaquin-lopez-antay")["node"]
     kin = {k["node"]["id"]: k for k in lopez["kin"]}
-    # seeds: López Antay KIN_OF Mardonio López {kinship: parent} — so Mardonio is his child.
-    assert kin["mardonio-lopez"]["kinship"] == "PARENT"
-    assert kin["mardonio-lopez"]["nodeKinship"] == "CHILD"
-    assert kin["mardonio-lopez"]["direction"] == "OUT"
+    # seeds: Manuela Momediano KIN_OF López Antay {kinship: grandparent} — read from his side, inward.
+    assert kin["manuela-momediano"]["kinship"] == "GRANDPARENT"
+    assert kin["manuela-momediano"]["nodeKinship"] == "GRANDPARENT"
+    assert kin["manuela-momediano"]["direction"] == "IN"
+    # Kin who practise nothing (his son Mardonio López) are community-only until consent is recorded.
+    assert "mardonio-lopez" not in kin
 
 
 def test_unesco_element(gql: GraphQLClient) -> None:
