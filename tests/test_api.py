@@ -47,11 +47,14 @@ def test_kin_reads_from_the_viewer(gql: GraphQLClient) -> None:
     assert kin["lourdes-urbano-cardenas"]["kinship"] == "PARENT"
     assert kin["lourdes-urbano-cardenas"]["nodeKinship"] == "CHILD"
     assert kin["lourdes-urbano-cardenas"]["direction"] == "OUT"
-    # ... and from the other end: Paula Rojas KIN_OF him {parent}: she is his parent.
-    assert kin["paula-rojas"]["nodeKinship"] == "PARENT" and kin["paula-rojas"]["direction"] == "IN"
-    # Relatives with no consent basis recorded (who practise nothing) are not public, even as kin.
     lopez = gql(NODE_QUERY, id="joaquin-lopez-antay")["node"]
-    assert "mardonio-lopez" not in {k["node"]["id"] for k in lopez["kin"]}
+    kin = {k["node"]["id"]: k for k in lopez["kin"]}
+    # seeds: Manuela Momediano KIN_OF López Antay {kinship: grandparent} — read from his side, inward.
+    assert kin["manuela-momediano"]["kinship"] == "GRANDPARENT"
+    assert kin["manuela-momediano"]["nodeKinship"] == "GRANDPARENT"
+    assert kin["manuela-momediano"]["direction"] == "IN"
+    # Kin who practise nothing (his son Mardonio López) are not public until consent is recorded.
+    assert "mardonio-lopez" not in kin
 
 
 def test_unesco_element(gql: GraphQLClient) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from heritage_graph import schema
 from heritage_graph.cli import seed_files
 from heritage_graph.model import Node, Relation
 from heritage_graph.services.importer import parse_files, run_import
 from heritage_graph.store.memory import MemoryStore
+from heritage_graph.visibility import is_public
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +82,100 @@ def test_place_hierarchy_reaches_the_country(records: tuple[list[Node], list[Rel
             seen.add(cur)
             cur = parent[cur]
             assert kinds[cur] == "Place"
+
+
+# Document-sharing sites, Wikipedia mirrors and pirated-book sites: a Source cites the original
+# publisher instead. The one place this list is kept (tests and docs/data-corrections.md refer here).
+MIRROR_DOMAINS = (
+    "scribd.com", "studylib.es", "studylib.net", "docslib.org", "fdocuments.ec", "fdocuments.net", "fdokumen.com",
+    "pdfslide.tips", "pdfslide.us", "dokumen.tips", "vdocuments.mx", "vdocuments.net", "vdocuments.site", "5y1.org",
+    "ebin.pub", "stringtranslate.com", "knowpia.com", "wikiwand.com", "alphapedia.ru", "academia-lab.com",
+    "kiddle.co", "slideshare.net", "issuu.com", "definicion.edu.lat", "ru24.net", "pdffox.com", "readkong.com",
+    "esdocs.com", "essaydocs.org", "documents.pub", "cupdf.com", "mydokument.com", "docplayer.es",
+)
+# Sources whose only stored copy is on a mirror: no copy from the original publisher exists among the
+# stored pages (docs/data-corrections.md says what was searched). Each needs a reason; keep it short.
+NO_ORIGINAL_STORED = {
+    "src-pc-ici-programme-document": "MDG-F joint programme document; only studylib and fdocuments copies are stored",
+}
+# Elements the sources name no UNESCO inscription or national declaration (year) for. The invariant is
+# that every other element has one; this list must stay exact, and shrink as declarations are found.
+NOT_YET_RECOGNISED = frozenset({
+    "cajon-san-marcos", "corpus-christi-cusco", "imagineria-san-blas", "textiles-chinchero", "jilaqatas-pomata",
+    "margaritos-mochumi", "artesania-monsefu", "alfareria-paleteada-morrope", "fexticum-monsefu", "puca-picante",
+    "qapchi", "cuy-chactado", "mondongo-ayacuchano", "chiriuchu", "chairo-puneno", "chawlla-thimpu",
+    "pesque-de-quinua", "arroz-con-pato-chiclayano", "king-kong-lambayeque", "chinguirito", "espesado-lambayecano",
+    "cabrito-chiclayano", "chicha-de-jora-morrope",
+})
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(url).hostname or "").lower()
+
+
+def test_no_source_is_on_a_mirror_domain(records: tuple[list[Node], list[Relation]]) -> None:
+    nodes, _ = records
+    on_mirror = {n.id for n in nodes if n.kind == "Source"
+                 and any(_host(n.properties["url"]) == d or _host(n.properties["url"]).endswith("." + d)
+                         for d in MIRROR_DOMAINS)}
+    assert on_mirror == set(NO_ORIGINAL_STORED)
+
+
+def test_every_source_has_a_title_and_a_well_formed_url(records: tuple[list[Node], list[Relation]]) -> None:
+    import re
+    from urllib.parse import urlsplit
+
+    nodes, _ = records
+    bad = []
+    for n in nodes:
+        if n.kind != "Source":
+            continue
+        url, title = n.properties.get("url", ""), n.properties.get("title", "")
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if (not title.strip() or parts.scheme not in ("http", "https")
+                or not re.fullmatch(r"[a-z0-9.-]+\.[a-z]{2,}", host)
+                or " " in url or parts.username or re.search(r"\.aspx?/", parts.path)):
+            bad.append((n.id, title, url))
+    assert bad == []
+
+
+def test_every_element_has_its_inscription_or_declaration_with_a_source(
+        records: tuple[list[Node], list[Relation]]) -> None:
+    nodes, _ = records
+    sources = {n.id for n in nodes if n.kind == "Source"}
+    unrecognised = set()
+    for n in nodes:
+        if n.kind not in ("Tradition", "Craft", "Recipe"):
+            continue
+        assert n.sources and set(n.sources) <= sources, n.id
+        unesco, declarations = n.properties.get("unesco") or {}, n.properties.get("declarations") or []
+        if unesco:
+            assert unesco.get("list") and unesco.get("year") and unesco.get("element_no"), n.id
+        if not (unesco or any(d.get("year") or d.get("date") for d in declarations)):
+            unrecognised.add(n.id)
+    assert unrecognised == NOT_YET_RECOGNISED
+
+
+def test_every_living_person_has_a_consent_basis(records: tuple[list[Node], list[Relation]]) -> None:
+    """Recorded, whatever it is: given, documented in a published source, or not recorded — and the public
+    sees a living person only on one of the first two (the consent rule, docs/outline.md)."""
+    nodes, _ = records
+    living = [n for n in nodes if n.kind == "Practitioner" and n.properties.get("death_year") is None]
+    assert living
+    for n in living:
+        consent = n.properties.get("consent") or {}
+        assert consent.get("basis") in schema.CONSENT_BASES or consent.get("status"), n.id
+        if consent.get("basis") == "published-source":
+            assert n.sources, n.id  # the evidence is a publication the record cites
+        assert is_public(n) == (n.sensitivity == "public" and n.status == "published"
+                                and consent.get("basis") in ("given", "published-source")), n.id
+
+
+def test_kin_who_practise_nothing_are_not_public(records: tuple[list[Node], list[Relation]]) -> None:
+    nodes, rels = records
+    practising = {r.from_id for r in rels if r.rel == "PRACTITIONER_OF"}
+    assert [n.id for n in nodes if n.kind == "Practitioner" and n.id not in practising
+            and n.sensitivity == "public"] == []
