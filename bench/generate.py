@@ -367,8 +367,8 @@ class Inventory:
             props["unesco"] = {"list": r.choice(("representative", "urgent-safeguarding")),
                                "year": r.randint(2001, 2024), "element_no": f"{r.randint(100, 2200):05d}"}
         if r.random() < 0.08:
-            props["declaration"] = {"year": r.randint(1986, 2024),
-                                    "resolution": f"RVM {r.randint(1, 300):03d}-{r.randint(2000, 2024)}-VMPCIC/MC"}
+            props["declarations"] = [{"level": "national", "year": r.randint(1986, 2024),
+                                      "resolution": f"RVM {r.randint(1, 300):03d}-{r.randint(2000, 2024)}-VMPCIC/MC"}]
         role = r.choice(vocab.ROLES[kind])
         return props, Element(f"{prefix}-{i:07d}", kind, es, en, place.dept, place.id, role,
                               _phrase(es, place.name, vocab.DEPARTMENTS[place.dept]))
@@ -418,9 +418,14 @@ class Inventory:
             props: dict[str, Any] = {"birth_year": born, "roles": [el.role[0]]}
             if born < 1950 and r.random() < 0.6:
                 props["death_year"] = min(2025, born + r.randint(45, 95))
-            if hide == "pending" or r.random() < 0.3:
-                props["consent"] = {"status": "pending" if hide == "pending" else "granted", "given_by": name,
-                                    "scope": ["publication"]}
+            # Every public living person needs a consent basis (docs/outline.md); the random draws stay as they
+            # were, so that an inventory of a given seed is the one earlier benchmarks measured.
+            granted = hide == "pending" or r.random() < 0.3
+            if hide == "pending":
+                props["consent"] = {"status": "pending", "given_by": name, "scope": ["publication"]}
+            else:
+                props["consent"] = {"basis": "given", "given_by": name,
+                                    **({"status": "granted", "scope": ["publication"]} if granted else {})}
             teacher = f" Aprendió de {names[teachers[0]]}." if teachers else ""
             teacher_en = f" Learned from {names[teachers[0]]}." if teachers else ""
             where = f"{loc.name}, {vocab.DEPARTMENTS[dept]}"

@@ -1,7 +1,7 @@
 """Translation between records and the flat rows both stores keep.
 
 Lists of strings are stored natively; text maps (names, summary), objects
-(unesco, declaration) and lists of objects (media) are stored as compact JSON
+(unesco, consent, gathering) and lists of objects (declarations, media) are stored as compact JSON
 strings, because Neo4j properties cannot hold maps and one representation keeps
 the adapters alike.
 """
