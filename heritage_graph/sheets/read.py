@@ -70,7 +70,7 @@ class _Reader:
         except OSError as exc:
             self.problem(f"cannot read the file: {exc.strerror}")
             return
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises what its zip and XML readers raise
+        except Exception as exc:  # openpyxl raises what its zip and XML readers raise
             self.problem(f"not an xlsx workbook, or a damaged one ({_reason(exc)}); save it again as an Excel "
                          "workbook (.xlsx)")
             return
@@ -81,7 +81,7 @@ class _Reader:
                 sheet = self.sheets.get(sheet_name)
                 if sheet is not None:
                     self._rows(sheet, _workbook_rows(values[sheet_name], formulas[sheet_name]), sheet_name)
-        except Exception as exc:  # noqa: BLE001 - a damaged part of the file shows only when it is read
+        except Exception as exc:  # a damaged part of the file shows only when it is read
             self.problem(f"the workbook is damaged ({_reason(exc)}); save it again as an Excel workbook (.xlsx)")
         finally:
             values.close()

@@ -20,7 +20,7 @@ from ..interchange import node_to_json, relation_to_json
 from ..services.exporter import EXPORT_KINDS, PAGE
 from ..store.base import Store
 from . import layout
-from .layout import Column, Sheet
+from .layout import Column
 
 Records = dict[str, list[dict[str, Any]]]
 MAX_ROWS = 1_048_575  # an xlsx sheet's rows, but the header
@@ -92,7 +92,7 @@ def explanation(columns: dict[str, tuple[Column, ...]]) -> list[list[str]]:
                                                                                for x in cols)]
         for c in [*shown, *missing]:
             rows.append([name, c.shown, c.describe(), "yes" if c.required else "",
-                         ", ".join(c.prop.allowed or ()) if c.form == "text" and c.lang is None or c.form == "list"
+                         ", ".join(c.prop.allowed or ()) if (c.form == "text" and c.lang is None) or c.form == "list"
                          else "", c.prop.doc])
     return rows
 
