@@ -176,6 +176,8 @@ def export(ctx: click.Context, file: str, fmt: str, url: str | None, secret: str
     if fmt in ("xlsx", "csv"):
         _export_sheets(ctx, file, fmt, url)
         return
+    if Path(file).is_dir():
+        raise click.UsageError(f"{file} is a folder; --format {fmt} writes a file")
     if url:
         service = _service(url, secret)
         try:
