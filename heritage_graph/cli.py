@@ -1,4 +1,5 @@
-"""The ``heritage-graph`` command: init, import, export, seed, serve, token, user, report, backup, restore.
+"""The ``heritage-graph`` command: init, import, export, template, seed, serve, token, user, report, backup,
+restore.
 
 Exit status: 0 success, 1 invalid input (nothing written), 2 bad usage,
 3 the store failed or could not be opened.
@@ -21,7 +22,7 @@ from .errors import HeritageGraphError, InvalidInput, NotFound, StoreError, Stor
 from .resources import resource
 from .schema import DEFAULT_LIMITS, FieldLimits
 from .services.exporter import export_to
-from .services.importer import ImportReport, count_lines, run_import
+from .services.importer import FORMATS, ImportReport, count_lines, run_import
 from .services.linked_data import export_jsonld
 from .settings import Settings
 from .store import open_store
@@ -112,10 +113,10 @@ def init(ctx: click.Context) -> None:
 
 
 def _import(store: Store, files: list[Path], dry_run: bool, actor: str, max_line: int,
-            limits: FieldLimits = DEFAULT_LIMITS) -> ImportReport:
-    total = count_lines(files)
+            limits: FieldLimits = DEFAULT_LIMITS, fmt: str | None = None) -> ImportReport:
+    total = count_lines(files) if fmt in (None, "jsonl") else 0
     if total < PROGRESS_MIN_LINES or not sys.stderr.isatty():
-        return run_import(store, files, dry_run=dry_run, actor=actor, max_line=max_line, limits=limits)
+        return run_import(store, files, dry_run=dry_run, actor=actor, max_line=max_line, limits=limits, fmt=fmt)
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
@@ -125,7 +126,7 @@ def _import(store: Store, files: list[Path], dry_run: bool, actor: str, max_line
             task = bar.add_task("writing", total=count)
             return lambda n: bar.advance(task, n)
 
-        report = run_import(store, files, dry_run=dry_run, actor=actor, max_line=max_line, limits=limits,
+        report = run_import(store, files, dry_run=dry_run, actor=actor, max_line=max_line, limits=limits, fmt=fmt,
                             progress=lambda n: bar.advance(reading, n), on_write=writing)
     return report
 
@@ -136,34 +137,48 @@ def _print_report(report: ImportReport, dry_run: bool) -> None:
 
 
 @main.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="jsonl (JSON Lines), xlsx (a workbook) or csv (a folder of CSV files) [default: by each "
+                   "file: .xlsx a workbook, a folder CSV, anything else JSON Lines].")
 @click.option("--dry-run", is_flag=True, help="Validate and count, write nothing.")
 @click.option("--by", "actor", default=None,
               help="Who records what is new, kept as recordedBy [default: the OS user name].")
 @click.option("--max-line-bytes", type=click.IntRange(1024, 1 << 30), default=None,
               help="Longest line accepted [env HERITAGE_MAX_LINE_BYTES; default 1048576].")
 @click.pass_context
-def import_cmd(ctx: click.Context, files: tuple[Path, ...], dry_run: bool, actor: str | None,
+def import_cmd(ctx: click.Context, files: tuple[Path, ...], fmt: str | None, dry_run: bool, actor: str | None,
                max_line_bytes: int | None) -> None:
-    """Import interchange files (JSON Lines) as one transaction.
+    """Import interchange files (JSON Lines), workbooks or CSV folders as one transaction.
 
     Everything is validated first; any problem aborts the whole import, lists
-    every problem as file:line: message, and leaves the store unchanged.
+    every problem as file:line: message (file:sheet:row:column: message in a
+    spreadsheet), and leaves the store unchanged.
     """
     with _store(ctx) as store:
         max_line = max_line_bytes or ctx.obj.max_line_bytes
-        _print_report(_import(store, list(files), dry_run, actor or _user(), max_line, ctx.obj.field_limits),
+        _print_report(_import(store, list(files), dry_run, actor or _user(), max_line, ctx.obj.field_limits, fmt),
                       dry_run)
 
 
 @main.command()
-@click.argument("file", required=False, default="-", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "jsonld"]), default="jsonl", show_default=True,
-              help="Output format: jsonl (interchange, re-importable) or jsonld (linked data, one @graph).")
+@click.argument("file", required=False, default="-", type=click.Path(allow_dash=True))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "jsonld", "xlsx", "csv"]), default="jsonl",
+              show_default=True, help="Output format: jsonl (interchange, re-importable), jsonld (linked data, one "
+                                      "@graph), xlsx (a workbook, re-importable) or csv (a folder of CSV files, "
+                                      "re-importable).")
 @service_options
 @click.pass_context
 def export(ctx: click.Context, file: str, fmt: str, url: str | None, secret: str | None) -> None:
-    """Write the whole store to FILE (or - for standard output) in a deterministic order."""
+    """Write the whole store to FILE (or - for standard output) in a deterministic order.
+
+    As xlsx, FILE is the workbook; as csv, FILE is a folder, made if missing, that receives a file per sheet.
+    """
+    if fmt in ("xlsx", "csv"):
+        _export_sheets(ctx, file, fmt, url)
+        return
+    if Path(file).is_dir():
+        raise click.UsageError(f"{file} is a folder; --format {fmt} writes a file")
     if url:
         service = _service(url, secret)
         try:
@@ -176,6 +191,40 @@ def export(ctx: click.Context, file: str, fmt: str, url: str | None, secret: str
     with _store(ctx) as store:
         count = _written(file, lambda out: write(store, out))
         click.echo(f"exported {count} records", err=True)
+
+
+def _export_sheets(ctx: click.Context, file: str, fmt: str, url: str | None) -> None:
+    if url:
+        raise click.UsageError(f"--format {fmt} writes from the store opened here; with --url, export jsonl and "
+                               "import it into a store of your own")
+    if file == "-":
+        raise click.UsageError(f"--format {fmt} writes a {'workbook' if fmt == 'xlsx' else 'folder'}: name it")
+    from .sheets.write import export_sheets
+
+    with _store(ctx) as store:
+        count = export_sheets(store, Path(file), fmt)
+        click.echo(f"exported {count} records", err=True)
+
+
+@main.command()
+@click.argument("file", required=False, default=None, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True,
+              help="xlsx (a workbook) or csv (a folder of CSV files).")
+def template(file: Path | None, fmt: str) -> None:
+    """Write an empty workbook (or CSV folder) to fill in and import, made from the schema.
+
+    It has a sheet per node kind and relation type, with their columns, dropdowns of the allowed values
+    (xlsx) and a Columns sheet that explains each column. FILE defaults to heritage-template.xlsx, or the
+    folder heritage-template for csv.
+    """
+    from .sheets.write import write_template
+
+    target = file or Path("heritage-template.xlsx" if fmt == "xlsx" else "heritage-template")
+    try:
+        write_template(target, fmt)
+    except HeritageGraphError as exc:
+        _fail(exc)
+    click.echo(f"wrote the template {target}", err=True)
 
 
 def _written(file: str, write: Callable[[Any], int]) -> int:

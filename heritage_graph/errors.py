@@ -48,19 +48,24 @@ class InvalidInput(HeritageGraphError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem in an input file, located as ``file:line``."""
+    """One problem in an input file, located as ``file:line``, or in a spreadsheet as
+    ``file:sheet:row:column`` (a CSV file is its own sheet; a problem of a whole row names no column)."""
 
     file: str
     line: int
     message: str
+    sheet: str | None = None
+    column: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+        place = [self.file, *([self.sheet] if self.sheet else []), str(self.line),
+                 *([self.column] if self.column else [])]
+        return f"{':'.join(place)}: {self.message}"
 
 
 class ImportRejected(InvalidInput):
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.message))
+        self.problems = sorted(problems, key=lambda p: (p.file, p.sheet or "", p.line, p.column or "", p.message))
         n = len(self.problems)
         head = f"import rejected: {n} problem{'s' if n != 1 else ''}; the store is unchanged"
         super().__init__("\n".join([head, *map(str, self.problems)]))

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from . import schema
+from .errors import Problem
 from .model import Node, Relation
 from .schema import DEFAULT_LIMITS, FieldLimits, Prop, T
 
@@ -34,10 +35,20 @@ class Located:
     record: Record
     file: str
     line: int
+    # A spreadsheet row: its sheet (None for a CSV file, which is its own sheet), and problems that start
+    # with a field's name are told at the column of that name.
+    sheet: str | None = None
+    tabular: bool = False
 
     @property
     def where(self) -> str:
-        return f"{self.file}:{self.line}"
+        return ":".join([self.file, *([self.sheet] if self.sheet else []), str(self.line)])
+
+    def problem(self, message: str) -> Problem:
+        head, sep, rest = message.partition(": ")
+        if self.tabular and sep and head.isidentifier():
+            return Problem(self.file, self.line, rest, self.sheet, head)
+        return Problem(self.file, self.line, message, self.sheet)
 
 
 def _type_name(value: Any) -> str:
@@ -391,11 +402,10 @@ def _parse_node(obj: dict[str, Any], errors: list[str]) -> tuple[Node | None, li
 def _parse_relation(obj: dict[str, Any], errors: list[str]) -> tuple[Relation | None, list[str]]:
     rel_name = obj["rel"]
     if rel_name in schema.DERIVED_RELATIONS:
-        return None, [f"rel: {rel_name} is written from a node's \"sources\" list; list the Source id there"]
+        return _parse_derived(obj, errors)
     rtype = schema.RELATIONS.get(rel_name) if isinstance(rel_name, str) else None
     if rtype is None:
-        allowed = [r for r in schema.RELATIONS if r not in schema.DERIVED_RELATIONS]
-        return None, [f"rel: {_show(rel_name)} is not a relation type; allowed values: {', '.join(allowed)}"]
+        return None, [f"rel: {_show(rel_name)} is not a relation type; allowed values: {', '.join(schema.RELATIONS)}"]
     _unknown_keys(obj, RELATION_KEYS, errors)
     from_id = _check_id(obj.get("from"), "from", errors)
     to_id = _check_id(obj.get("to"), "to", errors)
@@ -414,6 +424,21 @@ def _parse_relation(obj: dict[str, Any], errors: list[str]) -> tuple[Relation | 
         return None, errors
     assert from_id is not None and to_id is not None
     return Relation(rtype.name, from_id, to_id, props, sources, confidence, note or None, **system), []
+
+
+def _parse_derived(obj: dict[str, Any], errors: list[str]) -> tuple[Relation | None, list[str]]:
+    """A DOCUMENTED_BY line: the import adds its Source to the node's ``sources`` (it is kept nowhere else),
+    so it carries nothing but its two ends."""
+    for key in obj:
+        if key not in ("rel", "from", "to"):
+            errors.append(f"{key}: a {obj['rel']} line takes only rel, from and to: it adds the Source to the "
+                          "node's \"sources\"")
+    from_id = _check_id(obj.get("from"), "from", errors)
+    to_id = _check_id(obj.get("to"), "to", errors)
+    if errors:
+        return None, errors
+    assert from_id is not None and to_id is not None
+    return Relation(obj["rel"], from_id, to_id), []
 
 
 MAX_LINE_BYTES = 1 << 20  # one line of an import file (HERITAGE_MAX_LINE_BYTES, import --max-line-bytes)

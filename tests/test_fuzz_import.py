@@ -169,7 +169,8 @@ unknowns = st.one_of(
     not_strings.map(lambda k: bad_obj({"kind": k, "id": "x", "name": "X"}, r"^kind: .* is not a node kind")),
     unknown.filter(lambda r: r not in schema.RELATIONS).map(
         lambda r: bad_obj({"rel": r, "from": "ana", "to": "beto"}, r"^rel: .* is not a relation type")),
-    st.just(bad_obj({"rel": "DOCUMENTED_BY", "from": "ana", "to": "src-a"}, r"^rel: DOCUMENTED_BY is written from")),
+    st.just(bad_obj({"rel": "DOCUMENTED_BY", "from": "ana", "to": "src-a", "confidence": "high"},
+                    r"^confidence: a DOCUMENTED_BY line takes only rel, from and to")),
     unknown.filter(lambda k: k not in schema.COMMON_FIELDS).map(
         lambda k: bad_obj({**NODE, k: 1}, rf"^{re.escape(k)}: unknown field")),
     unknown.filter(lambda k: k not in schema.RELATION_FIELDS).map(

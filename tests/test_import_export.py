@@ -80,7 +80,10 @@ BAD_CASES = [
     ('{"kind": "Place", "id": "x", "name": "X", "confidence": "sure"}', "allowed values: high, medium, low"),
     ('{"kind": "Place", "id": "x", "name": "X", "names": {"Spanish": "X"}}', "not a language code"),
     ('{"rel": "LIKES", "from": "ana", "to": "beto"}', "not a relation type"),
-    ('{"rel": "DOCUMENTED_BY", "from": "ana", "to": "src-1"}', 'node\'s "sources" list'),
+    ('{"rel": "DOCUMENTED_BY", "from": "ana", "to": "src-1", "note": "x"}', 'takes only rel, from and to'),
+    ('{"rel": "DOCUMENTED_BY", "from": "ana", "to": "pe"}', "'pe' is a Place, not a Source"),
+    ('{"rel": "DOCUMENTED_BY", "from": "src-1", "to": "src-1"}', "a Source cites no sources"),
+    ('{"rel": "DOCUMENTED_BY", "from": "ghost", "to": "src-1"}', "'ghost' does not exist"),
     ('{"rel": "LEARNED_FROM", "from": "ana", "to": "ghost"}', "'ghost' does not exist"),
     ('{"rel": "LEARNED_FROM", "from": "ana", "to": "pe"}', "cannot go from Practitioner (ana) to Place (pe)"),
     ('{"rel": "KIN_OF", "from": "ana", "to": "beto", "properties": {"kinship": "cousin"}}',
@@ -122,6 +125,23 @@ def test_every_problem_is_listed_and_the_store_is_unchanged(store: Store, tmp_pa
     assert lines == [2, 3, 4]
     assert "not valid UTF-8" in str(err.value)
     assert snapshot(store) == before
+
+
+SECOND_SOURCE = {"kind": "Source", "id": "src-2", "name": "S2"}
+
+
+def test_documented_by_lines_join_the_nodes_sources(store: Store, tmp_path: Path) -> None:
+    """A DOCUMENTED_BY line adds its Source to the node's sources: a node of the same import, or a stored one."""
+    first = write(tmp_path / "a.jsonl", [*GOOD, SECOND_SOURCE,
+                                         {"rel": "DOCUMENTED_BY", "from": "beto", "to": "src-2"}])
+    assert run_import(store, [first]).nodes.created == 5
+    assert store.get_nodes(["beto"])[0].sources == ("src-1", "src-2")
+    later = write(tmp_path / "b.jsonl", [{"rel": "DOCUMENTED_BY", "from": "ana", "to": "src-2"}])
+    report = run_import(store, [later])
+    assert (report.nodes.updated, report.relations.created) == (1, 0)
+    assert store.get_nodes(["ana"])[0].sources == ("src-1", "src-2")
+    assert not run_import(store, [later]).changed, "importing it again changes nothing"
+    assert '"rel": "DOCUMENTED_BY"' not in snapshot(store), "export keeps them in the node's sources"
 
 
 def test_id_reused_with_another_kind_in_the_store(store: Store, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ proposals, and the admins' pages. Each person is a client of their own (their ow
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from html import unescape
@@ -330,3 +331,79 @@ def test_lists_of_objects_are_edited_item_by_item(people: dict[str, Client], sit
     assert node.properties["threats"] == [{"threat": "Migración", "to": "transmission", "date": "2019-03"}]
     edit = c.get(f"/curate/records/{node_id}/edit").text
     assert 'name="properties.alt_names.1.name"' in edit and 'value="Raymi Listakuna"' in edit
+
+
+# -- an admin's upload --------------------------------------------------------------------------------------
+def _workbook(rows: dict[str, list[list[object]]]) -> bytes:
+    """A workbook with every sheet (headers only) but those given."""
+    import io
+
+    import openpyxl
+
+    from heritage_graph.sheets import layout
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)  # type: ignore[arg-type]
+    for sheet in layout.sheets():
+        ws = book.create_sheet(sheet.name)
+        for line in rows.get(sheet.name, [["id", "name"] if sheet.node else ["from", "to"]]):
+            ws.append(line)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def upload(c: Client, name: str, data: bytes) -> object:
+    token = csrf(c.get("/curate/import").text)
+    return c.post("/curate/import", data={"csrf": token}, files={"file": (name, data, "application/octet-stream")})
+
+
+def test_an_admin_uploads_a_workbook_sees_the_report_and_imports_drafts(people: dict[str, Client],
+                                                                        site: tuple[object, Store]) -> None:
+    _, store = site
+    assert people["cura"].get("/curate/import").status_code == 403
+    assert 'href="/curate/import"' in people["jefa"].get("/curate").text
+    place = sorted(n.id for n in store.list_nodes("Place"))[0]
+    before = store.count_nodes()
+
+    bad = _workbook({"Practitioner": [["id", "name", "birth_year"], ["subida-uno", "Subida Uno", "pronto"]],
+                     "LOCATED_IN": [["from", "to"], ["subida-uno", "ningun-lugar"]]})
+    r = upload(people["jefa"], "inventario.xlsx", bad)
+    text = unescape(r.text)
+    assert r.status_code == 400
+    assert "inventario.xlsx:Practitioner:2:birth_year: expected a whole number" in text
+    assert "inventario.xlsx:LOCATED_IN:2:to: node 'ningun-lugar' does not exist" in text
+    assert store.count_nodes() == before
+
+    good = _workbook({"Practitioner": [["id", "name", "name@es", "birth_year", "status"],
+                                       ["subida-uno", "Subida Uno", "Subida Uno", 1961.0, "published"]],
+                      "LOCATED_IN": [["from", "to"], ["subida-uno", place]]})
+    r = upload(people["jefa"], "inventario.xlsx", good)
+    assert r.status_code == 200 and 'name="upload"' in r.text, unescape(r.text)[:2000]
+    assert store.count_nodes() == before, "checking writes nothing"
+    key = re.search(r'name="upload" value="([^"]+)"', r.text).group(1)  # type: ignore[union-attr]
+    page = people["jefa"].get("/curate/import").text
+    assert people["cura"].post("/curate/import/confirm", data={"csrf": csrf(people["cura"].get("/curate").text),
+                                                               "upload": key}).status_code == 403
+    r = people["jefa"].post("/curate/import/confirm", data={"csrf": csrf(page), "upload": key})
+    assert r.status_code == 200 and 'class="done"' in r.text
+    (node,) = store.get_nodes(["subida-uno"])
+    assert (node.status, node.recorded_by, node.properties["birth_year"]) == ("draft", "jefa", 1961)
+    assert [r.to_id for r in store.relations(["subida-uno"], "out", ["LOCATED_IN"])] == [place]
+    r = people["jefa"].post("/curate/import/confirm", data={"csrf": csrf(page), "upload": key})
+    assert r.status_code == 410, "an upload is imported once"
+    assert "Subida Uno" in people["jefa"].get("/curate").text, "among the admin's drafts"
+
+    again = upload(people["jefa"], "inventario.xlsx", good)
+    assert again.status_code == 200 and 'name="upload"' not in again.text, "nothing left to import"
+
+
+def test_an_upload_never_changes_a_published_record(people: dict[str, Client], site: tuple[object, Store]) -> None:
+    _, store = site
+    (published,) = store.get_nodes([TEACHER])
+    line = json.dumps({"kind": "Practitioner", "id": TEACHER, "name": "Otro nombre"}) + "\n"
+    r = upload(people["jefa"], "cambios.jsonl", line.encode())
+    assert r.status_code == 400 and f"cambios.jsonl:1: id '{TEACHER}' is published in the store" in unescape(r.text)
+    assert store.get_nodes([TEACHER])[0] == published
+    r = upload(people["jefa"], "notas.txt", b"hello")
+    assert r.status_code == 400 and "upload a workbook (.xlsx) or a JSON Lines file" in r.text

@@ -62,31 +62,55 @@ class Parsed:
     problems: list[Problem] = field(default_factory=list)
 
 
+FORMATS = ("jsonl", "xlsx", "csv")
+
+
+def format_of(path: Path) -> str:
+    """The format a path is in when none is named: a workbook by its ending, a folder of CSV files, else JSON Lines."""
+    if path.suffix.lower() == ".xlsx":
+        return "xlsx"
+    return "csv" if path.is_dir() else "jsonl"
+
+
 def parse_files(paths: Sequence[Path], progress: Progress | None = None,
-                max_line: int = MAX_LINE_BYTES, limits: FieldLimits = DEFAULT_LIMITS) -> Parsed:
+                max_line: int = MAX_LINE_BYTES, limits: FieldLimits = DEFAULT_LIMITS, *,
+                fmt: str | None = None, names: Sequence[str] | None = None) -> Parsed:
+    """Every record of ``paths``, each read as ``fmt`` says (or ``format_of`` it), problems told at the
+    place ``names`` gives (by default, the path)."""
     parsed = Parsed()
-    for path in paths:
-        name = display_path(path)
-        try:
-            stream = path.open("rb")
-        except OSError as exc:
-            parsed.problems.append(Problem(name, 0, f"cannot read the file: {exc.strerror}"))
-            continue
-        with stream:
-            for lineno, obj, problem in read_lines(stream, name, max_line):
-                if progress is not None:
-                    progress(1)
-                if problem is not None:
-                    parsed.problems.append(Problem(name, lineno, problem))
-                    continue
-                record, errors = parse_record(obj, limits)
-                if record is None:
-                    parsed.problems.extend(Problem(name, lineno, e) for e in errors)
-                elif isinstance(record, Node):
-                    parsed.nodes.append(Located(record, name, lineno))
-                else:
-                    parsed.relations.append(Located(record, name, lineno))
+    for i, path in enumerate(paths):
+        name = names[i] if names is not None else display_path(path)
+        form = fmt or format_of(path)
+        if form == "jsonl":
+            _parse_lines(path, name, parsed, progress, max_line, limits)
+        else:
+            from ..sheets.read import read_sheets  # openpyxl loads only for a spreadsheet
+
+            read_sheets(path, name, form, parsed, progress, limits)
     return parsed
+
+
+def _parse_lines(path: Path, name: str, parsed: Parsed, progress: Progress | None, max_line: int,
+                 limits: FieldLimits) -> None:
+    try:
+        stream = path.open("rb")
+    except OSError as exc:
+        parsed.problems.append(Problem(name, 0, f"cannot read the file: {exc.strerror}"))
+        return
+    with stream:
+        for lineno, obj, problem in read_lines(stream, name, max_line):
+            if progress is not None:
+                progress(1)
+            if problem is not None:
+                parsed.problems.append(Problem(name, lineno, problem))
+                continue
+            record, errors = parse_record(obj, limits)
+            if record is None:
+                parsed.problems.extend(Problem(name, lineno, e) for e in errors)
+            elif isinstance(record, Node):
+                parsed.nodes.append(Located(record, name, lineno))
+            else:
+                parsed.relations.append(Located(record, name, lineno))
 
 
 # Ids per existence check: large, because a store may answer a long list with one scan (the
@@ -123,7 +147,7 @@ def check(store: Store, parsed: Parsed) -> tuple[list[Problem], dict[str, Node],
         assert isinstance(node, Node)
         seen = first.get(node.id)
         if seen is not None:
-            problems.append(Problem(loc.file, loc.line, f"id {node.id!r} is already defined at {seen.where}"))
+            problems.append(loc.problem(f"id {node.id!r} is already defined at {seen.where}"))
         else:
             first[node.id] = loc
     imported: dict[str, Node] = {i: loc.record for i, loc in first.items()}  # type: ignore[misc]
@@ -146,10 +170,8 @@ def check(store: Store, parsed: Parsed) -> tuple[list[Problem], dict[str, Node],
         assert isinstance(node, Node)
         old = stored.get(node.id)
         if old is not None and old.kind != node.kind:
-            problems.append(Problem(
-                loc.file, loc.line, f"id {node.id!r} is a {old.kind} in the store; "
-                f"it cannot be imported as a {node.kind}"
-            ))
+            problems.append(loc.problem(f"id {node.id!r} is a {old.kind} in the store; "
+                                        f"it cannot be imported as a {node.kind}"))
         _check_sources(node.sources, kind_of, loc, problems)
 
     rel_first: dict[tuple[str, str, str], Located] = {}
@@ -158,8 +180,8 @@ def check(store: Store, parsed: Parsed) -> tuple[list[Problem], dict[str, Node],
         assert isinstance(r, Relation)
         seen = rel_first.get(r.key)
         if seen is not None:
-            problems.append(Problem(loc.file, loc.line,
-                                    f"{r.rel} from {r.from_id!r} to {r.to_id!r} is already defined at {seen.where}"))
+            problems.append(loc.problem(f"{r.rel} from {r.from_id!r} to {r.to_id!r} is already defined at "
+                                        f"{seen.where}"))
             continue
         rel_first[r.key] = loc
         rtype = schema.RELATIONS[r.rel]
@@ -167,14 +189,11 @@ def check(store: Store, parsed: Parsed) -> tuple[list[Problem], dict[str, Node],
         for side, node_id in (("from", r.from_id), ("to", r.to_id)):
             kinds[side] = kind_of(node_id)
             if kinds[side] is None:
-                problems.append(Problem(loc.file, loc.line,
-                                        f"{side}: node {node_id!r} does not exist in this import or the store"))
+                problems.append(loc.problem(f"{side}: node {node_id!r} does not exist in this import or the store"))
         if kinds["from"] and kinds["to"] and not rtype.allows(kinds["from"], kinds["to"]):
-            problems.append(Problem(
-                loc.file, loc.line,
+            problems.append(loc.problem(
                 f"{r.rel} cannot go from {kinds['from']} ({r.from_id}) to {kinds['to']} ({r.to_id}); "
-                f"allowed: {schema.endpoint_summary(rtype)}",
-            ))
+                f"allowed: {schema.endpoint_summary(rtype)}"))
         _check_sources(r.sources, kind_of, loc, problems)
 
     _check_cycles(store, rel_first, problems)
@@ -190,8 +209,8 @@ def _check_cycles(store: Store, relations: dict[tuple[str, str, str], Located], 
     for rel, locs in by_type.items():
         edges = [(loc.record.from_id, loc.record.to_id) for loc in locs]  # type: ignore[union-attr]
         for i, cycle in sorted(closed_cycles(store, rel, edges).items()):
-            problems.append(Problem(locs[i].file, locs[i].line, f"{rel} from {edges[i][0]!r} to {edges[i][1]!r} "
-                                    f"would close a cycle ({' → '.join(cycle)}); {rel} is a hierarchy"))
+            problems.append(locs[i].problem(f"{rel} from {edges[i][0]!r} to {edges[i][1]!r} "
+                                            f"would close a cycle ({' → '.join(cycle)}); {rel} is a hierarchy"))
 
 
 def _check_sources(sources: Iterable[str], kind_of: Callable[[str], str | None], loc: Located,
@@ -199,25 +218,29 @@ def _check_sources(sources: Iterable[str], kind_of: Callable[[str], str | None],
     for s in sources:
         k = kind_of(s)
         if k is None:
-            problems.append(Problem(
-                loc.file, loc.line, f"sources: Source {s!r} does not exist in this import or the store"
-            ))
+            problems.append(loc.problem(f"sources: Source {s!r} does not exist in this import or the store"))
         elif k != "Source":
-            problems.append(Problem(loc.file, loc.line, f"sources: {s!r} is a {k}, not a Source"))
+            problems.append(loc.problem(f"sources: {s!r} is a {k}, not a Source"))
 
 
 def run_import(store: Store, paths: Sequence[Path], *, actor: str = "import", dry_run: bool = False,
                progress: Progress | None = None, on_write: Callable[[int], Progress] | None = None,
-               max_line: int = MAX_LINE_BYTES, limits: FieldLimits = DEFAULT_LIMITS) -> ImportReport:
+               max_line: int = MAX_LINE_BYTES, limits: FieldLimits = DEFAULT_LIMITS, fmt: str | None = None,
+               names: Sequence[str] | None = None, as_drafts: bool = False) -> ImportReport:
     """Validate ``paths`` (lines up to ``max_line`` bytes, fields within ``limits``) as one import and
     write it in one transaction.
 
+    Each path is read as ``fmt`` (``FORMATS``), or as its name says (``format_of``); problems name it as
+    ``names`` says (an upload's own name rather than the temporary file's). ``as_drafts``: every node
+    is imported as a draft recorded by ``actor``, and a record the store holds as anything but a
+    draft is refused (the workspace's upload: records to review, never a change to published ones).
     Raises ``ImportRejected`` listing every problem; the store is then unchanged.
     ``progress`` is told of each line read; ``on_write(total)`` returns the
     callback told of each batch written.
     """
-    report = ImportReport(files=[display_path(p) for p in paths])
-    changes = _plan(store, paths, actor, report, progress, max_line, limits)
+    report = ImportReport(files=list(names) if names is not None else [display_path(p) for p in paths])
+    read = _Read(paths, progress, max_line, limits, fmt, names)
+    changes = _plan(store, read, actor, report, as_drafts)
     if not dry_run and (changes.nodes or changes.relations):
         total = len(changes.nodes) + len(changes.relations)
         store.apply(changes, on_write(total) if on_write else None)
@@ -225,15 +248,33 @@ def run_import(store: Store, paths: Sequence[Path], *, actor: str = "import", dr
     return report
 
 
-def _plan(store: Store, paths: Sequence[Path], actor: str, report: ImportReport,
-          progress: Progress | None, max_line: int = MAX_LINE_BYTES,
-          limits: FieldLimits = DEFAULT_LIMITS) -> Changes:
+@dataclass(frozen=True)
+class _Read:
+    paths: Sequence[Path]
+    progress: Progress | None
+    max_line: int
+    limits: FieldLimits
+    fmt: str | None
+    names: Sequence[str] | None
+
+    def __call__(self) -> Parsed:
+        return parse_files(self.paths, self.progress, self.max_line, self.limits, fmt=self.fmt, names=self.names)
+
+
+def _plan(store: Store, read: Callable[[], Parsed], actor: str, report: ImportReport, as_drafts: bool) -> Changes:
     """What the import changes; the parsed lines and the store's records read for the checks are
     let go when this returns (at a national scale they take as much memory as the changes)."""
-    parsed = parse_files(paths, progress, max_line, limits)
+    parsed = read()
     # Read before the checks: the store may then skip re-reading their versions when it writes.
     based_on = store.data_version()
+    _merge_sources(store, parsed)
+    if as_drafts:
+        _as_drafts(parsed)
     problems, stored, existing_rels = check(store, parsed)
+    if as_drafts:
+        problems += [loc.problem(f"id {loc.record.id!r} is {old.status} in the store: an upload adds and changes "
+                                 "drafts only; change a published record from its page")
+                     for loc in parsed.nodes if (old := stored.get(loc.record.id)) and old.status != "draft"]
     if problems:
         raise ImportRejected(problems)
     changes = Changes(based_on=based_on)
@@ -244,6 +285,50 @@ def _plan(store: Store, paths: Sequence[Path], actor: str, report: ImportReport,
     changes.nodes = _changed(nodes, lambda n: stored.get(n.id), report.nodes, ctx)
     changes.relations = _changed(relations, lambda r: existing_rels.get(r.key), report.relations, ctx)
     return changes
+
+
+def _merge_sources(store: Store, parsed: Parsed) -> None:
+    """DOCUMENTED_BY lines become what they mean: their Source added to the node's ``sources``, the node of
+    this import or, when the import has none, the stored one (which the import then updates)."""
+    derived = [loc for loc in parsed.relations if loc.record.rel in schema.DERIVED_RELATIONS]  # type: ignore[union-attr]
+    if not derived:
+        return
+    parsed.relations = [loc for loc in parsed.relations if loc.record.rel not in schema.DERIVED_RELATIONS]  # type: ignore[union-attr]
+    at: dict[str, int] = {}
+    for i, loc in enumerate(parsed.nodes):
+        at.setdefault(loc.record.id, i)  # type: ignore[union-attr]
+    stored = _fetch_nodes(store, {e for loc in derived for e in (loc.record.from_id, loc.record.to_id)  # type: ignore[union-attr]
+                                  if e not in at})
+    for loc in derived:
+        rel = loc.record
+        assert isinstance(rel, Relation)
+        kinds = {}
+        for side, node_id in (("from", rel.from_id), ("to", rel.to_id)):
+            node = parsed.nodes[at[node_id]].record if node_id in at else stored.get(node_id)
+            kinds[side] = node.kind if node is not None else None  # type: ignore[union-attr]
+            if node is None:
+                parsed.problems.append(loc.problem(f"{side}: node {node_id!r} does not exist in this import or "
+                                                   "the store"))
+        if kinds["to"] not in (None, "Source"):
+            parsed.problems.append(loc.problem(f"to: {rel.to_id!r} is a {kinds['to']}, not a Source"))
+        if kinds["from"] == "Source":
+            parsed.problems.append(loc.problem(f"from: {rel.from_id!r} is a Source, and a Source cites no sources"))
+        if None in kinds.values() or kinds["to"] != "Source" or kinds["from"] == "Source":
+            continue
+        if rel.from_id not in at:
+            at[rel.from_id] = len(parsed.nodes)
+            parsed.nodes.append(replace(loc, record=stored[rel.from_id]))
+        into = parsed.nodes[at[rel.from_id]]
+        parsed.nodes[at[rel.from_id]] = replace(into, record=replace(
+            into.record, sources=tuple(sorted({*into.record.sources, rel.to_id}))))  # type: ignore[union-attr]
+
+
+def _as_drafts(parsed: Parsed) -> None:
+    """Every node a draft, recorded (when new) by the importer: what the uploaded file says of who
+    recorded its records, and when, is not kept."""
+    unset = dict.fromkeys(SYSTEM_FIELDS)
+    parsed.nodes = [replace(loc, record=replace(loc.record, status="draft", **unset)) for loc in parsed.nodes]
+    parsed.relations = [replace(loc, record=replace(loc.record, **unset)) for loc in parsed.relations]
 
 
 @dataclass

@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..resources import resource
-from . import curate, curate_admin, curate_links, pages, sessions
+from . import curate, curate_admin, curate_import, curate_links, pages, sessions
 
 
 def routes() -> list[BaseRoute]:
@@ -25,7 +25,7 @@ def routes() -> list[BaseRoute]:
         Route("/stories/{id}", pages.story, methods=["GET"]),
         Route("/login", sessions.login, methods=["GET", "POST"]),
         Route("/logout", sessions.logout, methods=["POST"]),
-        # The curation workspace (curate.py, curate_links.py, curate_admin.py): signed-in staff only.
+        # The curation workspace (curate.py, curate_links.py, curate_admin.py, curate_import.py): signed-in staff only.
         Route("/curate", curate.dashboard, methods=["GET"]),
         Route("/curate/new", curate.new_record, methods=["GET"]),
         Route("/curate/new", curate.create_record, methods=["POST"]),
@@ -46,5 +46,8 @@ def routes() -> list[BaseRoute]:
         Route("/curate/tokens", curate_admin.tokens, methods=["GET"]),
         Route("/curate/tokens", curate_admin.create_api_token, methods=["POST"]),
         Route("/curate/tokens/{token_id}/revoke", curate_admin.revoke_api_token, methods=["POST"]),
+        Route("/curate/import", curate_import.form, methods=["GET"]),
+        Route("/curate/import", curate_import.check_upload, methods=["POST"]),
+        Route("/curate/import/confirm", curate_import.confirm, methods=["POST"]),
         Mount("/static/web", app=StaticFiles(directory=resource("static") / "web"), name="web-static"),
     ]

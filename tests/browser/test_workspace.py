@@ -188,7 +188,8 @@ WORKSPACE_PAGES = [("curate-login", None, "/login"), ("curate-dashboard", "revi"
                    ("curate-kinds", "cura", "/curate/new"), ("curate-new", "cura", "/curate/new?kind=Tradition"),
                    ("curate-record", "cura", "/curate/records/retablo-ayacuchano"),
                    ("curate-edit", "cura", "/curate/records/jesus-urbano-rojas/edit"),
-                   ("curate-users", "jefa", "/curate/users"), ("curate-tokens", "jefa", "/curate/tokens")]
+                   ("curate-users", "jefa", "/curate/users"), ("curate-tokens", "jefa", "/curate/tokens"),
+                   ("curate-import", "jefa", "/curate/import")]
 
 
 @pytest.mark.parametrize(("name", "who", "path"), WORKSPACE_PAGES)
