@@ -153,7 +153,7 @@ def _where(form: str, sheet: str, row: int, column: str) -> str:
     ("Place", [["id", "name", "level"], ["pe", "Perú", "planet"]], "level",
      "is not allowed; allowed values: country, department, province, district, locality"),
     ("Place", [["id", "name", "colour"], ["pe", "Perú", "red"]], "colour", "unknown column; allowed: id, name, "
-     "name@<language>, summary@<language>, level, lat, lon, sources"),
+     "name@<language>, summary@<language>, alt_names, level, lat, lon, sources"),
     ("Place", [["id", "name", "name@Spanish"], ["pe", "Perú", "Perú"]], "name@Spanish", "not a language code"),
     ("Place", [["name"], ["Perú"]], "id", "missing column"),
     ("Practitioner", [["id", "name", "consent.status"], ["ana", "Ana", "maybe"]], "consent.status",
