@@ -31,7 +31,7 @@ def terms() -> frozenset[str]:
     """The schema's words a page shows translated where they stand as values (a status, a kind...)."""
     words = {*schema.KINDS, *schema.STATUSES, *schema.CONFIDENCE, *schema.SENSITIVITY}
     words |= {v for k in schema.NODE_KINDS for p in k.props for q in (p, *p.fields) if q.allowed
-              and q.allowed not in (schema.LICENCES, schema.MEDIA_TYPES) for v in q.allowed}
+              and q.allowed not in (schema.LICENCES, schema.MEDIA_TYPES) for v in q.allowed if isinstance(v, str)}
     return frozenset(words)
 
 
