@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from heritage_graph.search.sqlite import fts_expression
 from heritage_graph.search.text import (
     BM25_B,
     BM25_K1,
+    KEY_MARK,
     ParsedQuery,
     Phrase,
     SearchText,
@@ -253,8 +255,13 @@ def test_query_expressions_for_both_engines() -> None:
     from heritage_graph.store.neo4j import lucene_expression
 
     q = parse_query('Qoyllur Rit’i "danza de tijeras"')
-    assert fts_expression(q) == '"danza de tijeras" AND (("qoylur"* AND "riti"*) OR ("qoyluriti"*))'
-    assert lucene_expression(q) == '"danza de tijeras" AND ((qoylur* AND riti*) OR (qoyluriti*))'
+    assert fts_expression(q) == ('"danza de tijeras" AND ((("qoylur"* OR "_kuyur"*) AND ("riti"* OR "_riti"*)) OR '
+                                 '(("qoyluriti"* OR "_kuyuriti"*)))')
+    assert lucene_expression(q) == ('"danza de tijeras" AND (((qoylur* OR _kuyur*) AND (riti* OR _riti*)) OR '
+                                    '((qoyluriti* OR _kuyuriti*)))')
+    near = replace(q, near=(("qoylur", ("kuyuri",)),))
+    assert '("qoylur"* OR "_kuyur"* OR "_kuyuri")' in fts_expression(near)
+    assert "(qoylur* OR _kuyur* OR _kuyuri)" in lucene_expression(near)
 
 
 HOSTILE = ('Qoyllur <script>alert("x")</script> de <img src=x onerror=alert(1)> &amp; '
@@ -285,11 +292,13 @@ def _bm25_reference(rows: dict[int, list[list[str]]], q: ParsedQuery) -> dict[in
 
     total = sum(len(f) for fields in rows.values() for f in fields)
     avgdl = total / len(rows)
-    idf = [bm25_idf(len(rows), sum(any(count(p, f) for f in fields) for fields in rows.values())) for p in phrases]
+    idf = [bm25_idf(len(rows), sum(any(count(p, fields[c]) for c in p.fields) for fields in rows.values()))
+           for p in phrases]
     scores = {}
     for rowid, fields in rows.items():
-        freqs = [sum(w * count(p, f) for w, f in zip(weights, fields, strict=True)) for p in phrases]
-        held = {p.variant for p in phrases} - {p.variant for p, f in zip(phrases, freqs, strict=True) if not f}
+        freqs = [sum(weights[c] * count(p, fields[c]) for c in p.fields) for p in phrases]
+        present = {p.group for p, f in zip(phrases, freqs, strict=True) if f}
+        held = {p.variant for p in phrases} - {p.variant for p in phrases if p.group not in present}
         quoted = all(f for p, f in zip(phrases, freqs, strict=True) if p.variant < 0)
         if not quoted or (q.terms and not held - {-1}):
             continue
@@ -306,18 +315,20 @@ def _bm25_reference(rows: dict[int, list[list[str]]], q: ParsedQuery) -> dict[in
 def test_fts5_bm25_is_the_formula_the_neo4j_adapter_computes(seed: int) -> None:
     """The Neo4j adapter ranks with FTS5's bm25() computed in Cypher, so that both stores order hits
     alike (tests/test_parity.py compares them whole). This pins the rule it implements against SQLite
-    itself, on random rows and queries with joined-word variants, repeated words and quoted phrases:
-    the same doubles, not merely close ones."""
+    itself, on random rows and queries with joined-word variants, repeated words, quoted phrases,
+    spelling keys and near keys: the same doubles, not merely close ones."""
     rng = random.Random(seed)
     vocab = ["ab", "abc", "b", "bc", "c", "ca", "d", "abcd", "qoy", "qoyluriti", "riti"]
+    keys = ["ab", "abk", "kui", "kuyuriti", "riti", "kab", "d"]  # as the key field writes them, marked
     db = sqlite3.connect(":memory:")
     db.execute(f"CREATE VIRTUAL TABLE fts USING fts5({', '.join(SearchText.FIELDS)}, "
-               "tokenize = 'unicode61 remove_diacritics 2')")
+               f"tokenize = \"unicode61 remove_diacritics 2 tokenchars '{KEY_MARK}'\")")
     rows = {}
     for rowid in range(1, 81):
-        fields = [[rng.choice(vocab) for _ in range(rng.randint(0, 4))] for _ in SearchText.FIELDS]
+        fields = [[KEY_MARK + rng.choice(keys) if c in SearchText.KEY_FIELDS else rng.choice(vocab)
+                   for _ in range(rng.randint(0, 4))] for c in range(len(SearchText.FIELDS))]
         rows[rowid] = fields
-        db.execute(f"INSERT INTO fts (rowid, {', '.join(SearchText.FIELDS)}) VALUES (?, ?, ?, ?, ?, ?)",
+        db.execute(f"INSERT INTO fts (rowid, {', '.join(SearchText.FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                    (rowid, *(" ".join(f) for f in fields)))
     weights = ", ".join(str(w) for w in SearchText.WEIGHTS)
     for _ in range(25):
@@ -325,6 +336,8 @@ def test_fts5_bm25_is_the_formula_the_neo4j_adapter_computes(seed: int) -> None:
         if rng.random() < 0.3:
             text += ' "' + " ".join(rng.choice(vocab[:4]) for _ in range(2)) + '"'
         q = parse_query(text)
+        if rng.random() < 0.5:
+            q = replace(q, near=tuple((t, tuple(rng.sample(keys, rng.randint(1, 2)))) for t, _ in q.keys))
         got = dict(db.execute(f"SELECT rowid, -bm25(fts, {weights}) FROM fts WHERE fts MATCH ?",
                               (fts_expression(q),)).fetchall())
         assert got == _bm25_reference(rows, q), text
