@@ -23,9 +23,15 @@ from heritage_graph.search.text import (
     Phrase,
     SearchText,
     bm25_idf,
+    edit_distance,
     expression_phrases,
     fold,
+    matched_name,
+    near_keys,
     parse_query,
+    raw_words,
+    search_text,
+    spelling_key,
     words,
 )
 from heritage_graph.services.discovery import search
@@ -33,7 +39,7 @@ from heritage_graph.services.paging import window
 from heritage_graph.store.base import Store
 from heritage_graph.store.ladybug import SEARCH_FILE, LadybugStore
 
-from .conftest import GraphQLClient
+from .conftest import Client, GraphQLClient
 
 SRC = Node("Source", "src", "Fuente", properties={"title": "Informe", "type": "web"})
 PE = Node("Place", "pe", "Perú", properties={"level": "country"}, sources=("src",))
@@ -341,3 +347,112 @@ def test_fts5_bm25_is_the_formula_the_neo4j_adapter_computes(seed: int) -> None:
         got = dict(db.execute(f"SELECT rowid, -bm25(fts, {weights}) FROM fts WHERE fts MATCH ?",
                               (fts_expression(q),)).fetchall())
         assert got == _bm25_reference(rows, q), text
+
+
+# -- spellings, typos, alternate names (docs/search.md) ---------------------------------
+@pytest.mark.parametrize(("one", "other"), [
+    ("Qosqo", "Cusco"), ("Qusqu", "Cuzco"), ("Huachipaeri", "Huachipaire"), ("Witite", "Wititi"),
+    ("Sápara", "Zápara"), ("Q'eswachaka", "Keshwachaca"), ("Quyllur", "Qoyllur"), ("Chayru", "Chairo"),
+    ("Chawlla", "Chaulla"), ("Jilaqata", "Hilacata"), ("Wayllaq'epa", "Huayllaquepa"), ("Ccollana", "Qollana"),
+    ("Cebiche", "seviche"), ("Guaman", "Waman"), ("Uari", "Huari"), ("thimpu", "timpo"), ("Kero", "Quero"),
+])
+def test_spellings_of_one_name_share_a_key(one: str, other: str) -> None:
+    assert spelling_key(raw_words(one)[0]) == spelling_key(raw_words(other)[0])
+
+
+@pytest.mark.parametrize(("one", "other"), [("Lima", "Puno"), ("pata", "bata"), ("Cusco", "Cuzcar")])
+def test_different_names_keep_different_keys(one: str, other: str) -> None:
+    assert spelling_key(raw_words(one)[0]) != spelling_key(raw_words(other)[0])
+
+
+def test_edit_distance_counts_swaps_as_one_edit() -> None:
+    assert edit_distance("ayacucho", "ayacuhco", 2) == 1
+    assert edit_distance("kusku", "kusku", 1) == 0
+    assert edit_distance("kusku", "kaskaa", 1) == 2  # beyond the limit: limit + 1
+    assert near_keys("wacipiri", 2, ["wacipairi", "wacipiri", "wacipirima", "kusku"]) == ("wacipairi",)
+
+
+SPELT = [Node("Tradition", "witite", "Danza del wititi", sources=("src",)),
+         Node("Tradition", "witite-fold", "Witite de Cabanaconde", sources=("src",)),
+         Node("Community", "wachi", "Pueblo huachipaire", names={"qu": "Harakbut Wachipaeri"}, sources=("src",)),
+         Node("Place", "qosqo", "Cusco", properties={"level": "city"}, sources=("src",)),
+         Node("Recipe", "chiriuchu", "Chiriuchu", summary={"es": "Plato frío del Corpus Christi."}, sources=("src",)),
+         Node("Recipe", "chairo", "Chairo puneño", sources=("src",))]
+
+
+@pytest.fixture
+def spelt(store: Store) -> Store:
+    store.write([SRC, *SPELT], [])
+    return store
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("qosqo", "qosqo"), ("kusku", "qosqo"), ("cuzco", "qosqo"), ("chayru punenyo", "chairo"), ("chayru", "chairo"),
+    ("chayru lima", None),
+    ("wachiperi", "wachi"), ("harakbut huachipaeri", "wachi"), ("witite cabanaconde", "witite-fold"),
+])
+def test_spellings_and_alternate_names_find_the_record(spelt: Store, text: str, found: str | None) -> None:
+    hits = ids(spelt, text)
+    assert (found in hits) if found else hits == []
+
+
+def test_an_exact_spelling_ranks_above_a_folded_one(spelt: Store) -> None:
+    assert ids(spelt, "wititi")[:2] == ["witite", "witite-fold"]
+    assert ids(spelt, "witite")[:2] == ["witite-fold", "witite"]
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("chiriucho", True),   # one edit in 9 letters (and o/u fold)
+    ("chirixxhu", True),   # two edits in 9 letters
+    ("chrixxhu", False),   # three edits
+    ("chairp", True),      # one edit in 6 letters
+    ("chaxrp", False),     # two edits in 6 letters
+    ("chirk", False),      # 5 letters: one edit from no indexed key
+    ("cuzcu", True),       # a spelling, not a typo
+    ("cusc", True),        # a prefix
+    ("cuzxo", True),       # one edit in 5 letters
+    ("cxs", False),        # under 5 letters: no typos
+])
+def test_typos_are_forgiven_by_word_length(spelt: Store, text: str, found: bool) -> None:
+    assert bool(ids(spelt, text)) is found
+
+
+def test_a_typo_ranks_below_an_exact_match(store: Store) -> None:
+    store.write([SRC, Node("Recipe", "exact", "Chairo", sources=("src",)),
+                 Node("Recipe", "typo", "Chairu", sources=("src",)),
+                 Node("Recipe", "typo2", "Chaira", sources=("src",))], [])
+    # (A spelling and a typo both rank below the word as written; between them bm25 decides: the rarer
+    # key first.)
+    found = ids(store, "chairo")
+    assert found[0] == "exact" and set(found) == {"exact", "typo", "typo2"}
+
+
+def test_the_hit_says_which_name_matched(spelt: Store) -> None:
+    by_id = {h.node.id: h for h in search(spelt, "wachipaeri").hits}
+    assert by_id["wachi"].matched_name == "Harakbut Wachipaeri"
+    assert "<mark>Wachipaeri</mark>" in by_id["wachi"].snippet
+    assert search(spelt, "qosqo").hits[0].matched_name == "Cusco"
+    assert search(spelt, "corpus").hits[0].matched_name is None  # found in the summary
+
+
+def test_alternate_names_are_indexed_when_a_record_has_them() -> None:
+    """`alt_names` (a list of {name, lang, orthography or kind}), read defensively: entries that are not
+    such objects are skipped, or taken as a name when they are text."""
+    node = Node("Community", "wachi", "Pueblo huachipaire", properties={"alt_names": [
+        {"name": "Harakbut Wachipaeri", "lang": "qu", "orthography": "alfabeto oficial"}, "Huachipaeri",
+        {"lang": "es"}, {"name": 7}, None]}, sources=("src",))
+    text = search_text(node)
+    assert text.alt == "harakbut wachipaeri huachipaeri"
+    assert f"{KEY_MARK}arakbutwacipairi" in text.key.split()
+    assert search_text(replace(node, properties={"alt_names": "not a list"})).alt == ""
+    q = parse_query("harakbut")
+    assert matched_name(node, q, "es") == "Harakbut Wachipaeri"
+
+
+def test_matched_name_over_graphql_and_on_the_web_page(gql: GraphQLClient, client: Client) -> None:
+    query = "query($q: String!) { search(query: $q, first: 3) { edges { matchedName node { id name } } } }"
+    edges = gql(query, q="Keshwachaca")["search"]["edges"]
+    assert edges[0]["node"]["id"] == "qeswachaka-bridge"
+    assert edges[0]["matchedName"] == edges[0]["node"]["name"]
+    page = client.get("/search", params={"q": "chayru"}).text
+    assert "Chayru" in page.split('class="matched"')[1].split("</p>")[0]

@@ -363,9 +363,10 @@ def snippet(node: Node, query: ParsedQuery, lang: str | None, width: int = 14) -
     texts = [*_names(node, lang), *_ordered(node.summary, lang)]
     for prop in EXTRA_PROPS:
         texts += list(_texts(node.properties.get(prop)))
-    for text in texts:
+    # Text where a word matches as written first, then text matched by spelling or despite a typo.
+    for least, text in [(2, t) for t in texts] + [(1, t) for t in texts]:
         raw = text.split()
-        hits = [i for i, w in enumerate(raw) if any(query.word_match(n) for n in raw_words(w))
+        hits = [i for i, w in enumerate(raw) if any(query.word_match(n) >= least for n in raw_words(w))
                 or any(q.startswith(n) and len(n) > 2 for n in words(w) for q in wanted if len(q) > len(n))]
         if not hits:
             continue
