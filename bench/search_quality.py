@@ -76,30 +76,16 @@ def measure(store: Store, queries: list[dict[str, str]]) -> dict[str, Any]:
 
 
 @contextmanager
-def seeded_ladybug(folder: Path) -> Iterator[Store]:
-    store = LadybugStore(folder / "db").open()
+def seeded(store: Store, *, wipe: bool = False) -> Iterator[Store]:
+    """``store`` (open) initialised and loaded with the seeds; emptied again (``wipe``) and closed after."""
     try:
         store.init()
         run_import(store, seed_files(), actor=SEED_ACTOR)
         yield store
     finally:
-        store.close()
-
-
-@contextmanager
-def seeded_neo4j(folder: Path) -> Iterator[Store]:
-    import neo4j_bench
-
-    with neo4j_bench.server(folder, 2000, heap=None, page_cache=None, wipe=False,
-                            log=lambda m: print(m, file=sys.stderr)) as neo:
-        store = neo4j_bench._store(neo.env)
-        try:
-            store.init()
-            run_import(store, seed_files(), actor=SEED_ACTOR)
-            yield store
-        finally:
+        if wipe:
             store.delete_all()
-            store.close()
+        store.close()
 
 
 def raise_floor(measured: dict[str, float], path: Path = FLOOR) -> dict[str, float]:
@@ -118,10 +104,14 @@ def main() -> None:
     queries = judged()
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        with seeded_ladybug(Path(tmp)) as store:
+        with seeded(LadybugStore(Path(tmp) / "db").open()) as store:
             results["embedded"] = measure(store, queries)
         if args.neo4j:
-            with seeded_neo4j(Path(tmp)) as store:
+            import neo4j_bench
+
+            with neo4j_bench.server(Path(tmp), 2000, heap=None, page_cache=None, wipe=False,
+                                    log=lambda m: print(m, file=sys.stderr)) as neo, \
+                    seeded(neo4j_bench._store(neo.env), wipe=True) as store:
                 results["neo4j"] = measure(store, queries)
     # Both stores' queries together (each store's figures are above).
     stores = list(results.values())
