@@ -86,8 +86,10 @@ KEY_RULES: tuple[tuple[str, str], ...] = (
     ("j", "h"),                       # Jilaqata / Hilacata: then h goes with the rest
     ("h", ""),                        # silent h and aspiration marks: kh, ph, qh, th, chh
     ("C", "c"),
-    (f"y(?![{_VOWEL}])", "i"),        # a glide before a consonant or at the end: Chayru / Chairo
-    (f"w(?![{_VOWEL}])", "u"),        # Chawlla / Chaulla
+    # A glide before a consonant: Chayru / Chairo, Chawlla / Chaulla. Not at the end of a word: a query
+    # word is also a prefix, and "qoyll" must key to a prefix of Qoyllur's key, not to that of Cuy.
+    (f"y(?=[^{_VOWEL}])", "i"),
+    (f"w(?=[^{_VOWEL}])", "u"),
     ("e", "i"),                       # three vowels against five: Witite / Wititi, Qero / Qiru
     ("o", "u"),                       # Qosqo / Qusqu
     (r"([a-z])\1+", r"\1"),           # what the rules made double: ii, kk
