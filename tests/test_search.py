@@ -365,6 +365,25 @@ def test_different_names_keep_different_keys(one: str, other: str) -> None:
     assert spelling_key(raw_words(one)[0]) != spelling_key(raw_words(other)[0])
 
 
+def _osa(a: str, b: str) -> int:
+    """Optimal string alignment distance, the whole table (the reference for the bounded one)."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
+
+
+def test_the_bounded_edit_distance_agrees_with_the_whole_table() -> None:
+    rng = random.Random(1)
+    for _ in range(3000):
+        a, b = ("".join(rng.choice("abc") for _ in range(rng.randint(0, 7))) for _ in range(2))
+        for limit in (0, 1, 2, 4):
+            assert edit_distance(a, b, limit) == min(_osa(a, b), limit + 1), (a, b, limit)
+
+
 def test_edit_distance_counts_swaps_as_one_edit() -> None:
     assert edit_distance("ayacucho", "ayacuhco", 2) == 1
     assert edit_distance("kusku", "kusku", 1) == 0
@@ -456,3 +475,27 @@ def test_matched_name_over_graphql_and_on_the_web_page(gql: GraphQLClient, clien
     assert edges[0]["matchedName"] == edges[0]["node"]["name"]
     page = client.get("/search", params={"q": "chayru"}).text
     assert "Chayru" in page.split('class="matched"')[1].split("</p>")[0]
+
+
+@pytest.mark.neo4j
+def test_neo4j_init_rewrites_the_search_fields_of_an_older_store(neo4j_env: dict[str, str]) -> None:
+    """A store written before spelling keys: its nodes get them, and the full-text index their field."""
+    from .conftest import _neo4j_store, wipe_neo4j
+
+    store = _neo4j_store(neo4j_env)
+    try:
+        store.write(NODES, RELS)
+        for statement in ("MATCH (n:Node) REMOVE n.search_key",
+                          "MATCH (m:HeritageMeta {key: 'search_format'}) DELETE m",
+                          "DROP INDEX heritage_search",
+                          "CREATE FULLTEXT INDEX heritage_search FOR (n:Node) ON EACH [n.search_name, n.search_alt, "
+                          "n.search_summary, n.search_extra, n.search_joined] "
+                          "OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace'}}",
+                          "CALL db.awaitIndexes(60)"):
+            store._read_or_write(statement, {}, write=True)  # type: ignore[attr-defined]
+        assert ids(store, "qosqo") == []
+        store.init()
+        assert ids(store, "qosqo") == ["pe-cusco"]
+        assert ids(store, "tijeras") == ["tijeras"]
+    finally:
+        wipe_neo4j(store)

@@ -76,7 +76,7 @@ KEY_RULES: tuple[tuple[str, str], ...] = (
     ("sh", "s"),                      # Keshwachaca / Qeswachaka
     ("ch", "C"),                      # ch stands apart from c (restored below)
     (f"^u(?=[{_VOWEL}])", "w"),       # Uari / Wari
-    (f"[hg]u(?=[{_VOWEL}])", "w"),    # Huachipaire / Wachipaire, Guaman / Waman (before gu + e/i)
+    (f"[hg]u(?=[{_VOWEL}])", "w"),    # Huachipaire / Wachipaire, Guaman / Waman (so gue/gui is next)
     ("gu(?=[ei])", "g"),              # Spanish gue, gui: the u is silent
     ("qu(?=[ei])", "k"),              # Spanish que, qui: Quero / Kero
     ("c(?=[ei])", "s"),               # Spanish ce, ci: Cebiche / Sebiche
@@ -142,7 +142,8 @@ def edit_distance(a: str, b: str, limit: int) -> int:
             current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + cost)
             if before is not None and i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
                 current[j] = min(current[j], before[j - 2] + 1)
-        if min(current) > limit:
+        # Past the limit for good: this row is, and a swap (two rows back, plus one) cannot come back.
+        if min(current) > limit and min(row) >= limit:
             return limit + 1
         before, row = row, current
     return min(row[-1], limit + 1)
