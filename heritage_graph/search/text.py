@@ -150,11 +150,13 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 
 
 def near_keys(key: str, edits: int, vocabulary: Iterable[str]) -> tuple[str, ...]:
-    """The keys of ``vocabulary`` within ``edits`` of ``key``, nearest first (then alphabetically), at
-    most MAX_NEAR. Keys that ``key`` begins already match it as a prefix and are left out."""
+    """The keys of ``vocabulary`` nearest to ``key``, within ``edits``: only those at the least distance
+    found (a key one edit away hides those two away: "qoyllurity" means Qoylluriti, not "authority"),
+    alphabetically, at most MAX_NEAR. Keys that ``key`` begins already match it as a prefix and are
+    left out."""
     found = sorted((d, v) for v in set(vocabulary) if not v.startswith(key)
                    for d in (edit_distance(key, v, edits),) if d <= edits)
-    return tuple(v for _, v in found[:MAX_NEAR])
+    return tuple(v for d, v in found[:MAX_NEAR] if d == found[0][0])
 
 
 @dataclass(frozen=True)
