@@ -186,7 +186,7 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
             self._driver = None
 
     def init(self) -> None:
-        format_was = self._q("get_meta", {"key": "search_format"})
+        format_was = self._write_q("get_meta", {"key": "search_format"})  # init writes: all on the leader
         if not format_was or format_was[0]["value"] != SEARCH_FORMAT:
             self._rewrite_search_fields()
         for q in self._queries.ddl():
@@ -209,7 +209,7 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
         token total forgotten (the DDL counts it again)."""
         after = ""
         while True:
-            ids = [r["id"] for r in self._q("search_ids_after", {"after": after, "limit": REWRITE_BATCH})]
+            ids = [r["id"] for r in self._write_q("search_ids_after", {"after": after, "limit": REWRITE_BATCH})]
             if not ids:
                 break
             rows = [{"id": n.id, "props": _search_props(n)} for n in self.get_nodes(ids)]
