@@ -183,7 +183,9 @@ def base_id(j: int) -> str:
 
 
 def base_name(j: int, batch: int) -> str:
-    return f"Base {j} u{batch}z"  # `u{batch}z`: one search word that no other batch's is a prefix of
+    # `u{batch}w{batch}y{batch}z`: one search word that no other batch's is a prefix of, and at least
+    # three edits from any other batch's, beyond the typos search forgives (docs/search.md).
+    return f"Base {j} u{batch}w{batch}y{batch}z"
 
 
 def new_name(batch: int, k: int) -> str:
@@ -456,7 +458,9 @@ RELATE = """mutation($from: ID!, $to: ID!) { addRelation(input: {type: LEARNED_F
 
 
 def node_name(serial: int, version: int) -> str:
-    return f"Crash q{serial}v{version}z"
+    # The version three times: two versions' words are three edits apart or more, so a search for the
+    # old word does not find the new one as a typo of it (docs/search.md).
+    return f"Crash q{serial}v{version}w{version}y{version}z"
 
 
 @dataclass

@@ -654,7 +654,8 @@ def test_search_expressions_hold_only_words(text: str) -> None:
     except InvalidInput:
         return  # no word to search for, or too many: refused before any store sees it
     phrase = r'"[a-z0-9]+(?: [a-z0-9]+)*"'
-    for expr, term in ((fts_expression(q), r'"[a-z0-9]+"\*'), (lucene_expression(q), r"[a-z0-9]+\*")):
+    # A word as written, a prefix; a spelling key (after KEY_MARK), a prefix or a whole word.
+    for expr, term in ((fts_expression(q), r'"_?[a-z0-9]+"\*?'), (lucene_expression(q), r"_?[a-z0-9]+\*?")):
         skeleton = re.sub(phrase, "W", re.sub(term, "W", expr))
         assert re.fullmatch(r"(?:W|AND|OR|[() ])+", skeleton), (text, expr)
 

@@ -75,6 +75,8 @@ class FakeDriver:
             return [FakeRecord(rows=1, tokens=3, hits=[1] * len(params["expressions"]))]
         if "AS tokens" in text:  # search_lengths
             return [FakeRecord(tokens=0)]
+        if "AS key, terms" in text:  # search_near_keys: no key near a misspelt word
+            return [FakeRecord(key=w["key"], terms=[]) for w in params["wanted"]]
         if "db.index.fulltext.queryNodes" in text:  # search_page: one hit
             return [FakeRecord(id="a", score=1.0)]
         return []
@@ -206,8 +208,9 @@ def test_a_search_reads_its_page_facets_and_nodes_in_one_read_transaction(
     s.search(SearchQuery(parse_query("danza"), visibility=PUBLIC))
     [tx] = driver.transactions
     assert (tx.how, tx.routing) == ("execute_read", "READ")
-    # bm25's statistics, the page, its facets and its nodes: one snapshot, one cluster member
-    assert len(tx.statements) == 4
+    # the keys near a word that may be misspelt, bm25's statistics, the page, its facets and its nodes:
+    # one snapshot, one cluster member
+    assert len(tx.statements) == 5
     assert driver.sessions[0]["default_access_mode"] == neo4j.READ_ACCESS
     driver.transactions.clear()
     s.count_nodes()  # after it, reads go back to their own transactions

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,13 +18,20 @@ from heritage_graph.search.sqlite import fts_expression
 from heritage_graph.search.text import (
     BM25_B,
     BM25_K1,
+    KEY_MARK,
     ParsedQuery,
     Phrase,
     SearchText,
     bm25_idf,
+    edit_distance,
     expression_phrases,
     fold,
+    matched_name,
+    near_keys,
     parse_query,
+    raw_words,
+    search_text,
+    spelling_key,
     words,
 )
 from heritage_graph.services.discovery import search
@@ -31,7 +39,7 @@ from heritage_graph.services.paging import window
 from heritage_graph.store.base import Store
 from heritage_graph.store.ladybug import SEARCH_FILE, LadybugStore
 
-from .conftest import GraphQLClient
+from .conftest import Client, GraphQLClient
 
 SRC = Node("Source", "src", "Fuente", properties={"title": "Informe", "type": "web"})
 PE = Node("Place", "pe", "Perú", properties={"level": "country"}, sources=("src",))
@@ -253,8 +261,13 @@ def test_query_expressions_for_both_engines() -> None:
     from heritage_graph.store.neo4j import lucene_expression
 
     q = parse_query('Qoyllur Rit’i "danza de tijeras"')
-    assert fts_expression(q) == '"danza de tijeras" AND (("qoylur"* AND "riti"*) OR ("qoyluriti"*))'
-    assert lucene_expression(q) == '"danza de tijeras" AND ((qoylur* AND riti*) OR (qoyluriti*))'
+    assert fts_expression(q) == ('"danza de tijeras" AND ((("qoylur"* OR "_kuyur"*) AND ("riti"* OR "_riti"*)) OR '
+                                 '(("qoyluriti"* OR "_kuyuriti"*)))')
+    assert lucene_expression(q) == ('"danza de tijeras" AND (((qoylur* OR _kuyur*) AND (riti* OR _riti*)) OR '
+                                    '((qoyluriti* OR _kuyuriti*)))')
+    near = replace(q, near=(("qoylur", ("kuyuri",)),))
+    assert '("qoylur"* OR "_kuyur"* OR "_kuyuri")' in fts_expression(near)
+    assert "(qoylur* OR _kuyur* OR _kuyuri)" in lucene_expression(near)
 
 
 HOSTILE = ('Qoyllur <script>alert("x")</script> de <img src=x onerror=alert(1)> &amp; '
@@ -285,11 +298,13 @@ def _bm25_reference(rows: dict[int, list[list[str]]], q: ParsedQuery) -> dict[in
 
     total = sum(len(f) for fields in rows.values() for f in fields)
     avgdl = total / len(rows)
-    idf = [bm25_idf(len(rows), sum(any(count(p, f) for f in fields) for fields in rows.values())) for p in phrases]
+    idf = [bm25_idf(len(rows), sum(any(count(p, fields[c]) for c in p.fields) for fields in rows.values()))
+           for p in phrases]
     scores = {}
     for rowid, fields in rows.items():
-        freqs = [sum(w * count(p, f) for w, f in zip(weights, fields, strict=True)) for p in phrases]
-        held = {p.variant for p in phrases} - {p.variant for p, f in zip(phrases, freqs, strict=True) if not f}
+        freqs = [sum(weights[c] * count(p, fields[c]) for c in p.fields) for p in phrases]
+        present = {p.group for p, f in zip(phrases, freqs, strict=True) if f}
+        held = {p.variant for p in phrases} - {p.variant for p in phrases if p.group not in present}
         quoted = all(f for p, f in zip(phrases, freqs, strict=True) if p.variant < 0)
         if not quoted or (q.terms and not held - {-1}):
             continue
@@ -306,18 +321,20 @@ def _bm25_reference(rows: dict[int, list[list[str]]], q: ParsedQuery) -> dict[in
 def test_fts5_bm25_is_the_formula_the_neo4j_adapter_computes(seed: int) -> None:
     """The Neo4j adapter ranks with FTS5's bm25() computed in Cypher, so that both stores order hits
     alike (tests/test_parity.py compares them whole). This pins the rule it implements against SQLite
-    itself, on random rows and queries with joined-word variants, repeated words and quoted phrases:
-    the same doubles, not merely close ones."""
+    itself, on random rows and queries with joined-word variants, repeated words, quoted phrases,
+    spelling keys and near keys: the same doubles, not merely close ones."""
     rng = random.Random(seed)
     vocab = ["ab", "abc", "b", "bc", "c", "ca", "d", "abcd", "qoy", "qoyluriti", "riti"]
+    keys = ["ab", "abk", "kui", "kuyuriti", "riti", "kab", "d"]  # as the key field writes them, marked
     db = sqlite3.connect(":memory:")
     db.execute(f"CREATE VIRTUAL TABLE fts USING fts5({', '.join(SearchText.FIELDS)}, "
-               "tokenize = 'unicode61 remove_diacritics 2')")
+               f"tokenize = \"unicode61 remove_diacritics 2 tokenchars '{KEY_MARK}'\")")
     rows = {}
     for rowid in range(1, 81):
-        fields = [[rng.choice(vocab) for _ in range(rng.randint(0, 4))] for _ in SearchText.FIELDS]
+        fields = [[KEY_MARK + rng.choice(keys) if c in SearchText.KEY_FIELDS else rng.choice(vocab)
+                   for _ in range(rng.randint(0, 4))] for c in range(len(SearchText.FIELDS))]
         rows[rowid] = fields
-        db.execute(f"INSERT INTO fts (rowid, {', '.join(SearchText.FIELDS)}) VALUES (?, ?, ?, ?, ?, ?)",
+        db.execute(f"INSERT INTO fts (rowid, {', '.join(SearchText.FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                    (rowid, *(" ".join(f) for f in fields)))
     weights = ", ".join(str(w) for w in SearchText.WEIGHTS)
     for _ in range(25):
@@ -325,6 +342,160 @@ def test_fts5_bm25_is_the_formula_the_neo4j_adapter_computes(seed: int) -> None:
         if rng.random() < 0.3:
             text += ' "' + " ".join(rng.choice(vocab[:4]) for _ in range(2)) + '"'
         q = parse_query(text)
+        if rng.random() < 0.5:
+            q = replace(q, near=tuple((t, tuple(rng.sample(keys, rng.randint(1, 2)))) for t, _ in q.keys))
         got = dict(db.execute(f"SELECT rowid, -bm25(fts, {weights}) FROM fts WHERE fts MATCH ?",
                               (fts_expression(q),)).fetchall())
         assert got == _bm25_reference(rows, q), text
+
+
+# -- spellings, typos, alternate names (docs/search.md) ---------------------------------
+@pytest.mark.parametrize(("one", "other"), [
+    ("Qosqo", "Cusco"), ("Qusqu", "Cuzco"), ("Huachipaeri", "Huachipaire"), ("Witite", "Wititi"),
+    ("Sápara", "Zápara"), ("Q'eswachaka", "Keshwachaca"), ("Quyllur", "Qoyllur"), ("Chayru", "Chairo"),
+    ("Chawlla", "Chaulla"), ("Jilaqata", "Hilacata"), ("Wayllaq'epa", "Huayllaquepa"), ("Ccollana", "Qollana"),
+    ("Cebiche", "seviche"), ("Guaman", "Waman"), ("Uari", "Huari"), ("thimpu", "timpo"), ("Kero", "Quero"),
+])
+def test_spellings_of_one_name_share_a_key(one: str, other: str) -> None:
+    assert spelling_key(raw_words(one)[0]) == spelling_key(raw_words(other)[0])
+
+
+@pytest.mark.parametrize(("one", "other"), [("Lima", "Puno"), ("pata", "bata"), ("Cusco", "Cuzcar")])
+def test_different_names_keep_different_keys(one: str, other: str) -> None:
+    assert spelling_key(raw_words(one)[0]) != spelling_key(raw_words(other)[0])
+
+
+def _osa(a: str, b: str) -> int:
+    """Optimal string alignment distance, the whole table (the reference for the bounded one)."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[-1][-1]
+
+
+def test_the_bounded_edit_distance_agrees_with_the_whole_table() -> None:
+    rng = random.Random(1)
+    for _ in range(3000):
+        a, b = ("".join(rng.choice("abc") for _ in range(rng.randint(0, 7))) for _ in range(2))
+        for limit in (0, 1, 2, 4):
+            assert edit_distance(a, b, limit) == min(_osa(a, b), limit + 1), (a, b, limit)
+
+
+def test_edit_distance_counts_swaps_as_one_edit() -> None:
+    assert edit_distance("ayacucho", "ayacuhco", 2) == 1
+    assert edit_distance("kusku", "kusku", 1) == 0
+    assert edit_distance("kusku", "kaskaa", 1) == 2  # beyond the limit: limit + 1
+    assert near_keys("wacipiri", 2, ["wacipairi", "wacipiri", "wacipirima", "kusku"]) == ("wacipairi",)
+
+
+SPELT = [Node("Tradition", "witite", "Danza del wititi", sources=("src",)),
+         Node("Tradition", "witite-fold", "Witite de Cabanaconde", sources=("src",)),
+         Node("Community", "wachi", "Pueblo huachipaire", names={"qu": "Harakbut Wachipaeri"}, sources=("src",)),
+         Node("Place", "qosqo", "Cusco", properties={"level": "city"}, sources=("src",)),
+         Node("Recipe", "chiriuchu", "Chiriuchu", summary={"es": "Plato frío del Corpus Christi."}, sources=("src",)),
+         Node("Recipe", "chairo", "Chairo puneño", sources=("src",))]
+
+
+@pytest.fixture
+def spelt(store: Store) -> Store:
+    store.write([SRC, *SPELT], [])
+    return store
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("qosqo", "qosqo"), ("kusku", "qosqo"), ("cuzco", "qosqo"), ("chayru punenyo", "chairo"), ("chayru", "chairo"),
+    ("chayru lima", None),
+    ("wachiperi", "wachi"), ("harakbut huachipaeri", "wachi"), ("witite cabanaconde", "witite-fold"),
+])
+def test_spellings_and_alternate_names_find_the_record(spelt: Store, text: str, found: str | None) -> None:
+    hits = ids(spelt, text)
+    assert (found in hits) if found else hits == []
+
+
+def test_an_exact_spelling_ranks_above_a_folded_one(spelt: Store) -> None:
+    assert ids(spelt, "wititi")[:2] == ["witite", "witite-fold"]
+    assert ids(spelt, "witite")[:2] == ["witite-fold", "witite"]
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("chiriucho", True),   # one edit in 9 letters (and o/u fold)
+    ("chirixxhu", True),   # two edits in 9 letters
+    ("chrixxhu", False),   # three edits
+    ("chairp", True),      # one edit in 6 letters
+    ("chaxrp", False),     # two edits in 6 letters
+    ("chirk", False),      # 5 letters: one edit from no indexed key
+    ("cuzcu", True),       # a spelling, not a typo
+    ("cusc", True),        # a prefix
+    ("cuzxo", True),       # one edit in 5 letters
+    ("cxs", False),        # under 5 letters: no typos
+])
+def test_typos_are_forgiven_by_word_length(spelt: Store, text: str, found: bool) -> None:
+    assert bool(ids(spelt, text)) is found
+
+
+def test_a_typo_ranks_below_an_exact_match(store: Store) -> None:
+    store.write([SRC, Node("Recipe", "exact", "Chairo", sources=("src",)),
+                 Node("Recipe", "typo", "Chairu", sources=("src",)),
+                 Node("Recipe", "typo2", "Chaira", sources=("src",))], [])
+    # (A spelling and a typo both rank below the word as written; between them bm25 decides: the rarer
+    # key first.)
+    found = ids(store, "chairo")
+    assert found[0] == "exact" and set(found) == {"exact", "typo", "typo2"}
+
+
+def test_the_hit_says_which_name_matched(spelt: Store) -> None:
+    by_id = {h.node.id: h for h in search(spelt, "wachipaeri").hits}
+    assert by_id["wachi"].matched_name == "Harakbut Wachipaeri"
+    assert "<mark>Wachipaeri</mark>" in by_id["wachi"].snippet
+    assert search(spelt, "qosqo").hits[0].matched_name == "Cusco"
+    assert search(spelt, "corpus").hits[0].matched_name is None  # found in the summary
+
+
+def test_alternate_names_are_indexed_when_a_record_has_them() -> None:
+    """`alt_names` (a list of {name, lang, orthography or kind}), read defensively: entries that are not
+    such objects are skipped, or taken as a name when they are text."""
+    node = Node("Community", "wachi", "Pueblo huachipaire", properties={"alt_names": [
+        {"name": "Harakbut Wachipaeri", "lang": "qu", "orthography": "alfabeto oficial"}, "Huachipaeri",
+        {"lang": "es"}, {"name": 7}, None]}, sources=("src",))
+    text = search_text(node)
+    assert text.alt == "harakbut wachipaeri huachipaeri"
+    assert f"{KEY_MARK}arakbutwacipairi" in text.key.split()
+    assert search_text(replace(node, properties={"alt_names": "not a list"})).alt == ""
+    q = parse_query("harakbut")
+    assert matched_name(node, q, "es") == "Harakbut Wachipaeri"
+
+
+def test_matched_name_over_graphql_and_on_the_web_page(gql: GraphQLClient, client: Client) -> None:
+    query = "query($q: String!) { search(query: $q, first: 3) { edges { matchedName node { id name } } } }"
+    edges = gql(query, q="Keshwachaca")["search"]["edges"]
+    assert edges[0]["node"]["id"] == "qeswachaka-bridge"
+    assert edges[0]["matchedName"] == edges[0]["node"]["name"]
+    page = client.get("/search", params={"q": "chayru"}).text
+    assert "Chayru" in page.split('class="matched"')[1].split("</p>")[0]
+
+
+@pytest.mark.neo4j
+def test_neo4j_init_rewrites_the_search_fields_of_an_older_store(neo4j_env: dict[str, str]) -> None:
+    """A store written before spelling keys: its nodes get them, and the full-text index their field."""
+    from .conftest import _neo4j_store, wipe_neo4j
+
+    store = _neo4j_store(neo4j_env)
+    try:
+        store.write(NODES, RELS)
+        for statement in ("MATCH (n:Node) REMOVE n.search_key",
+                          "MATCH (m:HeritageMeta {key: 'search_format'}) DELETE m",
+                          "DROP INDEX heritage_search",
+                          "CREATE FULLTEXT INDEX heritage_search FOR (n:Node) ON EACH [n.search_name, n.search_alt, "
+                          "n.search_summary, n.search_extra, n.search_joined] "
+                          "OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace'}}",
+                          "CALL db.awaitIndexes(60)"):
+            store._read_or_write(statement, {}, write=True)  # type: ignore[attr-defined]
+        assert ids(store, "qosqo") == []
+        store.init()
+        assert ids(store, "qosqo") == ["pe-cusco"]
+        assert ids(store, "tijeras") == ["tijeras"]
+    finally:
+        wipe_neo4j(store)

@@ -15,8 +15,10 @@ CREATE CONSTRAINT heritage_meta_key IF NOT EXISTS FOR (m:HeritageMeta) REQUIRE m
 // Full-text index over the normalised search fields the adapter writes on each
 // node (see heritage_graph/search/text.py); the text is already folded, so the
 // whitespace analyzer keeps the words exactly as the query sends them.
+// A store written by an older version gets the index anew (Neo4jStore.init, search format).
 CREATE FULLTEXT INDEX heritage_search IF NOT EXISTS
-FOR (n:Node) ON EACH [n.search_name, n.search_alt, n.search_summary, n.search_extra, n.search_joined]
+FOR (n:Node) ON EACH [n.search_name, n.search_alt, n.search_summary, n.search_extra, n.search_joined,
+                      n.search_key]
 OPTIONS {indexConfig: {`fulltext.analyzer`: "whitespace"}}
 
 // name: ddl_search_tokens
@@ -27,7 +29,7 @@ WITH m WHERE m IS NULL
 CALL () {
   MATCH (n:Node) WHERE n.search_length IS NULL
   SET n.search_length = reduce(t = 0, f IN [n.search_name, n.search_alt, n.search_summary, n.search_extra,
-                                            n.search_joined] |
+                                            n.search_joined, n.search_key] |
                                t + size([w IN split(coalesce(f, ""), " ") WHERE w <> ""]))
 }
 CALL () {

@@ -21,18 +21,23 @@ WHERE (size($kinds) = 0 OR n.kind IN $kinds)
 // fields), with the idf the adapter computed ($phrases[k].idf), the row's length in tokens
 // (n.search_length) against the average ($avgdl). Operations run in SQLite's order, so the
 // doubles come out the same and ties fall to the id alike.
-WITH n, [t IN [n.search_name, n.search_alt, n.search_summary, n.search_extra, n.search_joined] |
+// A phrase is sought in its own fields (p.fields: the words as written, or the spelling keys).
+WITH n, [t IN [n.search_name, n.search_alt, n.search_summary, n.search_extra, n.search_joined, n.search_key] |
          CASE WHEN t IS NULL OR t = "" THEN [] ELSE split(t, " ") END] AS fields
 WITH n, [p IN $phrases |
-         reduce(f = 0.0, c IN range(0, size(fields) - 1) |
+         reduce(f = 0.0, c IN p.fields |
            f + $field_weights[c] * size([i IN range(0, size(fields[c]) - size(p.words)) WHERE
              all(j IN range(0, size(p.words) - 1) WHERE
                CASE WHEN p.prefix AND j = size(p.words) - 1 THEN fields[c][i + j] STARTS WITH p.words[j]
                     ELSE fields[c][i + j] = p.words[j] END)]))] AS freqs
-// A joined-word variant's words count only in a row holding all of them, as in FTS5, where a part
-// of the expression that does not match the row reports no occurrences.
+// A joined-word variant's phrases count only in a row holding every word of it (a word by any of its
+// phrases, p.group: as written, by key, by a near key), as in FTS5, where a part of the expression
+// that does not match the row reports no occurrences.
+WITH n, freqs, [g IN range(0, $groups - 1)
+                WHERE any(k IN range(0, size(freqs) - 1) WHERE $phrases[k].group = g AND freqs[k] > 0)] AS present
 WITH n, freqs, [v IN range(0, $variants - 1)
-                WHERE all(k IN range(0, size(freqs) - 1) WHERE $phrases[k].variant <> v OR freqs[k] > 0)] AS held
+                WHERE all(k IN range(0, size(freqs) - 1) WHERE $phrases[k].variant <> v
+                                                               OR $phrases[k].group IN present)] AS held
 WITH n, [k IN range(0, size(freqs) - 1) |
          CASE WHEN $phrases[k].variant < 0 OR $phrases[k].variant IN held THEN freqs[k] ELSE 0.0 END] AS freqs
 WITH n, reduce(s = 0.0, k IN range(0, size(freqs) - 1) |
@@ -59,6 +64,43 @@ CALL (k) {
 }
 WITH rows, tokens, k, hits ORDER BY k
 RETURN rows, tokens, collect(hits) AS hits
+
+// name: search_near_keys
+// For each misspelt query word (Lucene's fuzzy syntax, $wanted[i].lucene: its key within so many
+// edits), the spelling keys of the nodes it finds, of a length within $wanted[i].reach of it. Lucene
+// counts an edit as heritage_graph/search/text.py does or more loosely (a superset); the adapter keeps
+// exactly the keys within reach (near_keys), as the embedded store does from its whole vocabulary.
+UNWIND $wanted AS w
+CALL (w) {
+  CALL db.index.fulltext.queryNodes("heritage_search", w.lucene) YIELD node
+  UNWIND split(coalesce(node.search_key, ""), " ") AS t
+  WITH DISTINCT t WHERE t <> "" AND abs(size(t) - size(w.key)) <= w.reach
+  RETURN collect(t) AS terms
+}
+RETURN w.key AS key, terms
+
+// name: search_keys_scan
+// Every spelling key of the store: when a fuzzy query may have stopped at Lucene's limit of terms.
+MATCH (n:Node)
+UNWIND split(coalesce(n.search_key, ""), " ") AS t
+WITH DISTINCT t WHERE t <> ""
+RETURN collect(t) AS terms
+
+// name: search_ids_after
+// Node ids in order, a page at a time (rewriting the search fields of a store written before).
+MATCH (n:Node) WHERE n.id > $after
+RETURN n.id AS id ORDER BY id LIMIT $limit
+
+// name: set_search_props
+UNWIND $rows AS r
+MATCH (n:Node {id: r.id})
+SET n += r.props
+
+// name: drop_search_index
+DROP INDEX heritage_search IF EXISTS
+
+// name: forget_search_tokens
+MATCH (m:HeritageMeta {key: "search_tokens"}) DELETE m
 
 // name: search_tokens_scan
 // The tokens of every node, counted: when the store value is missing.

@@ -299,7 +299,7 @@ class _Root:
         for h in found.hits:
             ctx.nodes.prime(h.node.id, h.node)
         edges = [SearchEdge(cursor=encode_cursor(str(found.offset + i), OFFSET_PREFIX), score=round(h.score, 6),
-                            snippet=h.snippet, node=wrap(h.node))  # type: ignore[arg-type]
+                            snippet=h.snippet, matched_name=h.matched_name, node=wrap(h.node))  # type: ignore[arg-type]
                  for i, h in enumerate(found.hits)]
         return SearchResults(
             total_count=found.total,
@@ -435,6 +435,10 @@ class SearchEdge:
     score: float = strawberry.field(description="Relevance: higher is better; comparable within one search.")
     snippet: str = strawberry.field(description="Matching text as HTML: the matches marked <mark>…</mark>, "
                                                 "everything else escaped (&lt; &gt; &amp; &quot; &#x27;).")
+    matched_name: str | None = strawberry.field(description=(
+        "The record's name or variant that the query found, as the record writes it: its name, a name in "
+        "another language or an alternate name or spelling (matched as written, by spelling, or despite a "
+        "typo); null when the words were found in other text."))
     node: Node
 
 

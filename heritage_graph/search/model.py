@@ -36,3 +36,4 @@ class SearchPage:
     hits: list[tuple[Node, float]]
     total: int
     facets: Facets
+    query: ParsedQuery | None = None  # as the store expanded it (near keys), to mark what matched

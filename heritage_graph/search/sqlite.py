@@ -17,9 +17,9 @@ from ..errors import StoreUnavailable
 from ..visibility import Visibility
 from .documents import SearchDoc
 from .model import Facets, SearchQuery
-from .text import KIND_WEIGHTS, ParsedQuery, SearchText, match_expression
+from .text import KEY_MARK, KIND_WEIGHTS, ParsedQuery, Phrase, SearchText, match_expression
 
-FORMAT_VERSION = "3"
+FORMAT_VERSION = "4"  # 4: the spelling-key column
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS docs (
@@ -34,23 +34,26 @@ CREATE INDEX IF NOT EXISTS doc_places_rowid ON doc_places (rowid);
 CREATE TABLE IF NOT EXISTS doc_domains (rowid INTEGER NOT NULL, domain TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS doc_domains_rowid ON doc_domains (rowid);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5({", ".join(SearchText.FIELDS)},
-    tokenize = 'unicode61 remove_diacritics 2');
+    tokenize = "unicode61 remove_diacritics 2 tokenchars '{KEY_MARK}'");
 """
 
 
 TABLES = ("docs", "doc_places", "doc_domains", "doc_communities", "fts")
+_INSERT_FTS = (f"INSERT INTO fts (rowid, {', '.join(SearchText.FIELDS)}) "
+               f"VALUES (?, {', '.join('?' * len(SearchText.FIELDS))})")
 REBUILD_BATCH = 10_000  # documents per executemany of a rebuild
 
 
 def fts_expression(q: ParsedQuery) -> str:
-    """The FTS5 MATCH text (words are [a-z0-9] only, so quoting cannot be escaped)."""
-    return match_expression(q, lambda t: f'"{t}"*')
+    """The FTS5 MATCH text."""
+    return match_expression(q, Phrase.fts)
 
 
 class SqliteIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.RLock()
+        self._keys: dict[int, list[str]] | None = None  # the spelling keys indexed, by length
         try:
             self._db = self._connect()
         except sqlite3.DatabaseError:
@@ -69,6 +72,8 @@ class SqliteIndex:
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute("SELECT count(*) FROM sqlite_master").fetchone()
             db.executescript(_SCHEMA)
+            # FTS5's own list of the terms it holds, by column: the vocabulary typos are matched in.
+            db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_terms USING fts5vocab(main, fts, 'col')")
         except sqlite3.DatabaseError:
             db.close()
             raise
@@ -91,6 +96,7 @@ class SqliteIndex:
     # -- writes --------------------------------------------------------------
     def rebuild(self, docs: Iterable[SearchDoc], generation: str) -> int:
         with self._lock:
+            self._keys = None
             # Tables are made anew, so an index of an older format gets this format's columns; the
             # secondary indexes come after the rows, which is several times faster than before.
             tables = "\n".join(line for line in _SCHEMA.splitlines() if not line.startswith("CREATE INDEX"))
@@ -117,8 +123,7 @@ class SqliteIndex:
             "INSERT INTO docs (rowid, id, kind, unesco, sensitivity, status, consent_status) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(r, d.id, d.kind, int(d.unesco), d.sensitivity, d.status, d.consent_status) for r, d in rows])
-        self._db.executemany(f"INSERT INTO fts (rowid, {', '.join(SearchText.FIELDS)}) VALUES (?, ?, ?, ?, ?, ?)",
-                             [(r, *d.text.values()) for r, d in rows])
+        self._db.executemany(_INSERT_FTS, [(r, *d.text.values()) for r, d in rows])
         self._db.executemany(
             "INSERT INTO doc_places (rowid, place, department, public) VALUES (?, ?, ?, ?)",
             [(r, p, int(p in d.departments), 1) for r, d in rows for p in d.places]
@@ -131,6 +136,7 @@ class SqliteIndex:
 
     def update(self, docs: Sequence[SearchDoc], generation: str) -> None:
         with self._lock, self._transaction():
+            self._keys = None
             self._delete([d.id for d in docs])
             self._insert(docs)
             self._set_state(generation)
@@ -171,8 +177,7 @@ class SqliteIndex:
                 "INSERT INTO docs (id, kind, unesco, sensitivity, status, consent_status) VALUES (?, ?, ?, ?, ?, ?)",
                 (d.id, d.kind, int(d.unesco), d.sensitivity, d.status, d.consent_status))
             rowid = cur.lastrowid
-            self._db.execute(f"INSERT INTO fts (rowid, {', '.join(SearchText.FIELDS)}) VALUES (?, ?, ?, ?, ?, ?)",
-                             (rowid, *d.text.values()))
+            self._db.execute(_INSERT_FTS, (rowid, *d.text.values()))
             depts = set(d.departments)
             self._db.executemany(
                 "INSERT INTO doc_places (rowid, place, department, public) VALUES (?, ?, ?, ?)",
@@ -185,6 +190,20 @@ class SqliteIndex:
         return count
 
     # -- reads ---------------------------------------------------------------
+    def key_candidates(self, wanted: Sequence[tuple[str, int]]) -> dict[str, list[str]]:
+        """For each (key, edits), the indexed spelling keys of a length within reach. The vocabulary is
+        read from FTS5 once after each write (one scan of its term list) and kept by length."""
+        with self._lock:
+            if self._keys is None:
+                keys: dict[int, list[str]] = {}
+                for (term,) in self._db.execute("SELECT term FROM temp.fts_terms WHERE col = 'key'"):
+                    key = term.removeprefix(KEY_MARK)
+                    keys.setdefault(len(key), []).append(key)
+                self._keys = keys
+            by_length = self._keys
+        return {key: [t for n in range(len(key) - edits, len(key) + edits + 1) for t in by_length.get(n, ())]
+                for key, edits in wanted}
+
     def query(self, q: SearchQuery) -> tuple[list[tuple[str, float]], int, Facets]:
         where = ["fts MATCH ?"]
         args: list[object] = [fts_expression(q.text)]

@@ -10,7 +10,7 @@ from .. import schema
 from ..errors import InvalidInput
 from ..model import Node
 from ..search.model import Facets, SearchPage, SearchQuery
-from ..search.text import parse_query, snippet
+from ..search.text import matched_name, parse_query, snippet
 from ..store.base import Store
 from ..visibility import EVERYTHING, Visibility, Visible, everyone
 from .catalog import check_region
@@ -24,6 +24,7 @@ class Hit:
     node: Node
     score: float
     snippet: str
+    matched_name: str | None = None  # the name or variant found (docs/search.md), None: other text
 
 
 @dataclass
@@ -64,5 +65,6 @@ def search(store: Store, text: str, *, kinds: Sequence[str] = (), region: str | 
     found.facets.regions = Counter({k: n for k, n in found.facets.regions.items() if k in shown})
     # Hits are checked again, whatever the index said.
     found.hits = [(n, score) for n, score in found.hits if n.id in shown]
-    hits = [Hit(node, score, snippet(node, parsed, lang)) for node, score in found.hits]
+    asked = found.query or parsed  # with the near keys the store found for misspelt words
+    hits = [Hit(node, score, snippet(node, asked, lang), matched_name(node, asked, lang)) for node, score in found.hits]
     return Results(hits, found.total, found.facets, start, max(start, end))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import shutil
 import threading
@@ -269,9 +270,10 @@ class LadybugStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
     def search(self, query: SearchQuery) -> SearchPage:
         # Under the store lock, so the index cannot lag behind the graph read with it.
         with self._lock:
+            query = dataclasses.replace(query, text=query.text.expanded(self._index.key_candidates))
             hits, total, facets = self._index.query(query)
             found = {n.id: n for n in self.get_nodes([i for i, _ in hits])}
-            return SearchPage([(found[i], score) for i, score in hits if i in found], total, facets)
+            return SearchPage([(found[i], score) for i, score in hits if i in found], total, facets, query.text)
 
     def _reindex(self, nodes: Sequence[Node], relations: Sequence[Relation], generation: str) -> None:
         moved = [r.from_id for r in relations if r.rel == "LOCATED_IN"] + [n.id for n in nodes if n.kind == "Place"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from .. import schema
 from ..history import materialized
@@ -114,6 +115,8 @@ class MemoryStore(MemoryTokens, MemoryAccounts, WriteByApply):
     def search(self, query: SearchQuery) -> SearchPage:
         """A full scan with the reference matching rules: slow, obviously right."""
         docs = build_documents(self, list(self._nodes.values()))
+        keys = {k for d in docs for k in d.text.key_tokens()}
+        query = replace(query, text=query.text.expanded(lambda wanted: {k: keys for k, _ in wanted}))
         found = []
         facets = Facets()
         for d in docs:
@@ -134,7 +137,7 @@ class MemoryStore(MemoryTokens, MemoryAccounts, WriteByApply):
             facets.regions.update(d.departments)
             facets.domains.update(d.domains)
         found.sort(key=lambda h: (-h[1], h[0].id))
-        return SearchPage(found[query.offset:query.offset + query.limit], len(found), facets)
+        return SearchPage(found[query.offset:query.offset + query.limit], len(found), facets, query.text)
 
     def delete_all(self) -> None:
         self._nodes, self._rels, self._revisions = {}, {}, []
@@ -183,4 +186,8 @@ def _score(text: SearchText, query: ParsedQuery) -> float:
     for weight, value in zip(SearchText.WEIGHTS, text.values(), strict=True):
         tokens = value.split()
         score += weight * sum(1 for t in query.highlight if any(tok.startswith(t) for tok in tokens))
+    keys = text.key_tokens()
+    for t, k in query.keys:
+        score += SearchText.WEIGHTS[SearchText.KEY_FIELDS[0]] * (
+            any(tok.startswith(k) for tok in keys) + sum(1 for n in query.near_of(t) if n in keys))
     return score

@@ -29,6 +29,7 @@ until it is) — and nothing of it is written.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
@@ -42,10 +43,13 @@ from ..search.model import Facets, SearchPage, SearchQuery
 from ..search.text import (
     BM25_B,
     BM25_K1,
+    KEY_MARK,
     KIND_WEIGHTS,
     ParsedQuery,
+    Phrase,
     SearchText,
     bm25_idf,
+    edit_distance,
     expression_phrases,
     match_expression,
     search_text,
@@ -114,7 +118,15 @@ def _search_props(node: Node) -> dict[str, str | int]:
 
 def lucene_expression(q: ParsedQuery) -> str:
     """Lucene syntax for the full-text index: the same semantics as the FTS5 expression."""
-    return match_expression(q, lambda t: f"{t}*")
+    return match_expression(q, Phrase.lucene)
+
+
+# The search fields' format: a store whose nodes carry another gets them rewritten by `init`.
+SEARCH_FORMAT = "2"  # 2: the spelling keys (search_key)
+# Lucene stops a fuzzy query at this many terms (FuzzyQuery's default maxExpansions); past it, the
+# near keys are read from every node instead.
+LUCENE_FUZZY_TERMS = 50
+REWRITE_BATCH = 1000
 
 
 def _non_null(row: dict[str, Any]) -> dict[str, Any]:
@@ -174,6 +186,9 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
             self._driver = None
 
     def init(self) -> None:
+        format_was = self._write_q("get_meta", {"key": "search_format"})  # init writes: all on the leader
+        if not format_was or format_was[0]["value"] != SEARCH_FORMAT:
+            self._rewrite_search_fields()
         for q in self._queries.ddl():
             for rel, kind in self._queries.instances(q.name):
                 text = self._queries.render(q.name, rel=rel, kind=kind)
@@ -186,6 +201,22 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
                     if getattr(exc.__cause__, "code", None) not in SCHEMA_ALREADY_THERE:
                         raise
                     self._read_or_write(text, {}, write=True)
+        self._write_q("set_meta", {"key": "search_format", "value": SEARCH_FORMAT})
+
+    def _rewrite_search_fields(self) -> None:
+        """A store written before this search format: every node's search fields computed anew, the
+        full-text index dropped (the DDL that follows creates it over this format's fields) and the
+        token total forgotten (the DDL counts it again)."""
+        after = ""
+        while True:
+            ids = [r["id"] for r in self._write_q("search_ids_after", {"after": after, "limit": REWRITE_BATCH})]
+            if not ids:
+                break
+            rows = [{"id": n.id, "props": _search_props(n)} for n in self.get_nodes(ids)]
+            self._write_q("set_search_props", {"rows": rows})
+            after = ids[-1]
+        self._write_q("drop_search_index")
+        self._write_q("forget_search_tokens")
 
     # -- plumbing ------------------------------------------------------------
     def _open_driver(self) -> Any:
@@ -277,7 +308,22 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
         """The page, its facets and its nodes, read in one transaction, so that they agree."""
         return self._consistent(lambda: self._search(query))
 
+    def _near_candidates(self, wanted: list[tuple[str, int]]) -> dict[str, list[str]]:
+        """For each (key, edits), the spelling keys Lucene's fuzzy query finds near it (a superset of
+        those within reach); every key of the store where Lucene may have stopped short."""
+        rows = self._q("search_near_keys", {"wanted": [
+            {"key": KEY_MARK + k, "lucene": f"search_key:{KEY_MARK}{k}~{e}", "reach": 2 * e} for k, e in wanted]})
+        found = {r["key"].removeprefix(KEY_MARK): [t.removeprefix(KEY_MARK) for t in r["terms"]] for r in rows}
+        # Lucene's edits are never stricter than twice ours (a swap is one edit or two), so fewer keys
+        # than its limit within twice the reach means it kept every one.
+        if any(sum(1 for t in found.get(k, ()) if edit_distance(k, t, 2 * e) <= 2 * e) >= LUCENE_FUZZY_TERMS
+               for k, e in wanted):
+            every = [t.removeprefix(KEY_MARK) for t in self._q("search_keys_scan")[0]["terms"]]
+            return {k: every for k, _ in wanted}
+        return found
+
     def _search(self, query: SearchQuery) -> SearchPage:
+        query = dataclasses.replace(query, text=query.text.expanded(self._near_candidates))
         phrases = expression_phrases(query.text)
         expressions = list(dict.fromkeys(p.lucene() for p in phrases))  # a word of several variants: once
         stats = self._q("search_stats", {"expressions": expressions})[0]
@@ -293,11 +339,13 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
             "unesco": "" if query.unesco is None else ("yes" if query.unesco else "no"),
             **query.visibility.params(),
         }
-        scored = [{"words": list(p.words), "prefix": p.prefix, "variant": p.variant,
-                   "idf": bm25_idf(rows_in_all, int(hits[p.lucene()]))} for p in phrases]
+        scored = [{"words": list(p.words), "prefix": p.prefix, "variant": p.variant, "group": p.group,
+                   "fields": list(p.fields), "idf": bm25_idf(rows_in_all, int(hits[p.lucene()]))}
+                  for p in phrases]
         rows = self._q("search_page", {
             **params, "offset": query.offset, "limit": query.limit, "weights": KIND_WEIGHTS,
             "phrases": scored, "variants": 1 + max(p.variant for p in phrases),
+            "groups": 1 + max(p.group for p in phrases),
             "field_weights": list(SearchText.WEIGHTS), "k1": BM25_K1, "b": BM25_B,
             # Computed as FTS5 does (total tokens / rows), in Python: the same double.
             "avgdl": int(tokens) / rows_in_all if rows_in_all else 1.0,
@@ -311,7 +359,7 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
             facets.domains.update(domains)
         found = {n.id: n for n in self.get_nodes([r["id"] for r in rows])}
         hits = [(found[r["id"]], float(r["score"])) for r in rows if r["id"] in found]
-        return SearchPage(hits, int(summary["total"]), facets)
+        return SearchPage(hits, int(summary["total"]), facets, query.text)
 
     # -- writes --------------------------------------------------------------
     def delete_all(self) -> None:
