@@ -213,9 +213,13 @@ def _texts(value: object) -> Iterable[str]:
 def alternate_names(node: Node) -> list[str]:
     """The node's names besides ``name``: by language (``names``), then the alternate names and
     variants of ``alt_names`` (a list of {name, lang, orthography or kind}; read defensively, as
-    records written before it existed, or by hand, may hold anything there)."""
+    records written before it existed, or by hand, may hold anything there) unless the record withholds
+    them. A former name worth finding the record by goes in ``alt_names`` (type ``former``) too: indexing
+    ``unesco.former_names`` as well was measured to rank communities below the element whose old name
+    mentions them (bench/search_quality.py)."""
     out = list(node.names.values())
-    listed = node.properties.get("alt_names")
+    withheld = node.properties.get("restricted_fields") or ()
+    listed = node.properties.get("alt_names") if "alt_names" not in withheld else None
     for entry in listed if isinstance(listed, list) else ():
         name = entry.get("name") if isinstance(entry, dict) else entry
         if isinstance(name, str) and name.strip():
