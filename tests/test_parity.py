@@ -373,7 +373,8 @@ def curate(p: Pair) -> dict[str, Any]:
 
 # --- what is asked ---------------------------------------------------------------------------------
 
-LISTINGS = ("communities", "traditions", "crafts", "recipes", "practitioners", "places", "organizations", "sources")
+LISTINGS = ("communities", "traditions", "crafts", "recipes", "practitioners", "places", "organizations", "sources",
+            "safeguardingMeasures")
 ELEMENT_LISTINGS = ("traditions", "crafts", "recipes")
 REGIONS = ("pe-ayacucho", "pe-cusco", "pe-puno", "pe-lambayeque", "dep-00", "dep-01")
 DOMAINS = ("ORAL_TRADITIONS", "PERFORMING_ARTS", "SOCIAL_PRACTICES", "KNOWLEDGE_NATURE_UNIVERSE",
