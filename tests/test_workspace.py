@@ -407,3 +407,30 @@ def test_an_upload_never_changes_a_published_record(people: dict[str, Client], s
     assert store.get_nodes([TEACHER])[0] == published
     r = upload(people["jefa"], "notas.txt", b"hello")
     assert r.status_code == 400 and "upload a workbook (.xlsx) or a JSON Lines file" in r.text
+
+
+def test_an_admin_downloads_the_inventory_as_a_workbook_json_lines_or_the_template(
+        people: dict[str, Client], site: tuple[object, Store]) -> None:
+    import io
+
+    import openpyxl
+
+    from heritage_graph.services.exporter import export_lines
+
+    _, store = site
+    jefa = people["jefa"]
+    r = jefa.get("/curate/export?format=jsonl")
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    assert "no-store" in r.headers["cache-control"]
+    assert r.text == "".join(export_lines(store))
+    r = jefa.get("/curate/export?format=xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True)
+    assert {"Practitioner", "SafeguardingMeasure", "LEARNED_FROM"} <= set(book.sheetnames)
+    practitioners = sum(1 for _ in book["Practitioner"].iter_rows(min_row=2))
+    assert practitioners == len(list(store.list_nodes("Practitioner")))
+    r = jefa.get("/curate/export?format=template")
+    template = openpyxl.load_workbook(io.BytesIO(r.content), read_only=True)
+    assert sum(1 for _ in template["Practitioner"].iter_rows(min_row=2)) == 0
+    assert jefa.get("/curate/export?format=pdf").status_code == 400
+    assert people["revi"].get("/curate/export?format=jsonl").status_code == 403
+    assert people["anon"].get("/curate/export?format=jsonl").status_code == 303

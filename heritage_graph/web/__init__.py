@@ -9,7 +9,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..resources import resource
-from . import curate, curate_admin, curate_import, curate_links, pages, sessions
+from . import curate, curate_admin, curate_export, curate_import, curate_links, pages, sessions
 
 
 def routes() -> list[BaseRoute]:
@@ -43,6 +43,7 @@ def routes() -> list[BaseRoute]:
         Route("/curate/users", curate_admin.users, methods=["GET"]),
         Route("/curate/users", curate_admin.create_user, methods=["POST"]),
         Route("/curate/users/{username}/{op}", curate_admin.switch_user, methods=["POST"]),
+        Route("/curate/export", curate_export.export, methods=["GET"]),
         Route("/curate/tokens", curate_admin.tokens, methods=["GET"]),
         Route("/curate/tokens", curate_admin.create_api_token, methods=["POST"]),
         Route("/curate/tokens/{token_id}/revoke", curate_admin.revoke_api_token, methods=["POST"]),
