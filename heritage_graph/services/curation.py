@@ -24,7 +24,7 @@ store's write lock, so two curators can never silently overwrite each other).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -52,13 +52,18 @@ TRANSITIONS = {
 }
 
 
-def open_rejection(store: Store, record: Node) -> str | None:
-    """The comment of the rejection that sent a draft back, while it is still a draft."""
+def rejection(record: Node, revisions: Iterable[Revision]) -> Revision | None:
+    """The rejection that sent a draft back, while it is still a draft, among the record's revisions."""
     if record.status != "draft":
         return None
-    moves = [v for v in store.revisions([record.id])
-             if v.target == record.id and (v.op in TRANSITIONS or v.op == "create")]
-    return moves[-1].reason if moves and moves[-1].op == "reject" else None
+    moves = [v for v in revisions if v.target == record.id and (v.op in TRANSITIONS or v.op == "create")]
+    return moves[-1] if moves and moves[-1].op == "reject" else None
+
+
+def open_rejection(store: Store, record: Node) -> str | None:
+    """The comment of the rejection that sent a draft back, while it is still a draft."""
+    found = rejection(record, store.revisions([record.id]))
+    return found.reason if found else None
 
 
 @dataclass(frozen=True)

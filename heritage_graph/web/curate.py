@@ -28,7 +28,7 @@ from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..interchange import node_to_json
 from ..model import Node
 from ..services import proposals, review_queue
-from ..services.curation import TRANSITIONS, Curation, Rejected
+from ..services.curation import TRANSITIONS, Curation, Rejected, rejection
 from ..visibility import Gate, Visibility
 from . import forms
 from .pages import changes, shown_value
@@ -125,15 +125,8 @@ def _dashboard(s: Staff) -> dict[str, Any]:
     drafts_only = s.gate.visibility.narrowed(["draft"], "status")
     drafts = sorted((n for k in schema.KINDS for n in s.store.list_nodes(k, visibility=drafts_only)
                      if n.recorded_by == me), key=lambda n: (n.updated_at or "", n.id), reverse=True)
-    returned: dict[str, str] = {}
-    moves = [v for v in s.store.revisions([n.id for n in drafts]) if v.target in v.nodes] if drafts else []
-    last: dict[str, Any] = {}
-    for v in moves:
-        if v.op in TRANSITIONS or v.op == "create":
-            last[v.target] = v
-    for node_id, v in last.items():
-        if v.op == "reject":
-            returned[node_id] = v.reason or ""
+    revisions = s.store.revisions([n.id for n in drafts]) if drafts else []  # one read for every draft
+    returned = {n.id: found.reason or "" for n in drafts if (found := rejection(n, revisions)) is not None}
     waiting = review_queue.queue(s.store, s.gate, QUEUE_SIZE)
     mine = [p for p in proposals.gather(s.store.revisions_by_op(proposals.OPS)) if p.proposed_by == me]
     shown = s.gate.visible([p.node_id for p in mine])
@@ -157,7 +150,9 @@ async def dashboard(request: Request) -> Response:
 def _form_context(s: Staff, kind: str, data: dict[str, Any], creating: bool,
                   problems: list[tuple[str, str]] | None = None, **extra: Any) -> dict[str, Any]:
     fields = forms.record_fields(kind, creating=creating, admin=s.principal.role == "admin")
-    cited = [n for n in s.gate.get_nodes(list(data.get("sources") or [])) if n.id in s.gate.visible([n.id])]
+    wanted = list(data.get("sources") or [])
+    shown = s.gate.visible(wanted)
+    cited = [n for n in s.gate.get_nodes(wanted) if n.id in shown]
     return {"kind": kind, "fields": fields, "values": forms.values_of(data, fields),
             "langs": forms.languages_in(data, fields), "creating": creating, "problems": problems or [],
             "errors": {p for p, _ in problems or []}, "cited": cited, "source_fields": _source_fields(),
@@ -377,8 +372,8 @@ async def merge_record(request: Request) -> Response:
 
 
 # -- the record in the workspace -------------------------------------------------------------------------
-def _last_published(s: Staff, node: Node) -> dict[str, Any] | None:
-    states = [v.after for v in s.store.revisions([node.id]) if v.target == node.id and v.after
+def _last_published(node: Node, revisions: list[Any]) -> dict[str, Any] | None:
+    states = [v.after for v in revisions if v.target == node.id and v.after
               and v.after.get("status", "published") == "published"]
     return states[-1] if states else None
 
@@ -390,14 +385,11 @@ async def record(request: Request) -> Response:
         from . import curate_links
 
         node = s.node(node_id)
-        rejected = None
-        moves = [v for v in s.store.revisions([node.id]) if v.target == node.id and (v.op in TRANSITIONS
-                                                                                      or v.op == "create")]
-        if node.status == "draft" and moves and moves[-1].op == "reject":
-            rejected = moves[-1]
-        published = _last_published(s, node)
+        revisions = s.store.revisions([node.id])  # read once: rejection, published state and proposals
+        published = _last_published(node, revisions)
         diff = changes(published, history.snapshot(node), system=False) if node.status != "published" else []
-        open_proposals = [p for p in proposals.gather(s.store.revisions([node.id])) if p.open]
+        open_proposals = [p for p in proposals.gather(revisions) if p.open]
+        rejected = rejection(node, revisions)
         allowed = [op for op, (states, _, role) in TRANSITIONS.items()
                    if node.status in states and s.principal.at_least(role)]
         return {"node": node, "kind": schema.KINDS[node.kind], "rejected": rejected, "diff": diff,
