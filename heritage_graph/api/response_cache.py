@@ -199,6 +199,14 @@ class ResponseCache:
             self.hits += 1
         return found
 
+    def peek(self, key: Hashable, version: str) -> CachedResponse | None:
+        """``get`` that counts a hit but not a miss: for a look-up that hands a miss on to ``get``."""
+        self._adopt(version)
+        found = self._entries.get(key)
+        if found is not None:
+            self.hits += 1
+        return found
+
     def put(self, key: Hashable, response: CachedResponse, computed_at: str, version_now: str | None,
             key_size: int = 0) -> None:
         """Keep a response computed from data version ``computed_at``, unless the version has
