@@ -185,3 +185,45 @@ def test_the_check_interval_reads_the_environment() -> None:
     assert Settings.from_env({"HERITAGE_CACHE_CHECK_MS": "0"}).cache_check_ms == 0
     with pytest.raises(Exception, match="HERITAGE_CACHE_CHECK_MS"):
         Settings.from_env({"HERITAGE_CACHE_CHECK_MS": "-1"})
+
+
+# --- the explorer's pages ------------------------------------------------------------------------------
+
+
+def test_a_repeated_page_and_its_304_come_from_the_page_cache(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    from heritage_graph.web import pages
+
+    renders: list[str] = []
+    real = pages.render
+
+    def counting(request: object, template: str, *args: object, **kwargs: object) -> object:
+        renders.append(template)
+        return real(request, template, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pages, "render", counting)
+    get = served.client.get
+    first = get("/records/fiesta")
+    assert first.status_code == 200 and renders == ["record.html"] and "Fiesta" in first.text
+    again = get("/records/fiesta")
+    assert again.content == first.content and _headers(again) == _headers(first)
+    not_modified = get("/records/fiesta", headers={"if-none-match": first.headers["etag"]})
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    assert {k: not_modified.headers[k] for k in ("etag", "cache-control", "vary", "content-language")} == {
+        k: first.headers[k] for k in ("etag", "cache-control", "vary", "content-language")}
+    assert renders == ["record.html"], "neither the page again nor its 304 was rendered"
+    # The language is part of the key: the English page is another page, kept as well.
+    english = get("/records/fiesta", headers={"accept-language": "en"})
+    assert english.headers["content-language"] == "en" and english.headers["etag"] != first.headers["etag"]
+    assert get("/records/fiesta", headers={"accept-language": "en"}).content == english.content
+    assert len(renders) == 2
+    # Never for anyone who is not anonymous, nor for a visitor choosing a language (the answer sets a cookie).
+    assert served.curator is not None
+    for _ in range(2):
+        signed = get("/records/fiesta", headers=served.curator)
+        assert signed.headers["cache-control"] == "private, no-store" and "etag" not in signed.headers
+    get("/records/fiesta?lang=en")
+    assert len(renders) == 5
+    # A write is seen by the very next page.
+    rename(served.store, "fiesta", "Fiesta patronal")
+    after = get("/records/fiesta", headers={"if-none-match": first.headers["etag"]})
+    assert after.status_code == 200 and "Fiesta patronal" in after.text and len(renders) == 6
