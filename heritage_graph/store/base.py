@@ -89,6 +89,11 @@ class Store(Protocol):
         visibility: Visibility | None = None,
     ) -> int: ...
 
+    def count_kinds(self, kinds: Sequence[str], *, within: Sequence[str],
+                    visibility: Visibility | None = None) -> int:
+        """``count_kind`` summed over ``kinds`` (each node has one kind), in as few calls as the store
+        can make it: the home page counts every kind within each region."""
+
     def relations(
         self, ids: Sequence[str], direction: Direction, types: Sequence[str]
     ) -> list[Relation]:
