@@ -227,3 +227,37 @@ def test_a_repeated_page_and_its_304_come_from_the_page_cache(served: Served, mo
     rename(served.store, "fiesta", "Fiesta patronal")
     after = get("/records/fiesta", headers={"if-none-match": first.headers["etag"]})
     assert after.status_code == 200 and "Fiesta patronal" in after.text and len(renders) == 6
+
+
+def test_the_request_line_written_directly_is_the_json_formatters_own() -> None:
+    import io
+    import json
+
+    from heritage_graph.ops.logs import CURRENT, JsonFormatter, RequestInfo, configure_logging, emit_line, record
+
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    stream = io.StringIO()
+    token = CURRENT.set(RequestInfo("req-1"))
+    fields = {"method": "GET", "path": "/graphql", "route": "/graphql", "status": 200, "duration_ms": 0.5,
+              "operation": "Story", "outcome": "ok", "role": "anonymous", "client": "127.0.0.1"}
+    access = logging.getLogger("heritage_graph.access")
+    try:
+        configure_logging("json", "INFO", stream)
+        assert root.handlers and len(root.handlers) == 1  # only the JSON handler: the direct way
+        emit_line(access, logging.INFO, "%s %s %s", ("GET", "/graphql", 200), fields)
+        made = record(access.name, logging.INFO, "%s %s %s", ("GET", "/graphql", 200), fields)
+        made.request_id = "req-1"  # type: ignore[attr-defined]
+        expected = JsonFormatter().format(made)
+    finally:
+        CURRENT.reset(token)
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+    (line,) = stream.getvalue().splitlines()
+    direct, formatted = json.loads(line), json.loads(expected)
+    assert list(direct) == list(formatted)  # the same fields, in the same order
+    assert {k: v for k, v in direct.items() if k != "time"} == {k: v for k, v in formatted.items() if k != "time"}
+    assert direct["request_id"] == "req-1" and direct["message"] == "GET /graphql 200"

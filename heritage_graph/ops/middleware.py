@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..auth import ANONYMOUS
 from ..errors import STORE_UNAVAILABLE_MESSAGE, StoreError
 from .graphql import operation_label
-from .logs import CURRENT, RequestInfo, record, request_id_from
+from .logs import CURRENT, RequestInfo, emit_line, request_id_from
 from .metrics import Metrics
 
 access_log = logging.getLogger("heritage_graph.access")
@@ -136,8 +136,7 @@ class OpsMiddleware:
         if client:
             fields["client"] = client[0]
         # Made and handled directly: Logger.log would walk the stack for a caller nobody reads.
-        access_log.handle(record(access_log.name, level, "%s %s %s", (scope["method"], scope["path"], status),
-                                 fields))
+        emit_line(access_log, level, "%s %s %s", (scope["method"], scope["path"], status), fields)
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
