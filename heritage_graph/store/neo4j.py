@@ -489,7 +489,7 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
         I/O: it is called on the event loop for every anonymous request.
 
         Several replicas write to one Neo4j, so the value is read again in a background thread at most
-        every ``check_seconds / 2`` (``HERITAGE_CACHE_CHECK_MS``), started by the calls that find it
+        every ``check_seconds / 4`` (``HERITAGE_CACHE_CHECK_MS``), started by the calls that find it
         due; a write committed by this process moves it at once (read your own writes). It is handed
         out only while a read sent less than ``check_seconds`` ago confirms it: another replica's
         write is seen within that bound, and after an idle spell (or while Neo4j cannot be reached)
@@ -500,7 +500,8 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
             return None
         now = time.monotonic()
         if now >= self._next_check and self._driver is not None and self._checking.acquire(blocking=False):
-            self._next_check = now + self.check_seconds / 2
+            # A quarter of the interval: a read slowed down by a busy process still lands within it.
+            self._next_check = now + self.check_seconds / 4
             try:
                 threading.Thread(target=self._check_version, name="heritage-data-version", daemon=True).start()
             except BaseException:
