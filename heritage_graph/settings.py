@@ -51,6 +51,9 @@ class Settings:
     cache_max_age: int = 60
     cache_entries: int = 2000
     cache_bytes: int = 64 << 20
+    # Neo4j: how often (ms) the data version other replicas move is read again, the bound on how late
+    # their writes are seen by this process's caches; 0: no in-process caching on Neo4j.
+    cache_check_ms: int = 500
     apq_entries: int = 2000
     apq_bytes: int = 16 << 20
     # Operations (heritage_graph/ops/, docs/operations.md).
@@ -120,6 +123,7 @@ class Settings:
             ("HERITAGE_CACHE_MAX_AGE", "cache_max_age"),
             ("HERITAGE_CACHE_ENTRIES", "cache_entries"),
             ("HERITAGE_CACHE_BYTES", "cache_bytes"),
+            ("HERITAGE_CACHE_CHECK_MS", "cache_check_ms"),
             ("HERITAGE_APQ_ENTRIES", "apq_entries"),
             ("HERITAGE_APQ_BYTES", "apq_bytes"),
             ("HERITAGE_BUFFER_POOL_MB", "buffer_pool_mb"),
@@ -160,6 +164,7 @@ _RANGES: dict[str, tuple[int, int]] = {
     "heavy_cost": (0, 10**12),
     "heavy_concurrency": (1, 1_000),
     "buffer_pool_mb": (0, 1 << 20),
+    "cache_check_ms": (0, 3_600_000),
     "max_line_bytes": (1024, 1 << 30),
     "max_name_chars": (1, 1 << 20),
     "max_string_chars": (1, 1 << 20),

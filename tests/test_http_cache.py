@@ -275,8 +275,9 @@ def test_an_answer_computed_across_a_write_is_not_kept() -> None:
     assert cache.get("k", "3") is None and len(cache) == 0  # a new version empties it
 
 
-def test_stores_shared_by_replicas_are_not_cached_in_process() -> None:
-    assert Neo4jStore("bolt://localhost:1", "neo4j", None).data_version() is None  # no connection needed
+def test_a_store_without_a_data_version_is_not_cached_in_process() -> None:
+    # Neo4j before a background read has confirmed its counter (no connection here): no version.
+    assert Neo4jStore("bolt://localhost:1", "neo4j", None).data_version() is None
 
     class Shared(MemoryStore):
         def data_version(self) -> None:  # type: ignore[override]

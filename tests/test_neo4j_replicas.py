@@ -81,8 +81,11 @@ def replicas(neo4j_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
                 ids[role] = record.id
             tokens[role] = {"Authorization": f"Bearer {secret}"}
         folder = tmp_path_factory.mktemp("replicas")
-        with running_service(folder / "a", env=neo4j_env, seed=False) as a, \
-                running_service(folder / "b", env=neo4j_env, seed=False) as b:
+        # HERITAGE_CACHE_CHECK_MS=0: no in-process caching, so another replica's write is seen on the very
+        # next request, which these tests check; with caching, within the interval (test_data_version.py).
+        strict = {**neo4j_env, "HERITAGE_CACHE_CHECK_MS": "0"}
+        with running_service(folder / "a", env=strict, seed=False) as a, \
+                running_service(folder / "b", env=strict, seed=False) as b:
             assert "serving the neo4j store" in a.text and "serving the neo4j store" in b.text
             yield Replicas(a, b, tokens, ids, store)
     finally:

@@ -27,6 +27,14 @@ MATCH (c:Node)-[:LOCATED_IN]->(p:Node {id: $id})
 WHERE c.kind = "Place"
 RETURN c.id AS id
 
+// name: ids_within_kinds_one
+// The ids of several kinds located directly in the place $id (or with it as cover
+// place): a region's count over every kind it counts in one call per place.
+MATCH (n:Node)-[:LOCATED_IN|COVER_PLACE]->(p:Node {id: $id})
+WHERE list_contains($kinds, n.kind)
+  {{VISIBLE}}
+RETURN n.id AS id
+
 // name: ids_within_one
 // The ids of one kind located directly in the place $id (or with it as cover
 // place), as list_nodes_within filters them; the adapter unites, pages and counts.

@@ -62,3 +62,9 @@ CREATE CONSTRAINT heritage_session_id IF NOT EXISTS FOR (s:HeritageSession) REQU
 // Last: a replica that starts while another one creates the indexes waits until they are online,
 // since a search against a populating full-text index would silently miss records.
 CALL db.awaitIndexes(300)
+
+// name: ddl_data_version
+// The store's data version (Neo4jStore.data_version): a counter every write transaction moves by one,
+// last (bump_data_version). Created at 0 when missing; an existing counter is left as it is.
+MERGE (m:HeritageMeta {key: "data_version"})
+ON CREATE SET m.value = 0

@@ -391,6 +391,20 @@ class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
             parsed = scope[_PARSED_KEY] = (replace(data, query=resolved.query), resolved)
         return parsed[0]  # type: ignore[no-any-return]
 
+    def front_door(self, scope: Scope, store: Any) -> tuple[RawResponse, str | None] | None:
+        """The answer to an anonymous GET that the front of the response cache holds, and its operation's
+        name, or None. No I/O and no parsing: the app asks before its middleware runs (app.py), so that a
+        repeated GET costs a dictionary look-up; anything it does not answer goes the whole way, where
+        the same look-up is made again (POST, a first request, a request with a token)."""
+        policy = self._policy
+        if policy is None or not policy.cache.enabled:
+            return None
+        version = unwrap(store).data_version()
+        if version is None or (seen := anonymous_request(scope)) is None:
+            return None
+        hit = policy.cache.peek(("GET", scope["query_string"], seen.fingerprint), version)
+        return None if hit is None else (hit.answer(seen.if_none_match), hit.operation)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)

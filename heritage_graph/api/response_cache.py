@@ -19,8 +19,11 @@ in-process cache of whole responses that any write empties.
   the answer varies on, as sent), so a repeated request is answered before anything is parsed,
   not even its JSON; sizes are counted once per key. A response
   is kept only when the data version did not move while it was computed, and the first request to
-  see a new version empties the cache, so a write is visible to the very next request. Stores
-  shared by several processes (Neo4j) have no local version: they are not cached in process.
+  see a new version empties the cache, so a write is visible to the very next request. On Neo4j,
+  shared by several processes, the version is a counter in the store that each process reads again
+  at most every ``HERITAGE_CACHE_CHECK_MS`` (store/neo4j.py): another replica's write is seen within
+  that interval. A store with no version (None) is not cached in process.
+- A repeated anonymous GET is answered before the middleware (app.py, ``HeritageGraphQL.front_door``).
 """
 
 from __future__ import annotations
@@ -196,6 +199,14 @@ class ResponseCache:
         if found is None:
             self.misses += 1
         else:
+            self.hits += 1
+        return found
+
+    def peek(self, key: Hashable, version: str) -> CachedResponse | None:
+        """``get`` that counts a hit but not a miss: for a look-up that hands a miss on to ``get``."""
+        self._adopt(version)
+        found = self._entries.get(key)
+        if found is not None:
             self.hits += 1
         return found
 

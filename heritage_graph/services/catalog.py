@@ -88,4 +88,4 @@ def region_count(store: Store, region: str, *, visibility: Visibility | None = N
     """How many records the reader may see are located within ``region`` (at any depth, through places
     the reader may see); places and sources are not counted."""
     within = places_within(store, region, visible)
-    return sum(store.count_kind(k, within=within, visibility=visibility) for k in REGION_COUNTED)
+    return store.count_kinds(REGION_COUNTED, within=within, visibility=visibility)

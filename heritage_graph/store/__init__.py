@@ -35,6 +35,7 @@ def open_store(settings: Settings, *, init: bool = True, serving: bool = False) 
         store = Neo4jStore(
             settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password, settings.neo4j_database,
             connection_timeout=settings.neo4j_connection_timeout, max_retry_time=settings.neo4j_max_retry_time,
+            cache_check_ms=settings.cache_check_ms,
         ).open()
     else:
         from .ladybug import LadybugStore

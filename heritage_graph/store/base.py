@@ -89,6 +89,11 @@ class Store(Protocol):
         visibility: Visibility | None = None,
     ) -> int: ...
 
+    def count_kinds(self, kinds: Sequence[str], *, within: Sequence[str],
+                    visibility: Visibility | None = None) -> int:
+        """``count_kind`` summed over ``kinds`` (each node has one kind), in as few calls as the store
+        can make it: the home page counts every kind within each region."""
+
     def relations(
         self, ids: Sequence[str], direction: Direction, types: Sequence[str]
     ) -> list[Relation]:
@@ -126,10 +131,10 @@ class Store(Protocol):
 
     def data_version(self) -> str | None:
         """A value that changes whenever a write (``apply``, ``delete_all``) commits, for in-process
-        caches of what was read (api/response_cache.py). It must cost no I/O: it is called from the
-        event loop on every anonymous request. None when other processes may write the same data
-        (Neo4j, shared by replicas), where no local value can tell: such a store is not cached in
-        process."""
+        caches of what was read (api/response_cache.py, the explorer's pages). It must cost no I/O: it
+        is called from the event loop on every anonymous request. None when no value can vouch for
+        the data now (Neo4j, shared by replicas, between two background reads of its counter, or with
+        ``HERITAGE_CACHE_CHECK_MS=0``): nothing is served from such caches then."""
 
 
 def chunks(items: list[Any], size: int = BATCH) -> Iterator[list[Any]]:

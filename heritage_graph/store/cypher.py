@@ -33,9 +33,10 @@ PLACEHOLDER = re.compile(r"\{\{\s*([A-Z_]+)((?:\s+[A-Za-z_][A-Za-z0-9_]*)*)\s*\}
 # parity check: the DDL each store needs differs, only Neo4j searches in
 # Cypher (the embedded store searches with SQLite FTS5), and only the embedded
 # store bulk-loads with COPY FROM inside a transaction and needs point forms of
-# its list queries (cypher/ladybug/point.cypher says why).
+# its list queries (cypher/ladybug/point.cypher says why), and only Neo4j keeps its data version
+# in the store for other replicas to read (cypher/neo4j/version.cypher).
 DDL_FILE = "ddl.cypher"
-DIALECT_ONLY_FILES = (DDL_FILE, "fulltext.cypher", "bulk.cypher", "point.cypher")
+DIALECT_ONLY_FILES = (DDL_FILE, "fulltext.cypher", "bulk.cypher", "point.cypher", "version.cypher")
 
 Expansion = Callable[..., str]
 

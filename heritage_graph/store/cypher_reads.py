@@ -60,6 +60,10 @@ class CypherReads:
             return int(self._q("count_kind_within", {**params, "within": list(within)})[0]["total"])
         return int(self._q("count_kind", params)[0]["total"])
 
+    def count_kinds(self, kinds: Sequence[str], *, within: Sequence[str],
+                    visibility: Visibility | None = None) -> int:
+        return sum(self.count_kind(k, within=within, visibility=visibility) for k in kinds)
+
     def child_places(self, ids: Sequence[str]) -> list[str]:
         if not ids:
             return []

@@ -373,6 +373,14 @@ class LadybugStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
         params = {"kind": kind, "domain": domain or "", **(visibility or EVERYTHING).params()}
         return {r["id"] for r in self._each("ids_within_one", ({**params, "id": w} for w in dict.fromkeys(within)))}
 
+    def count_kinds(self, kinds: Sequence[str], *, within: Sequence[str],
+                    visibility: Visibility | None = None) -> int:
+        if len(within) > POINT_MAX:
+            return super().count_kinds(kinds, within=within, visibility=visibility)
+        params = {"kinds": list(kinds), **(visibility or EVERYTHING).params()}
+        return len({r["id"] for r in self._each("ids_within_kinds_one",
+                                                 ({**params, "id": w} for w in dict.fromkeys(within)))})
+
     def list_nodes(self, kind: str, *, within: Sequence[str] | None = None, domain: str | None = None,
                    after: str | None = None, before: str | None = None, limit: int | None = None,
                    visibility: Visibility | None = None, from_end: bool = False) -> list[Node]:

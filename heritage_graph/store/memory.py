@@ -80,6 +80,10 @@ class MemoryStore(MemoryTokens, MemoryAccounts, WriteByApply):
         self.calls += 1
         return len(self._matching(kind, within, domain, visibility))
 
+    def count_kinds(self, kinds: Sequence[str], *, within: Sequence[str],
+                    visibility: Visibility | None = None) -> int:
+        return sum(self.count_kind(k, within=within, visibility=visibility) for k in kinds)
+
     def _communities(self, node_id: str) -> set[str]:
         return ({r.from_id for r in self._rels.values() if r.rel == "PRACTICES" and r.to_id == node_id}
                 | {r.to_id for r in self._rels.values() if r.rel == "MEMBER_OF" and r.from_id == node_id})

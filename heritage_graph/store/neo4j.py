@@ -30,6 +30,7 @@ until it is) — and nothing of it is written.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 import threading
 import time
@@ -63,6 +64,9 @@ from .cypher_reads import CypherReads
 from .tokens import CypherTokens
 
 T = TypeVar("T")
+log = logging.getLogger("heritage_graph.store.neo4j")
+CACHE_CHECK_MS = 500  # HERITAGE_CACHE_CHECK_MS: how stale another replica's write may be seen, at most
+VERSION_READ_TIMEOUT = 2.0  # seconds: the background read of the data version
 CONNECTION_TIMEOUT = 5.0  # seconds to open a connection (TCP, TLS, Bolt handshake); the driver's: 30
 MAX_RETRY_TIME = 2.0  # seconds a failed managed transaction is retried; the driver's: 30
 # The first retry after 0.25 s (the driver's: 1 s), then twice as long each time: within 2 s of retries a
@@ -138,7 +142,8 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
     inline_reads = False
 
     def __init__(self, uri: str, user: str, password: str | None, database: str = "neo4j", *,
-                 connection_timeout: float = CONNECTION_TIMEOUT, max_retry_time: float = MAX_RETRY_TIME) -> None:
+                 connection_timeout: float = CONNECTION_TIMEOUT, max_retry_time: float = MAX_RETRY_TIME,
+                 cache_check_ms: int = CACHE_CHECK_MS) -> None:
         self.uri = uri
         self._auth = (user, password or "")
         self.database = database
@@ -148,6 +153,16 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
         self._driver: Any = None
         self._tx = threading.local()  # .current: the read transaction of `_consistent` running in this thread
         self.calls = 0
+        # The data version (data_version): the counter last seen, or committed by this process, and when
+        # (time.monotonic()) a read of the store that knew of it at least was sent.
+        self.check_seconds = max(0, cache_check_ms) / 1000
+        self._version: int | None = None
+        self._version_text: str | None = None
+        self._seen_at = float("-inf")
+        self._local_at = float("-inf")  # when this process's last write transaction began
+        self._next_check = 0.0
+        self._version_lock = threading.Lock()
+        self._checking = threading.Lock()  # held while a background read of the version runs
 
     def driver_config(self) -> dict[str, Any]:
         """The driver's settings: bounded connection and retry times, so that a request fails within a few
@@ -217,6 +232,7 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
             after = ids[-1]
         self._write_q("drop_search_index")
         self._write_q("forget_search_tokens")
+        self._write_q("bump_data_version")  # searches answer anew (none if the counter is not there yet)
 
     # -- plumbing ------------------------------------------------------------
     def _open_driver(self) -> Any:
@@ -371,8 +387,9 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
             tx.run(q.render("delete_revisions")).consume()
             tx.run(q.render("delete_all")).consume()
             tx.run(q.render("reset_search_tokens")).consume()
+            return _bumped(tx, q)
 
-        self._managed(work, write=True)
+        self._committed(lambda: self._managed(work, write=True))
 
     def apply(self, changes: Changes, progress: Progress | None = None) -> None:
         from neo4j import exceptions as ne
@@ -397,7 +414,7 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
         report = progress or (lambda n: None)
         fresh = {k[1] for k, v in changes.expected.items() if k[0] == "node" and v == 0}
 
-        def work(tx: Any) -> None:
+        def work(tx: Any) -> int | None:
             found: dict[tuple[str, ...], int] = {}
             ids = [k[1] for k in changes.expected if k[0] == "node"]
             for chunk in chunks(ids):
@@ -442,9 +459,12 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
                 # Last: every writer locks this one value, so each holds it only from here to its commit,
                 # and never waits for another lock while holding it (no deadlock between writers).
                 tx.run(q.render("add_search_tokens"), delta=tokens - before).consume()
+            # After the token total, in every transaction: the two hot nodes are always locked in the same
+            # order and last, so a writer holding the version's lock waits for nothing until it commits.
+            return _bumped(tx, q)
 
         try:
-            self._managed(work, write=True)
+            self._committed(lambda: self._managed(work, write=True))
         except StoreQueryError as exc:
             if not isinstance(exc.__cause__, ne.ConstraintError):
                 raise
@@ -463,11 +483,79 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
     def revisions_by_op(self, ops: Sequence[str]) -> list[Revision]:
         return [codec.row_revision(r) for r in self._q("revisions_by_op", {"ops": list(ops)})]
 
-    def data_version(self) -> None:
-        """None: several service replicas write to one Neo4j, so no value held here knows of their
-        writes, and asking the server on every request would cost what a cache hit saves. Responses
-        are not cached in process on Neo4j; ETags and 304s work all the same (docs/graphql.md)."""
-        return None
+    # -- the data version (heritage_graph/api/response_cache.py) -------------
+    def data_version(self) -> str | None:
+        """The store's write counter (cypher/neo4j/version.cypher), as this process last knew it, with no
+        I/O: it is called on the event loop for every anonymous request.
+
+        Several replicas write to one Neo4j, so the value is read again in a background thread at most
+        every ``check_seconds / 4`` (``HERITAGE_CACHE_CHECK_MS``), started by the calls that find it
+        due; a write committed by this process moves it at once (read your own writes). It is handed
+        out only while a read sent less than ``check_seconds`` ago confirms it: another replica's
+        write is seen within that bound, and after an idle spell (or while Neo4j cannot be reached)
+        the first calls answer None (nothing cached) until a read confirms the value. None as well
+        with ``HERITAGE_CACHE_CHECK_MS=0`` (no in-process caching on Neo4j) and on a store whose
+        ``init`` has not created the counter."""
+        if not self.check_seconds:
+            return None
+        now = time.monotonic()
+        if now >= self._next_check and self._driver is not None and self._checking.acquire(blocking=False):
+            # A quarter of the interval: a read slowed down by a busy process still lands within it.
+            self._next_check = now + self.check_seconds / 4
+            try:
+                threading.Thread(target=self._check_version, name="heritage-data-version", daemon=True).start()
+            except BaseException:
+                self._checking.release()
+                raise
+        if now - self._seen_at > self.check_seconds:
+            return None
+        return self._version_text
+
+    def _check_version(self) -> None:
+        """The background read of the counter (a read routed READ, with the driver's bookmarks, so that it
+        never goes back behind this process's own writes). Not counted in ``calls``: no request makes it."""
+        import neo4j
+
+        try:
+            sent = time.monotonic()
+            driver = self._driver
+            if driver is None:
+                return
+            records, _, _ = driver.execute_query(
+                neo4j.Query(self._queries.render("get_data_version"), timeout=VERSION_READ_TIMEOUT),  # type: ignore[arg-type]
+                database_=self.database, routing_=neo4j.RoutingControl.READ)
+            self._observe_version(int(records[0]["version"]) if records else None, sent)
+        except Exception as exc:  # Neo4j down: the value ages out and nothing is cached until it answers
+            log.debug("reading the data version failed: %s", exc)
+        finally:
+            self._checking.release()
+
+    def _observe_version(self, version: int | None, at: float, *, committed: bool = False) -> None:
+        """A counter value known to hold at time ``at`` or later: read (sent at ``at``), or ``committed``
+        by this process (in a transaction begun at ``at``). A read lower than this process's own commit
+        made after the read was sent predates it and is ignored; any other read is taken as it is, lower
+        too (a store restored from a backup counts from where the backup was)."""
+        with self._version_lock:
+            if version is None:  # no counter (a store from before it, until `init`): nothing to vouch for
+                self._version = self._version_text = None
+                return
+            # Lower than held: a commit of this process that another one of its commits has passed, or a
+            # read sent before this process's last commit began.
+            stale = self._version is not None and version < self._version and (committed or at < self._local_at)
+            if committed:
+                self._local_at = max(self._local_at, at)
+            if not stale and version != self._version:
+                self._version, self._version_text = version, str(version)
+            self._seen_at = max(self._seen_at, at)
+
+    def _committed(self, write: Callable[[], int | None]) -> None:
+        """Run a write transaction that returns the data version it committed, and take that version at
+        once. Every commit before the transaction began holds a lower count (each writer holds the
+        counter's lock until it commits), so the value stands for everything committed until then."""
+        began = time.monotonic()
+        version = write()
+        if version is not None:
+            self._observe_version(version, began, committed=True)
 
 
 def _transaction_timeout() -> float | None:
@@ -483,6 +571,12 @@ def _bounded(work: Callable[[Any], T]) -> Callable[[Any], T]:
 
     timeout = _transaction_timeout()
     return work if timeout is None else neo4j.unit_of_work(timeout=timeout)(work)
+
+
+def _bumped(tx: Any, q: QueryBook) -> int | None:
+    """Move the data version by one in transaction ``tx``: its new value, None without a counter."""
+    record = tx.run(q.render("bump_data_version")).single()
+    return None if record is None else int(record["version"])
 
 
 def _written(record: Any) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from gettext import NullTranslations
 from typing import Any
@@ -22,6 +22,7 @@ from starlette.responses import Response
 
 from .. import history, schema
 from ..api.lru import BoundedLRU
+from ..api.response_cache import CachedResponse, RawResponse, ResponseCache
 from ..auth import Principal
 from ..errors import InvalidInput, NotFound
 from ..model import Node, Relation
@@ -81,7 +82,47 @@ class Reader:
         return redacted(found[0], self.visibility) if found else None
 
 
-async def _page(request: Request, template: str, work: Callable[[Reader], dict[str, Any]]) -> Response:
+def _page_cache(request: Request) -> ResponseCache:
+    state = request.app.state
+    if not hasattr(state, "page_cache"):
+        state.page_cache = ResponseCache.from_settings(state.settings)
+    return state.page_cache  # type: ignore[no-any-return]
+
+
+def _anonymous_key(request: Request, cache: ResponseCache) -> tuple[Hashable, str] | None:
+    """The page's key in the page cache, and the data version it is read at; None when the page is not
+    one to keep: a visitor who is signed in, sends a token or holds a form's token (the page may show
+    what others may not see, or carry that token), who picks a language (the answer sets a cookie), or a
+    store without a data version. The key is all a page depends on besides the data: path, query, the
+    page's language, and the scheme and host (a page may link to its own address)."""
+    scope = request.scope
+    if not cache.enabled or "principal" in scope or "csrf_token" in scope or "authorization" in request.headers:
+        return None
+    lang, chosen = i18n.negotiate(request)
+    version = request.app.state.store.data_version()
+    if chosen or version is None:
+        return None
+    return (scope["path"], scope["query_string"], lang, scope.get("scheme"), request.headers.get("host")), version
+
+
+def kept_page(response: Response) -> CachedResponse:
+    """A rendered public page as the page cache keeps it: its 200 and its 304 (the same headers, less the
+    body's own), both ready to send."""
+    body = bytes(response.body)
+    headers = list(response.raw_headers)
+    etag = response.headers["etag"]
+    bare = [(k, v) for k, v in headers if k not in (b"content-type", b"content-length")]
+    return CachedResponse(etag, RawResponse(200, headers, body), RawResponse(304, bare), None,
+                          len(body) + sum(len(k) + len(v) for k, v in headers) + len(etag))
+
+
+async def _page(request: Request, template: str, work: Callable[[Reader], dict[str, Any]]) -> Response | RawResponse:
+    """The page, rendered; an anonymous visitor's is kept for the data version it was read at, so that a
+    repeated page, and its ``304 Not Modified``, need neither the store nor the template."""
+    cache = _page_cache(request)
+    keyed = _anonymous_key(request, cache)
+    if keyed is not None and (hit := cache.get(*keyed)) is not None:
+        return hit.answer(request.headers.get("if-none-match"))
     reader = Reader.of(request)
     try:
         context = await run_in_threadpool(work, reader)
@@ -90,7 +131,12 @@ async def _page(request: Request, template: str, work: Callable[[Reader], dict[s
     except InvalidInput as exc:
         return render(request, "bad_request.html", {"principal": reader.principal, "message": str(exc)},
                       status=400)
-    return render(request, template, {"principal": reader.principal, **context})
+    response = render(request, template, {"principal": reader.principal, **context})
+    if keyed is not None and response.status_code == 200 and "etag" in response.headers:
+        key, version = keyed
+        cache.put(key, kept_page(response), version, request.app.state.store.data_version(),
+                  len(request.scope["path"]) + len(request.scope["query_string"]))
+    return response
 
 
 def _translations(request: Request) -> NullTranslations:
@@ -119,7 +165,7 @@ def programme_regions(r: Reader) -> list[Node]:
 
 # Counting what a region holds walks every place inside it (catalog.places_within) and counts each kind
 # there: seconds on the demo. The counts change only with the data, so the app keeps them per data version
-# and per visibility; a store without a data version (Neo4j: other replicas write) counts every time.
+# and per visibility; a store without a data version (Neo4j with HERITAGE_CACHE_CHECK_MS=0) counts every time.
 HomeCounts = tuple[list[tuple[Node, int]], list[tuple[str, int]]]
 COUNTS_KEPT = 16
 
@@ -144,7 +190,7 @@ def _home_counts(r: Reader, kept: BoundedLRU[HomeCounts]) -> HomeCounts:
     return regions, domains
 
 
-async def home(request: Request) -> Response:
+async def home(request: Request) -> Response | RawResponse:
     state = request.app.state
     if not hasattr(state, "home_counts"):
         state.home_counts = BoundedLRU[HomeCounts](COUNTS_KEPT, COUNTS_KEPT)
@@ -159,7 +205,7 @@ async def home(request: Request) -> Response:
 
 
 # -- search ------------------------------------------------------------------------------------------
-async def search(request: Request) -> Response:
+async def search(request: Request) -> Response | RawResponse:
     q = request.query_params.get("q", "").strip()
     kinds = [k for k in request.query_params.getlist("kind") if k]
     domains = [d for d in request.query_params.getlist("domain") if d]
@@ -234,7 +280,7 @@ def _citation(node: Node, request: Request) -> str:
             f"{node.version}{', ' + when if when else ''}. {base}/records/{node.id}")
 
 
-async def record(request: Request) -> Response:
+async def record(request: Request) -> Response | RawResponse:
     node_id = request.path_params["id"]
     at = request.query_params.get("at") or None
     tr = _translations(request)
@@ -301,7 +347,7 @@ def changes(before: dict[str, Any] | None, after: dict[str, Any] | None, *, syst
             for k in sorted({*old, *new}) if old.get(k) != new.get(k)]
 
 
-async def record_history(request: Request) -> Response:
+async def record_history(request: Request) -> Response | RawResponse:
     node_id = request.path_params["id"]
 
     def work(r: Reader) -> dict[str, Any]:
@@ -388,7 +434,7 @@ def _tree(found: graph.Lineage, ancestors: bool) -> list[tuple[int, Node]]:
     return out
 
 
-async def lineage(request: Request) -> Response:
+async def lineage(request: Request) -> Response | RawResponse:
     tr = _translations(request)
 
     def work(r: Reader) -> dict[str, Any]:
@@ -414,7 +460,7 @@ async def lineage_svg(request: Request) -> Response:
 
 
 # -- paths -------------------------------------------------------------------------------------------
-async def path(request: Request) -> Response:
+async def path(request: Request) -> Response | RawResponse:
     source, target = request.query_params.get("from", "").strip(), request.query_params.get("to", "").strip()
     tr = _translations(request)
 
@@ -439,7 +485,7 @@ async def path(request: Request) -> Response:
 
 
 # -- stories -----------------------------------------------------------------------------------------
-async def stories(request: Request) -> Response:
+async def stories(request: Request) -> Response | RawResponse:
     region = request.query_params.get("region") or None
 
     def work(r: Reader) -> dict[str, Any]:
@@ -455,7 +501,7 @@ async def stories(request: Request) -> Response:
     return await _page(request, "stories.html", work)
 
 
-async def story(request: Request) -> Response:
+async def story(request: Request) -> Response | RawResponse:
     node_id = request.path_params["id"]
 
     def work(r: Reader) -> dict[str, Any]:
