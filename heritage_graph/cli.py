@@ -353,7 +353,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, seed_if_empty:
     from .ops.server import run_server, steady_heap
 
     settings: Settings = ctx.obj.with_overrides(host=host, port=port, log_format=log_format)
-    configure_logging(settings.log_format, settings.log_level)
+    configure_logging(settings.log_format, settings.log_level, flush_ms=settings.log_flush_ms)
     steady_heap()
     try:
         store = open_store(settings, serving=True)

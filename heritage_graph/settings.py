@@ -59,6 +59,7 @@ class Settings:
     # Operations (heritage_graph/ops/, docs/operations.md).
     log_format: str | None = None  # json | text; None: text on a terminal, json otherwise
     log_level: str = "INFO"
+    log_flush_ms: int = 200  # request log lines written together at most this often; 0: each at once
     cors_origins: tuple[str, ...] = ()  # origins allowed by CORS; empty: CORS off
     public_url: str | None = None  # where clients reach the service (linked data's @context); None: relative
     shutdown_timeout: float = 30.0  # seconds in-flight requests get to finish on SIGTERM
@@ -124,6 +125,7 @@ class Settings:
             ("HERITAGE_CACHE_ENTRIES", "cache_entries"),
             ("HERITAGE_CACHE_BYTES", "cache_bytes"),
             ("HERITAGE_CACHE_CHECK_MS", "cache_check_ms"),
+            ("HERITAGE_LOG_FLUSH_MS", "log_flush_ms"),
             ("HERITAGE_APQ_ENTRIES", "apq_entries"),
             ("HERITAGE_APQ_BYTES", "apq_bytes"),
             ("HERITAGE_BUFFER_POOL_MB", "buffer_pool_mb"),
@@ -165,6 +167,7 @@ _RANGES: dict[str, tuple[int, int]] = {
     "heavy_concurrency": (1, 1_000),
     "buffer_pool_mb": (0, 1 << 20),
     "cache_check_ms": (0, 3_600_000),
+    "log_flush_ms": (0, 60_000),
     "max_line_bytes": (1024, 1 << 30),
     "max_name_chars": (1, 1 << 20),
     "max_string_chars": (1, 1 << 20),

@@ -674,3 +674,42 @@ def test_out_of_range_numbers_are_refused_naming_the_range(key: str, value: str)
 
     with pytest.raises(ConfigError, match=f"{key} must be between .* got '{value}'"):
         Settings.from_env({key: value})
+
+
+def test_request_lines_are_written_together_in_order_and_none_is_lost() -> None:
+    """With a flush interval, request lines wait and are written together; a record logged the ordinary way
+    writes the lines before it first (the log keeps its order), and ``flush`` (at exit) writes the rest."""
+    from heritage_graph.ops.logs import emit_line
+
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    stream = io.StringIO()
+    configure_logging("json", "INFO", stream, flush_ms=60_000)  # the flusher thread never runs in the test
+    access = logging.getLogger("heritage_graph.access")
+    try:
+        for n in range(3):
+            emit_line(access, logging.INFO, "request %d", (n,), {"n": n})
+        assert stream.getvalue() == ""
+        logging.getLogger("heritage_graph.test").warning("after three requests")
+        emit_line(access, logging.INFO, "request %d", (3,), {"n": 3})
+        root.handlers[0].flush()
+        messages = [json.loads(line)["message"] for line in stream.getvalue().splitlines()]
+        assert messages == ["request 0", "request 1", "request 2", "after three requests", "request 3"]
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+
+
+def test_request_lines_reach_the_stream_within_the_interval() -> None:
+    from heritage_graph.ops.logs import LineHandler
+
+    stream = io.StringIO()
+    handler = LineHandler(stream, flush_ms=10)
+    handler.add_line("one\n")
+    deadline = time.monotonic() + 10
+    while stream.getvalue() != "one\n" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert stream.getvalue() == "one\n"
