@@ -3,6 +3,7 @@ client, CORS, and a graceful shutdown of a real server (heritage_graph/ops/)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -83,19 +84,27 @@ def app_client(client_for: MakeClient) -> Client:
     return client_for(MemoryStore())
 
 
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    """The service's JSON log, captured; the logging set-up is restored afterwards."""
+@contextlib.contextmanager
+def captured_log(fmt: str = "json", flush_ms: int = 0) -> Iterator[io.StringIO]:
+    """The service's log, captured; the logging set-up is restored afterwards."""
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
     stream = io.StringIO()
-    configure_logging("json", "INFO", stream)
-    yield stream
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in saved[0]:
-        root.addHandler(handler)
-    root.setLevel(saved[1])
+    try:
+        configure_logging(fmt, "INFO", stream, flush_ms=flush_ms)
+        yield stream
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved[0]:
+            root.addHandler(handler)
+        root.setLevel(saved[1])
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    with captured_log() as stream:
+        yield stream
 
 
 def parsed(stream: io.StringIO) -> list[dict[str, Any]]:
@@ -512,18 +521,8 @@ def test_probe_successes_are_logged_at_debug_only(app_client: Client, log_lines:
 
 
 def test_text_logs_carry_the_request_id(app_client: Client) -> None:
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    stream = io.StringIO()
-    try:
-        configure_logging("text", "INFO", stream)
+    with captured_log("text") as stream:
         app_client.get("/nowhere%0A2026-01-01 INFO forged", headers={"x-request-id": "txt-1"})
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
     [line] = [line for line in stream.getvalue().splitlines() if " httpx " not in line]
     assert re.search(r"INFO +heritage_graph\.access \[txt-1\] GET /nowhere\\n2026-01-01 INFO forged 404 .*status=404",
                      line), line
@@ -681,26 +680,16 @@ def test_request_lines_are_written_together_in_order_and_none_is_lost() -> None:
     writes the lines before it first (the log keeps its order), and ``flush`` (at exit) writes the rest."""
     from heritage_graph.ops.logs import emit_line
 
-    root = logging.getLogger()
-    saved = (list(root.handlers), root.level)
-    stream = io.StringIO()
-    configure_logging("json", "INFO", stream, flush_ms=60_000)  # the flusher thread never runs in the test
     access = logging.getLogger("heritage_graph.access")
-    try:
+    with captured_log(flush_ms=60_000) as stream:  # the flusher thread never runs in the test
         for n in range(3):
             emit_line(access, logging.INFO, "request %d", (n,), {"n": n})
         assert stream.getvalue() == ""
         logging.getLogger("heritage_graph.test").warning("after three requests")
         emit_line(access, logging.INFO, "request %d", (3,), {"n": 3})
-        root.handlers[0].flush()
+        logging.getLogger().handlers[0].flush()
         messages = [json.loads(line)["message"] for line in stream.getvalue().splitlines()]
-        assert messages == ["request 0", "request 1", "request 2", "after three requests", "request 3"]
-    finally:
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-        for handler in saved[0]:
-            root.addHandler(handler)
-        root.setLevel(saved[1])
+    assert messages == ["request 0", "request 1", "request 2", "after three requests", "request 3"]
 
 
 def test_request_lines_reach_the_stream_within_the_interval() -> None:
