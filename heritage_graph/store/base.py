@@ -7,7 +7,7 @@ driver's errors into ``heritage_graph.errors.StoreError`` subclasses.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -104,6 +104,19 @@ class Store(Protocol):
         """Write ``changes`` in one transaction, first checking ``changes.expected`` versions
         under lock (raises Conflict), and record its revisions."""
 
+    def apply_stream(self, changes: Iterable[Changes], progress: Progress | None = None, *,
+                     creates_only: bool = False, batched: bool = False) -> None:
+        """Write each ``Changes`` of ``changes``, in order, in one transaction, as ``apply`` writes
+        one: a failure anywhere (a version check, a write, or the iterable itself raising) leaves the
+        store as it was. The iterable is consumed as it is written, so its parts need never be in
+        memory together (a national import, services/import_stream.py); a part may read the store,
+        and then sees the parts before it.
+
+        ``creates_only``: the caller has found that every record is new (a store may then load the
+        parts with its bulk path). ``batched``: each part is committed on its own instead, for a
+        store that cannot hold the whole in one transaction (Neo4j): a failure then leaves the
+        parts before it written."""
+
     def revisions(self, ids: Sequence[str]) -> list[Revision]:
         """The revisions of these nodes and of their relations, oldest first."""
 
@@ -180,3 +193,16 @@ class WriteByApply:
     def write(self, nodes: Sequence[Node], relations: Sequence[Relation],
               progress: Progress | None = None) -> None:
         self.apply(Changes(list(nodes), list(relations)), progress)
+
+
+def merged(parts: Iterable[Changes]) -> Changes:
+    """The parts of a stream as one ``Changes`` (a store that writes a stream as one ``apply``)."""
+    out = Changes()
+    for part in parts:
+        out.nodes += part.nodes
+        out.relations += part.relations
+        out.removed += part.removed
+        out.revisions += part.revisions
+        out.expected.update(part.expected)
+        out.based_on = part.based_on
+    return out
