@@ -410,12 +410,21 @@ class LadybugStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
         ``creates_only``: every part goes by COPY FROM, and must only create (see ``_copied``: a
         transaction is copied whole or written row by row whole, never both)."""
         if batched:
-            for part in changes:
-                self.apply(part, progress)
+            wrote = False
+            try:
+                for part in changes:
+                    wrote = self._transaction([part], progress, bulk=_copied(part), busy=True, reindex=False) or wrote
+            finally:
+                # Once at the end rather than per batch (a rebuild scans the whole graph); if this
+                # process dies first, the index's generation lags and the next open rebuilds it.
+                if wrote:
+                    self.rebuild_search()
             return
         self._transaction(changes, progress, bulk=creates_only, busy=True)
 
-    def _transaction(self, parts: Iterable[Changes], progress: Progress | None, *, bulk: bool, busy: bool) -> None:
+    def _transaction(self, parts: Iterable[Changes], progress: Progress | None, *, bulk: bool, busy: bool,
+                     reindex: bool = True) -> bool:
+        """Write ``parts`` in one transaction; whether anything was written."""
         if self._read_only:
             raise StoreUnavailable("the embedded store is open read-only")
         report = progress or (lambda n: None)
@@ -455,12 +464,14 @@ class LadybugStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
                 raise
             self._run("COMMIT")
             if not wrote:
-                return
+                return False
             if bulk:
                 # Copied rows are durable only once checkpointed (see _copied): before the write is
                 # acknowledged, and before the search index says it holds them.
                 self._run("CHECKPOINT")
             self._data_version = generation
+            if not reindex:
+                return True
             try:
                 if touched is None:
                     self.rebuild_search()
@@ -470,6 +481,7 @@ class LadybugStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
                 # The graph is committed; the index lags and says so by its generation.
                 log.exception("search index update failed; rebuilding it from the graph")
                 self.rebuild_search()
+            return True
 
     def _locked_versions(self, expected: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], int]:
         found: dict[tuple[str, ...], int] = {}
