@@ -296,6 +296,12 @@ def _stream(store: Store, paths: Sequence[Path], report: ImportReport, actor: st
         store.apply_stream(changed_only(), progress_of, batched=batch_size is not None,
                            creates_only=index.creates_only and total >= import_stream.BULK_MIN)
     except Exception as exc:
+        if batch_size is None and "buffer pool is full" in str(exc):
+            # LadybugDB holds a transaction's new rows in its page cache until the commit, and spills
+            # none of them: an import larger than the cache cannot be one transaction.
+            exc.add_note("the import is larger than the embedded store's page cache can hold in one transaction "
+                         "(nothing was written): give it more (HERITAGE_BUFFER_POOL_MB), or import in batches "
+                         "(--batch-size, see docs/interchange.md, \"Large imports\").")
         if batch_size is not None and committed[0]:
             exc.add_note(f"the import was writing in batches of {batch_size:,} records, each committed on its own: "
                          f"the batches written before this failure (up to {committed[0]:,} records) stay in the "
