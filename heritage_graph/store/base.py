@@ -196,13 +196,34 @@ class WriteByApply:
 
 
 def merged(parts: Iterable[Changes]) -> Changes:
-    """The parts of a stream as one ``Changes`` (a store that writes a stream as one ``apply``)."""
+    """The parts of a stream as one ``Changes``, as writing them one after the other in one
+    transaction would leave the store (for a store that writes a stream as one ``apply``): a record
+    written twice is written as the later part has it, and a part's expected version of a record an
+    earlier part wrote is checked against what that part wrote (a mismatch is a ``Conflict`` before
+    anything is written); the others are checked by the store against what it holds."""
+    nodes: dict[str, Node] = {}
+    relations: dict[tuple[str, str, str], Relation] = {}
+    removed: dict[tuple[str, str, str], Relation] = {}
+    written: dict[tuple[str, ...], int] = {}
     out = Changes()
     for part in parts:
-        out.nodes += part.nodes
-        out.relations += part.relations
-        out.removed += part.removed
+        for key, want in part.expected.items():
+            if key in written:
+                check_versions({key: written[key]}, {key: want})
+            else:
+                out.expected.setdefault(key, want)
+        for n in part.nodes:
+            nodes[n.id] = n
+            written[("node", n.id)] = n.version
+        for r in part.removed:
+            relations.pop(r.key, None)
+            removed[r.key] = r
+            written.pop(("rel", *r.key), None)
+        for r in part.relations:
+            removed.pop(r.key, None)
+            relations[r.key] = r
+            written[("rel", *r.key)] = r.version
         out.revisions += part.revisions
-        out.expected.update(part.expected)
         out.based_on = part.based_on
+    out.nodes, out.relations, out.removed = list(nodes.values()), list(relations.values()), list(removed.values())
     return out
