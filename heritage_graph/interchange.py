@@ -306,20 +306,31 @@ def _lone_surrogate(obj: Any) -> str | None:
     return None
 
 
-def parse_record(obj: Any, limits: FieldLimits = DEFAULT_LIMITS) -> tuple[Record | None, list[str]]:
-    """Check one decoded line against the field ``limits``; returns the record, or None and the problems."""
+def parse_record(obj: Any, limits: FieldLimits = DEFAULT_LIMITS, *,
+                 surrogates: bool = True) -> tuple[Record | None, list[str]]:
+    """Check one decoded line against the field ``limits``; returns the record, or None and the problems.
+
+    ``surrogates=False``: the caller knows that no text in ``obj`` can hold a lone surrogate (see
+    ``may_hold_surrogates``), and the walk looking for one (a third of the time of a line) is skipped."""
     token = _LIMITS.set(limits)
     try:
-        return _parse(obj)
+        return _parse(obj, surrogates)
     finally:
         _LIMITS.reset(token)
 
 
-def _parse(obj: Any) -> tuple[Record | None, list[str]]:
+def may_hold_surrogates(raw: bytes) -> bool:
+    """Whether a JSON line may decode to text with a lone surrogate: only a ``\\uD800``-``\\uDFFF`` escape
+    makes one (UTF-8 bytes cannot encode a surrogate; decode_line refuses them), so a line without
+    ``\\ud`` or ``\\uD`` holds none."""
+    return b"\\ud" in raw or b"\\uD" in raw
+
+
+def _parse(obj: Any, surrogates: bool = True) -> tuple[Record | None, list[str]]:
     errors: list[str] = []
     if not isinstance(obj, dict):
         return None, [f"expected a JSON object, got {_type_name(obj)}"]
-    where = _lone_surrogate(obj)
+    where = _lone_surrogate(obj) if surrogates else None
     if where is not None:
         # Said without the text itself: it cannot be printed or stored, and the path names it.
         return None, [f"{where.encode('ascii', 'backslashreplace').decode()}: not valid Unicode text: it holds a "

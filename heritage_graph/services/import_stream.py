@@ -28,7 +28,7 @@ from typing import Any
 from .. import schema
 from ..clock import utc_now
 from ..errors import ImportRejected, Problem
-from ..interchange import decode_line, parse_record, raw_lines
+from ..interchange import decode_line, may_hold_surrogates, parse_record, raw_lines
 from ..model import Changes, Node, Relation
 from ..schema import FieldLimits
 from ..store.base import Store, chunks
@@ -138,7 +138,7 @@ class Index:
                 if trouble is not None:
                     self.problems.append(Problem(self.files[file], lineno, trouble))
                     continue
-                record, errors = parse_record(obj, limits)
+                record, errors = parse_record(obj, limits, surrogates=may_hold_surrogates(raw))  # type: ignore[arg-type]
                 if record is None:
                     self.problems.extend(Problem(self.files[file], lineno, e) for e in errors)
                     continue
@@ -320,7 +320,8 @@ class Plan:
         problems = ["the line is blank now"] if decoded is None else [decoded[1]] if decoded[1] else []
         record = None
         if not problems:
-            record, problems = parse_record(decoded[0], self.limits)  # type: ignore[index]
+            record, problems = parse_record(decoded[0], self.limits,  # type: ignore[index]
+                                            surrogates=may_hold_surrogates(raw))  # type: ignore[arg-type]
         if record is None:
             # Valid in the first pass: the file was changed during the import. The store's
             # transaction (or, on Neo4j in batches, the batches still to write) is abandoned.
