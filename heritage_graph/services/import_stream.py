@@ -22,6 +22,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -324,10 +325,10 @@ class Plan:
                                             surrogates=may_hold_surrogates(raw))  # type: ignore[arg-type]
         if record is None:
             # Valid in the first pass: the file was changed during the import. The store's
-            # transaction (or, on Neo4j in batches, the batches still to write) is abandoned.
+            # transaction (or, in batches, the batches still to write) is abandoned.
             raise ImportRejected([Problem(self.index.files[file], lineno, f"{p} (the file changed during the "
-                                          "import; the store is unchanged, except on Neo4j in batches: see "
-                                          "docs/interchange.md)") for p in problems])
+                                          "import; nothing of it was written, except batches already committed "
+                                          "when writing in batches: see docs/interchange.md)") for p in problems])
         return record
 
     def stored_with_sources(self) -> Iterator[Node]:
@@ -354,8 +355,6 @@ def _batches(records: Iterable[Any], size: int) -> Iterator[list[Any]]:
 def changes_stream(plan: Plan, actor: str, reason: str, counts: tuple[Any, Any],
                    changed: Callable[..., list[Any]], stamp: Callable[..., Any]) -> Iterator[Changes]:
     """The second pass: one ``Changes`` per chunk, holding only what differs from the store."""
-    from itertools import chain
-
     index, store = plan.index, plan.store
     now = utc_now()
     nodes = chain(plan.read(_SOURCE), plan.read(_NODE), plan.stored_with_sources())
