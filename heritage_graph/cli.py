@@ -22,6 +22,7 @@ from .errors import HeritageGraphError, InvalidInput, NotFound, StoreError, Stor
 from .resources import resource
 from .schema import DEFAULT_LIMITS, FieldLimits
 from .services.exporter import export_to
+from .services.import_stream import NEO4J_BATCH, NEO4J_BATCH_MIN
 from .services.importer import FORMATS, ImportReport, count_lines, run_import
 from .services.linked_data import export_jsonld
 from .settings import Settings
@@ -38,6 +39,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def _fail(exc: HeritageGraphError) -> None:
     click.echo(f"error: {exc}", err=True)
+    for note in getattr(exc, "__notes__", ()):  # what a batched import had committed, and how to finish it
+        click.echo(note, err=True)
     sys.exit(3 if isinstance(exc, StoreError) else 1)
 
 
@@ -113,10 +116,12 @@ def init(ctx: click.Context) -> None:
 
 
 def _import(store: Store, files: list[Path], dry_run: bool, actor: str, max_line: int,
-            limits: FieldLimits = DEFAULT_LIMITS, fmt: str | None = None) -> ImportReport:
+            limits: FieldLimits = DEFAULT_LIMITS, fmt: str | None = None,
+            batch_size: int | None = None) -> ImportReport:
     total = count_lines(files) if fmt in (None, "jsonl") else 0
     if total < PROGRESS_MIN_LINES or not sys.stderr.isatty():
-        return run_import(store, files, dry_run=dry_run, actor=actor, max_line=max_line, limits=limits, fmt=fmt)
+        return run_import(store, files, dry_run=dry_run, actor=actor, max_line=max_line, limits=limits, fmt=fmt,
+                          batch_size=batch_size)
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
@@ -127,7 +132,7 @@ def _import(store: Store, files: list[Path], dry_run: bool, actor: str, max_line
             return lambda n: bar.advance(task, n)
 
         report = run_import(store, files, dry_run=dry_run, actor=actor, max_line=max_line, limits=limits, fmt=fmt,
-                            progress=lambda n: bar.advance(reading, n), on_write=writing)
+                            progress=lambda n: bar.advance(reading, n), on_write=writing, batch_size=batch_size)
     return report
 
 
@@ -146,19 +151,29 @@ def _print_report(report: ImportReport, dry_run: bool) -> None:
               help="Who records what is new, kept as recordedBy [default: the OS user name].")
 @click.option("--max-line-bytes", type=click.IntRange(1024, 1 << 30), default=None,
               help="Longest line accepted [env HERITAGE_MAX_LINE_BYTES; default 1048576].")
+@click.option("--batch-size", type=click.IntRange(1000, 10_000_000), default=None,
+              help="Write JSON Lines in transactions of this many records, each committed on its own, "
+                   "after everything is validated. A failure while writing then leaves the batches "
+                   "before it; running the same import again finishes it. [default: on Neo4j past "
+                   f"{NEO4J_BATCH_MIN:,} records, batches of {NEO4J_BATCH:,}; otherwise one transaction]")
 @click.pass_context
 def import_cmd(ctx: click.Context, files: tuple[Path, ...], fmt: str | None, dry_run: bool, actor: str | None,
-               max_line_bytes: int | None) -> None:
+               max_line_bytes: int | None, batch_size: int | None) -> None:
     """Import interchange files (JSON Lines), workbooks or CSV folders as one transaction.
 
     Everything is validated first; any problem aborts the whole import, lists
     every problem as file:line: message (file:sheet:row:column: message in a
-    spreadsheet), and leaves the store unchanged.
+    spreadsheet), and leaves the store unchanged. JSON Lines are read twice
+    (validated, then written in chunks), so that memory does not grow with the
+    files. In batches (--batch-size, and by default a large import on Neo4j) a
+    failure while writing leaves the batches already committed: run the same
+    command again to finish; it writes only what is still missing.
     """
     with _store(ctx) as store:
         max_line = max_line_bytes or ctx.obj.max_line_bytes
-        _print_report(_import(store, list(files), dry_run, actor or _user(), max_line, ctx.obj.field_limits, fmt),
-                      dry_run)
+        report = _import(store, list(files), dry_run, actor or _user(), max_line, ctx.obj.field_limits, fmt,
+                         batch_size)
+        _print_report(report, dry_run)
 
 
 @main.command()

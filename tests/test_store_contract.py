@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
@@ -283,3 +283,55 @@ def test_apply_removes_relations_and_records_revisions(filled: Store) -> None:
     got = filled.revisions(["pe"])[0]
     assert (got.actor, got.reason, got.version, got.after) == ("ana", "test", 1, first.after)
     assert filled.revisions(["nobody"]) == []
+
+
+def _parts(store: Store) -> list[Changes]:
+    """A stream in three parts: nodes, then a relation to them, then a change to a node of the first."""
+    carla, dora = Node("Practitioner", "carla", "Carla", version=1), Node("Practitioner", "dora", "Dora", version=1)
+    return [Changes([carla, dora], expected={("node", "carla"): 0, ("node", "dora"): 0}),
+            Changes(relations=[Relation("LEARNED_FROM", "carla", "dora")],
+                    expected={("rel", "LEARNED_FROM", "carla", "dora"): 0}),
+            Changes([replace(carla, name="Carla II", version=2)], expected={("node", "carla"): 1})]
+
+
+@pytest.mark.parametrize("creates_only", [False, True])
+def test_apply_stream_writes_every_part(filled: Store, creates_only: bool) -> None:
+    parts = _parts(filled)
+    if creates_only:
+        parts = parts[:2]  # a stream said to only create holds no update
+    filled.apply_stream(iter(parts), creates_only=creates_only)
+    assert {n.id for n in filled.get_nodes(["carla", "dora"])} == {"carla", "dora"}
+    assert [r.key for r in filled.relations(["carla"], "out", ["LEARNED_FROM"])] == [("LEARNED_FROM", "carla", "dora")]
+    if not creates_only:
+        assert filled.get_nodes(["carla"])[0].name == "Carla II"
+
+
+def test_apply_stream_is_one_transaction(filled: Store) -> None:
+    """A failure in a later part, or in the iterable itself, leaves nothing of the earlier parts."""
+    parts = _parts(filled)
+
+    def failing() -> Iterator[Changes]:
+        yield parts[0]
+        yield parts[1]
+        raise RuntimeError("the second pass failed")
+
+    with pytest.raises(RuntimeError):
+        filled.apply_stream(failing())
+    assert filled.get_nodes(["carla", "dora"]) == []
+    # A version conflict in the last part undoes the parts before it too.
+    stale = replace(parts[2], expected={("node", "carla"): 7})
+    with pytest.raises(Conflict):
+        filled.apply_stream(iter([parts[0], parts[1], stale]))
+    assert filled.get_nodes(["carla", "dora"]) == []
+
+
+def test_apply_stream_batched_keeps_the_parts_committed_before_a_failure(filled: Store) -> None:
+    parts = _parts(filled)
+
+    def failing() -> Iterator[Changes]:
+        yield parts[0]
+        raise RuntimeError("the second pass failed")
+
+    with pytest.raises(RuntimeError):
+        filled.apply_stream(failing(), batched=True)
+    assert {n.id for n in filled.get_nodes(["carla", "dora"])} == {"carla", "dora"}

@@ -8,7 +8,7 @@ what differs from the store, so importing the same files again changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from ..interchange import MAX_LINE_BYTES, Located, display_path, parse_record, r
 from ..model import Changes, Node, Relation, node_key, relation_key
 from ..schema import DEFAULT_LIMITS, SYSTEM_FIELDS, FieldLimits
 from ..store.base import Store, chunks
+from . import import_stream
 from .cycles import closed_cycles
 
 Progress = Callable[[int], None]
@@ -226,7 +227,8 @@ def _check_sources(sources: Iterable[str], kind_of: Callable[[str], str | None],
 def run_import(store: Store, paths: Sequence[Path], *, actor: str = "import", dry_run: bool = False,
                progress: Progress | None = None, on_write: Callable[[int], Progress] | None = None,
                max_line: int = MAX_LINE_BYTES, limits: FieldLimits = DEFAULT_LIMITS, fmt: str | None = None,
-               names: Sequence[str] | None = None, as_drafts: bool = False) -> ImportReport:
+               names: Sequence[str] | None = None, as_drafts: bool = False, batch_size: int | None = None,
+               chunk_size: int | None = None) -> ImportReport:
     """Validate ``paths`` (lines up to ``max_line`` bytes, fields within ``limits``) as one import and
     write it in one transaction.
 
@@ -237,8 +239,17 @@ def run_import(store: Store, paths: Sequence[Path], *, actor: str = "import", dr
     Raises ``ImportRejected`` listing every problem; the store is then unchanged.
     ``progress`` is told of each line read; ``on_write(total)`` returns the
     callback told of each batch written.
+
+    JSON Lines files (all but an upload of drafts) are imported in bounded memory (import_stream):
+    validated in a first pass, written in a second, in chunks of ``chunk_size`` records, in one
+    transaction; or, with ``batch_size`` (by default on Neo4j past ``NEO4J_BATCH_MIN`` records), in
+    transactions of that many records each, committed one after the other: a failure while writing
+    then leaves the batches before it, and running the same import again finishes the job.
     """
     report = ImportReport(files=list(names) if names is not None else [display_path(p) for p in paths])
+    if not as_drafts and all((fmt or format_of(p)) == "jsonl" for p in paths):
+        _stream(store, paths, report, actor, dry_run, progress, on_write, max_line, limits, batch_size, chunk_size)
+        return report
     read = _Read(paths, progress, max_line, limits, fmt, names)
     changes = _plan(store, read, actor, report, as_drafts)
     if not dry_run and (changes.nodes or changes.relations):
@@ -246,6 +257,57 @@ def run_import(store: Store, paths: Sequence[Path], *, actor: str = "import", dr
         store.apply(changes, on_write(total) if on_write else None)
         report.written = True
     return report
+
+
+def _stream(store: Store, paths: Sequence[Path], report: ImportReport, actor: str, dry_run: bool,
+            progress: Progress | None, on_write: Callable[[int], Progress] | None, max_line: int,
+            limits: FieldLimits, batch_size: int | None, chunk_size: int | None) -> None:
+    # Read before the checks: the store may then skip re-reading their versions when it writes.
+    based_on = store.data_version()
+    index, extra = import_stream.validate(store, paths, report.files, max_line, limits, progress)
+    plan = import_stream.Plan(store, paths, index, extra, max_line, limits, based_on)
+    total = plan.records
+    if batch_size is None and store.dialect == "neo4j" and total > import_stream.NEO4J_BATCH_MIN:
+        batch_size = import_stream.NEO4J_BATCH
+    plan.chunk = batch_size or chunk_size or import_stream.CHUNK
+    stream = import_stream.changes_stream(plan, actor, f"import {', '.join(report.files)}",
+                                          (report.nodes, report.relations), _changed, _Stamp)
+    if dry_run:
+        for _ in stream:
+            pass
+        return
+    written = [False]
+
+    def changed_only() -> Iterator[Changes]:
+        for changes in stream:
+            if changes.nodes or changes.relations:
+                written[0] = True
+                yield changes
+
+    told = on_write(total) if on_write else None
+    committed = [0]
+
+    def progress_of(n: int) -> None:
+        committed[0] += n
+        if told is not None:
+            told(n)
+
+    try:
+        store.apply_stream(changed_only(), progress_of, batched=batch_size is not None,
+                           creates_only=index.creates_only and total >= import_stream.BULK_MIN)
+    except Exception as exc:
+        if batch_size is None and "buffer pool is full" in str(exc):
+            # LadybugDB holds a transaction's new rows in its page cache until the commit, and spills
+            # none of them: an import larger than the cache cannot be one transaction.
+            exc.add_note("the import is larger than the embedded store's page cache can hold in one transaction "
+                         "(nothing was written): give it more (HERITAGE_BUFFER_POOL_MB), or import in batches "
+                         "(--batch-size, see docs/interchange.md, \"Large imports\").")
+        if batch_size is not None and committed[0]:
+            exc.add_note(f"the import was writing in batches of {batch_size:,} records, each committed on its own: "
+                         f"the batches written before this failure (up to {committed[0]:,} records) stay in the "
+                         "store. Run the same import again to finish it: it writes only what is still missing.")
+        raise
+    report.written = written[0]
 
 
 @dataclass(frozen=True)

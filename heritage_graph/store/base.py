@@ -7,7 +7,7 @@ driver's errors into ``heritage_graph.errors.StoreError`` subclasses.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -109,6 +109,19 @@ class Store(Protocol):
         """Write ``changes`` in one transaction, first checking ``changes.expected`` versions
         under lock (raises Conflict), and record its revisions."""
 
+    def apply_stream(self, changes: Iterable[Changes], progress: Progress | None = None, *,
+                     creates_only: bool = False, batched: bool = False) -> None:
+        """Write each ``Changes`` of ``changes``, in order, in one transaction, as ``apply`` writes
+        one: a failure anywhere (a version check, a write, or the iterable itself raising) leaves the
+        store as it was. The iterable is consumed as it is written, so its parts need never be in
+        memory together (a national import, services/import_stream.py); a part may read the store,
+        and then sees the parts before it.
+
+        ``creates_only``: the caller has found that every record is new (a store may then load the
+        parts with its bulk path). ``batched``: each part is committed on its own instead, for a
+        store that cannot hold the whole in one transaction (Neo4j): a failure then leaves the
+        parts before it written."""
+
     def revisions(self, ids: Sequence[str]) -> list[Revision]:
         """The revisions of these nodes and of their relations, oldest first."""
 
@@ -185,3 +198,37 @@ class WriteByApply:
     def write(self, nodes: Sequence[Node], relations: Sequence[Relation],
               progress: Progress | None = None) -> None:
         self.apply(Changes(list(nodes), list(relations)), progress)
+
+
+def merged(parts: Iterable[Changes]) -> Changes:
+    """The parts of a stream as one ``Changes``, as writing them one after the other in one
+    transaction would leave the store (for a store that writes a stream as one ``apply``): a record
+    written twice is written as the later part has it, and a part's expected version of a record an
+    earlier part wrote is checked against what that part wrote (a mismatch is a ``Conflict`` before
+    anything is written); the others are checked by the store against what it holds."""
+    nodes: dict[str, Node] = {}
+    relations: dict[tuple[str, str, str], Relation] = {}
+    removed: dict[tuple[str, str, str], Relation] = {}
+    written: dict[tuple[str, ...], int] = {}
+    out = Changes()
+    for part in parts:
+        for key, want in part.expected.items():
+            if key in written:
+                check_versions({key: written[key]}, {key: want})
+            else:
+                out.expected.setdefault(key, want)
+        for n in part.nodes:
+            nodes[n.id] = n
+            written[("node", n.id)] = n.version
+        for r in part.removed:
+            relations.pop(r.key, None)
+            removed[r.key] = r
+            written.pop(("rel", *r.key), None)
+        for r in part.relations:
+            removed.pop(r.key, None)
+            relations[r.key] = r
+            written[("rel", *r.key)] = r.version
+        out.revisions += part.revisions
+        out.based_on = part.based_on
+    out.nodes, out.relations, out.removed = list(nodes.values()), list(relations.values()), list(removed.values())
+    return out

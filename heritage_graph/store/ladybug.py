@@ -408,38 +408,88 @@ class LadybugStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
             self.rebuild_search()
 
     def apply(self, changes: Changes, progress: Progress | None = None) -> None:
+        self._transaction([changes], progress, bulk=_copied(changes),
+                          busy=len(changes.nodes) + len(changes.relations) > POINT_MAX)
+
+    def apply_stream(self, changes: Iterable[Changes], progress: Progress | None = None, *,
+                     creates_only: bool = False, batched: bool = False) -> None:
+        """One transaction for the whole stream (unless ``batched``: one per part, as ``apply``).
+
+        ``creates_only``: every part goes by COPY FROM, and must only create (see ``_copied``: a
+        transaction is copied whole or written row by row whole, never both)."""
+        if batched:
+            wrote = False
+            try:
+                for part in changes:
+                    wrote = self._transaction([part], progress, bulk=_copied(part), busy=True, reindex=False) or wrote
+            finally:
+                # Once at the end rather than per batch (a rebuild scans the whole graph); if this
+                # process dies first, the index's generation lags and the next open rebuilds it.
+                if wrote:
+                    self.rebuild_search()
+            return
+        self._transaction(changes, progress, bulk=creates_only, busy=True)
+
+    def _transaction(self, parts: Iterable[Changes], progress: Progress | None, *, bulk: bool, busy: bool,
+                     reindex: bool = True) -> bool:
+        """Write ``parts`` in one transaction; whether anything was written."""
         if self._read_only:
             raise StoreUnavailable("the embedded store is open read-only")
-        with self._lock, self._busy_if(len(changes.nodes) + len(changes.relations) > POINT_MAX):
+        report = progress or (lambda n: None)
+        # What the search index must take in after the commit; past REINDEX_MAX records it is
+        # rebuilt from the graph instead, so a stream's records are not kept for it.
+        touched: tuple[list[Node], list[Relation]] | None = ([], [])
+        with self._lock, self._busy_if(busy):
             generation = str(int(self._generation()) + 1)
+            wrote = False
             self._run("BEGIN TRANSACTION")
             try:
-                # Nothing committed since the writer read its versions (this process is the only
-                # writer and holds the lock): they still hold, and a large import skips re-reading them.
-                if changes.based_on is None or changes.based_on != self.data_version():
-                    check_versions(self._locked_versions(changes.expected.keys()), changes.expected)
-                bulk = _copied(changes)
-                if bulk:
-                    self._copy_all(changes, progress or (lambda n: None))
-                else:
-                    self._write(changes, progress or (lambda n: None))
-                self._q("set_meta", {"key": "generation", "value": generation})
+                for changes in parts:
+                    if not (changes.nodes or changes.relations or changes.removed or changes.revisions):
+                        continue
+                    wrote = True
+                    # Nothing committed since the writer read its versions (this process is the only
+                    # writer and holds the lock): they still hold, and a large import skips re-reading them.
+                    if changes.based_on is None or changes.based_on != self.data_version():
+                        check_versions(self._locked_versions(changes.expected.keys()), changes.expected)
+                    if bulk:
+                        if not _creates_only(changes):
+                            raise StoreQueryError("a part of a stream said to only create records updates some; "
+                                                  "nothing was written")
+                        self._copy_all(changes, report)
+                    else:
+                        self._write(changes, report)
+                    if touched is not None:
+                        touched[0].extend(changes.nodes)
+                        touched[1].extend([*changes.relations, *changes.removed])
+                        if len(touched[0]) + len(touched[1]) > REINDEX_MAX:
+                            touched = None
+                if wrote:
+                    self._q("set_meta", {"key": "generation", "value": generation})
             except BaseException:
                 with contextlib.suppress(StoreError):
                     self._run("ROLLBACK")
                 raise
             self._run("COMMIT")
+            if not wrote:
+                return False
             if bulk:
                 # Copied rows are durable only once checkpointed (see _copied): before the write is
                 # acknowledged, and before the search index says it holds them.
                 self._run("CHECKPOINT")
             self._data_version = generation
+            if not reindex:
+                return True
             try:
-                self._reindex(changes.nodes, [*changes.relations, *changes.removed], generation)
+                if touched is None:
+                    self.rebuild_search()
+                else:
+                    self._reindex(*touched, generation)
             except Exception:
                 # The graph is committed; the index lags and says so by its generation.
                 log.exception("search index update failed; rebuilding it from the graph")
                 self.rebuild_search()
+            return True
 
     def _locked_versions(self, expected: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], int]:
         found: dict[tuple[str, ...], int] = {}
@@ -611,7 +661,11 @@ def _copied(changes: Changes) -> bool:
     """
     if changes.removed or len(changes.nodes) + len(changes.relations) < BULK_MIN:
         return False
-    return all(changes.expected.get(("node", n.id)) == 0 for n in changes.nodes) and all(
+    return _creates_only(changes)
+
+
+def _creates_only(changes: Changes) -> bool:
+    return not changes.removed and all(changes.expected.get(("node", n.id)) == 0 for n in changes.nodes) and all(
         changes.expected.get(relation_key(r)) == 0 for r in changes.relations)
 
 

@@ -7,7 +7,7 @@ store as it was, like a rolled-back transaction.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from .. import schema
@@ -173,6 +173,20 @@ class MemoryStore(MemoryTokens, MemoryAccounts, WriteByApply):
         self._writes += 1
         if progress is not None:
             progress(len(changes.nodes) + len(changes.relations))
+
+    def apply_stream(self, changes: Iterable[Changes], progress: Progress | None = None, *,
+                     creates_only: bool = False, batched: bool = False) -> None:
+        # Each part is applied as it comes (a later part reads what the earlier ones wrote); on a
+        # failure, unless batched, the state from before the first is put back.
+        before = (self._nodes, self._rels, len(self._revisions), self._writes)
+        try:
+            for part in changes:
+                self.apply(part, progress)
+        except BaseException:
+            if not batched:
+                self._nodes, self._rels, self._writes = before[0], before[1], before[3] + 1
+                del self._revisions[before[2]:]
+            raise
 
     def revisions(self, ids: Sequence[str]) -> list[Revision]:
         wanted = set(ids)

@@ -35,7 +35,7 @@ import re
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from ..errors import Conflict, StoreError, StoreQueryError, StoreTimeout, StoreUnavailable
@@ -57,7 +57,7 @@ from ..search.text import (
 )
 from . import codec
 from .accounts import CypherAccounts
-from .base import DEADLINE, Progress, WriteByApply, check_versions, check_written, chunks
+from .base import DEADLINE, Progress, WriteByApply, check_versions, check_written, chunks, merged
 from .base import by_type as _by_type
 from .cypher import QueryBook
 from .cypher_reads import CypherReads
@@ -474,6 +474,18 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
             node_id = taken.group(1) if taken else "?"
             raise Conflict(f"{node_id} already exists (another writer created it meanwhile)",
                            key=("node", node_id), current=None) from exc
+
+    def apply_stream(self, changes: Iterable[Changes], progress: Progress | None = None, *,
+                     creates_only: bool = False, batched: bool = False) -> None:
+        """Batched: each part in its own transaction, committed before the next is made (it then reads
+        what the earlier ones wrote). Otherwise the parts are written as one ``apply``: one transaction,
+        held in memory whole, in the driver and in the server's transaction memory pool, which is why an
+        import past a few hundred thousand records is batched (services/import_stream.py)."""
+        if batched:
+            for part in changes:
+                self.apply(part, progress)
+        else:
+            self.apply(merged(changes), progress)
 
     def revisions(self, ids: Sequence[str]) -> list[Revision]:
         if not ids:
