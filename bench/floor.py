@@ -17,8 +17,15 @@ Before timing anything it
 
 Prints one JSON object: per figure, cold (distinct probes, as many as there are) and warm (one probe
 repeated) timings, the answers' sizes per probe (for the suite to compare with the service's), and
-the forms chosen. The process first raises glibc's heap trim threshold as `serve` does
-(heritage_graph/ops/server.py, steady_heap).
+the forms chosen.
+
+The process first raises glibc's heap trim threshold (mallopt M_TRIM_THRESHOLD, 64 MiB), as `serve`
+does (heritage_graph/ops/server.py, steady_heap). With the default, whichever heap ends up holding
+Ladybug's per-query buffers is shrunk and grown again around every query, and the same calls took
+about three times as long, or not, depending on the heap's layout (issue 5's floor of the resolvers'
+store calls, small inventory, p50, default vs raised: `node` 10.6 vs 3.7 ms, `lineage` 29 vs 12 ms,
+`search` 6.2 vs 2.0 ms, in separate runs). Issue 5's tables in BENCHMARKS.md were measured with that
+floor (the resolvers' own store calls through the service's functions, then in bench/figures.py).
 """
 
 from __future__ import annotations

@@ -122,9 +122,9 @@ NEO4J: dict[str, str] = {
         "OPTIONAL MATCH way = (n)-[:LOCATED_IN|COVER_PLACE*0..10]->(d:Node {kind: \"Place\", level: \"department\"}) "
         f"WHERE all(x IN nodes(way)[1..] WHERE {_PUBLIC_PLACE}) "
         "WITH n, score, collect(DISTINCT d.id) AS departments ORDER BY score DESC, n.id "
-        "WITH collect({id: n.id, kind: n.kind, domains: coalesce(n.domains, []), departments: departments}) AS all "
-        f"RETURN size(all) AS total, [h IN all[0..{SEARCH_FIRST}] | h.id] AS hits, [h IN all | h.kind] AS kinds, "
-        "[h IN all | h.departments] AS departments, [h IN all | h.domains] AS domains"),
+        "WITH collect({id: n.id, kind: n.kind, domains: coalesce(n.domains, []), departments: departments}) AS found "
+        f"RETURN size(found) AS total, [h IN found[0..{SEARCH_FIRST}] | h.id] AS hits, [h IN found | h.kind] AS kinds, "
+        "[h IN found | h.departments] AS departments, [h IN found | h.domains] AS domains"),
 }
 
 # The forms tried for a figure; the first whose answers agree with the others and is fastest wins.
@@ -231,7 +231,6 @@ class LadybugNative(Native):
         boost = "CASE d.kind " + " ".join(f"WHEN '{k}' THEN {w}" for k, w in KIND_WEIGHTS.items()) + " ELSE 1 END"
         self._search_sql = LADYBUG["search"].format(weights=", ".join(str(w) for w in SearchText.WEIGHTS),
                                                     boost=boost)
-        self._prepared: dict[str, Any] = {}
 
     def close(self) -> None:
         self._sql.close()
@@ -240,10 +239,7 @@ class LadybugNative(Native):
         self._db.close()
 
     def query(self, name: str, params: dict[str, Any], types: Sequence[str] | None = None) -> list[list[Any]]:
-        text = self.text(LADYBUG, name, types)
-        if text not in self._prepared:
-            self._prepared[text] = self._conn.prepare(text)
-        result = self._conn.execute(self._prepared[text], params)
+        result = self._conn.execute(self.text(LADYBUG, name, types), params)
         rows = []
         while result.has_next():
             rows.append(result.get_next())
@@ -277,7 +273,8 @@ class Neo4jNative(Native):
 
         super().__init__()
         self._driver = neo4j.GraphDatabase.driver(env["NEO4J_URI"], auth=(env.get("NEO4J_USER", "neo4j"),
-                                                                          env.get("NEO4J_PASSWORD", "")))
+                                                                          env.get("NEO4J_PASSWORD", "")),
+                                                    notifications_min_severity="OFF")  # unknown types: warnings
         self._database = env.get("NEO4J_DATABASE") or "neo4j"
         self._session = self._driver.session(database=self._database)
         self._env = env

@@ -1,21 +1,31 @@
-"""The national-scale benchmark suite of issue 5: one command, every figure, results in bench/results/.
+"""The national-scale benchmark suite (issues 5 and 15): one command, every figure, results in bench/results/.
 
     make bench                      # = .venv/bin/python bench/suite.py  (1,000,000 nodes, 5,000,000 relations)
     make bench SIZE=--small         # = .venv/bin/python bench/suite.py --small  (20,000 / 100,000)
-    .venv/bin/python bench/suite.py --nodes 300 --relations 1000 --runs 20 --duration 2 --no-update
+    .venv/bin/python bench/suite.py --nodes 5000 --relations 25000 --runs 30 --duration 2 --no-update \
+        --results /tmp/results     # a quick run that leaves BENCHMARKS.md and bench/results/ alone
 
 1. Generate the inventory (bench/generate.py), cached in bench/.data/ by seed, size and generator version.
-2. Import it with `heritage-graph import` into a fresh embedded store: wall time and the child's peak RSS.
+2. Import it with `heritage-graph import` into a fresh embedded store: wall time and the child's peak RSS
+   (issue 15's target: ≤ 4 GiB).
 3. Load the same rows with LadybugDB's `COPY FROM` into a fresh store made by the project's DDL
-   (bench/bulkload.py): the import's rate over this one is the ratio the target is about.
-4. The floor: the store calls of each resolver, in a process of its own on the imported store, before
-   the server starts (bench/floor.py; it opens the store as `serve` does and writes nothing).
-5. `heritage-graph serve` (uvicorn, 1 worker) on that store: each query end to end over HTTP with httpx
-   on 127.0.0.1, distinct probes (cold) and one repeated (warm); then a public story requested again and
-   again as an automatic persisted query over GET (POST with the query when the server has no persisted
-   queries: the result says which) against a plain Starlette endpoint answering the same bytes, with
-   the same load generator (bench/loadgen.py); the server's resident set from /proc.
-6. Write bench/results/<date>-<size>.json and rewrite the suite's section of BENCHMARKS.md.
+   (bench/bulkload.py): the import's rate over this one is the ratio the target is about. The `COPY FROM`
+   store, with the search index built on it, is the floor's bare database.
+4. The floor (bench/floor.py, in a process of its own, before the server starts): each figure's best
+   single native query (bench/native.py) on the bare database. It first picks the `path` pairs with no
+   connection within maxDepth 8 (verified by the native shortest-path query) and the faster of the
+   native forms that agree, and writes every figure's probes for step 5.
+5. `heritage-graph serve` (uvicorn, 1 worker) on the imported store (the `COPY FROM` one when the
+   import failed): each query end to end over HTTP with httpx on 127.0.0.1 — `node`, `lineage`,
+   `path` for connected and for unconnected pairs (maxDepth 8), `search` — over distinct probes each
+   requested once (never answered by the response cache), then one repeated (warm); off the clock, the
+   server's store-call count (/metrics) around each request and the size of each answer, compared with
+   the native answers. Then a public story requested again and again as an automatic persisted query
+   over GET (POST with the query when the server has no persisted queries: the result says which)
+   against a plain Starlette endpoint answering the same bytes, with the same load generator
+   (bench/loadgen.py); the server's resident set from /proc.
+6. Write bench/results/<date>-<size>.json and rewrite the suite's section of BENCHMARKS.md (not with
+   --no-update).
 
     make bench STORE=neo4j          # = .venv/bin/python bench/suite.py --store neo4j  (also: both)
 
@@ -24,8 +34,10 @@ suite starts a Neo4j 5.26 of its own through tools/neo4j/launch.py, its store in
 with a heap and page cache sized for the inventory (bench/neo4j_bench.py says how; --neo4j-heap and
 --neo4j-pagecache override), or uses the one NEO4J_URI (NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE)
 names, which must be empty (--neo4j-wipe empties it before and after). Step 2 imports into it with
-`heritage-graph import`; step 3 is skipped (`COPY FROM` is LadybugDB's; NO_COPY_FROM says why);
-steps 4 and 5 run against it; the JVM's resident set is sampled with the server's (not for a server
+`heritage-graph import` — batched (`--batch-size`, --neo4j-batch-size records) when the CLI offers
+that option, else in one transaction, and when that fails through bench/neo4j_load.py; step 3 is
+skipped (`COPY FROM` is LadybugDB's; NO_COPY_FROM says why); the floor's native queries and step 5
+run against the loaded Neo4j; the JVM's resident set is sampled with the server's (not for a server
 the suite did not start). The results go to bench/results/<date>-<size>-neo4j.json, and BENCHMARKS.md
 shows each size's stores side by side.
 
