@@ -367,6 +367,10 @@ def _render_table(runs: list[dict[str, Any]], level: str, suffix: str, columns: 
     return lines
 
 
+_NO_CACHE = (" Neo4j answers no response from the service's in-process cache (`data_version` is None: other "
+             "replicas may write), so `repeated` runs the store calls again.")
+
+
 def _notes15(r: dict[str, Any]) -> str:
     imp, bulk, tp, lat = r["import"], r["bulk_load"], r["throughput"], r["latency"]
     fl = r.get("floor") or {}
@@ -401,7 +405,8 @@ def _notes15(r: dict[str, Any]) -> str:
         f"relations, {stored}. Queries: up to {r['latency_runs']} distinct probes after up to "
         f"{r['latency_warmup']} warm-up requests (fewer when there are fewer probes: n in the table), then one "
         f"probe repeated as often (`repeated`); distinct requests the response cache answered (no store call): "
-        f"{', '.join(hits)}. The HTTP round trip of `/healthz` takes {_ms(r['http_floor']['p50'])} (p50). "
+        f"{', '.join(hits)}.{_NO_CACHE if store_kind(r) == 'neo4j' else ''} The HTTP round trip of "
+        f"`/healthz` takes {_ms(r['http_floor']['p50'])} (p50). "
         f"Native floors: {fl.get('heap', 'allocator defaults')}; forms tried, the faster of those agreeing "
         f"chosen (median of the best of 3): {forms or 'one each'}. Native answers whose size differs from the "
         f"service's: {', '.join(checks) or 'not compared'}. Unconnected pairs: {un.get('found', 0)} of "
