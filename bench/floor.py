@@ -126,7 +126,9 @@ def run(db: native.Native, manifest: dict[str, Any], *, runs: int, warmup: int
     probes["path_unconnected"] = chosen["pairs"]
     probes["relation_types"] = {"path_unconnected": chosen["relation_types"]}
     sample = distinct(probes["lineage"])[:20]
-    forms = {"lineage": db.pick("lineage", native.LINEAGE_FORMS[db.kind], sample, lambda p: {"id": p["id"]},
+    forms = {"node": db.pick("node", native.NODE_FORMS[db.kind], distinct(probes["node"])[:20],
+                             lambda p: {"id": p}, lambda rows: native.node_size(rows[0]) if rows else None),
+             "lineage": db.pick("lineage", native.LINEAGE_FORMS[db.kind], sample, lambda p: {"id": p["id"]},
                                 lambda rows: sorted(str(r[0]) for r in rows))}
     if len(native.PATH_FORMS[db.kind]) > 1:
         forms["path"] = db.pick("path", native.PATH_FORMS[db.kind], distinct(probes["path"])[:20],

@@ -9,7 +9,8 @@ visibility.PUBLIC: status published, sensitivity public, consent not pending, re
 so that the floor answers the same question as the GraphQL request it is the floor of:
 
 - `node`: the node by id with its relations (every type but DOCUMENTED_BY, both directions) and
-  their visible far ends, one MATCH with OPTIONAL MATCH and collect;
+  their visible far ends, one MATCH with OPTIONAL MATCH and collect: per direction, or one undirected
+  match with the direction read from each relation's start node (`pick`: the faster that agrees);
 - `lineage`: the LEARNED_FROM ancestors to depth 12, one recursive query with the visibility rule on
   every node of the walk; two forms per store (a shortest walk and a plain variable-length one): the
   faster of the two that return the same set is the floor (`pick_lineage`);
@@ -64,6 +65,12 @@ LADYBUG: dict[str, str] = {
         f"OPTIONAL MATCH (n)<-[s:{_types(NODE_TYPES)}]-(k:Node) WHERE {visible('k')} "
         "RETURN n.id, n.kind, n.name, n.summary, outs, "
         "collect({type: label(s), from: k.id, kind: k.kind, name: k.name}) AS ins"),
+    # One undirected match: each relation once with its far end, its direction from its start node.
+    "node_undirected": (
+        f"MATCH (n:Node {{id: $id}}) WHERE {visible('n')} "
+        f"OPTIONAL MATCH (n)-[r:{_types(NODE_TYPES)}]-(m:Node) WHERE {visible('m')} "
+        "RETURN n.id, n.kind, n.name, n.summary, "
+        "collect({type: label(r), out: id(start_node(r)) = id(n), far: m.id, kind: m.kind, name: m.name})"),
     "lineage_shortest": (
         f"MATCH (a:Node {{id: $id}})-[:LEARNED_FROM* SHORTEST 1..{LINEAGE_DEPTH} (r, n | WHERE {visible('n')})]->"
         f"(b:Node) WHERE {visible('a')} AND {visible('b')} AND b.id <> a.id RETURN b.id, b.name"),
@@ -100,6 +107,11 @@ NEO4J: dict[str, str] = {
         f"OPTIONAL MATCH (n)<-[s:{_types(NODE_TYPES)}]-(k:Node) WHERE {visible('k')} "
         "RETURN n.id, n.kind, n.name, n.summary, outs, "
         "collect({type: type(s), from: k.id, kind: k.kind, name: k.name}) AS ins"),
+    "node_undirected": (
+        f"MATCH (n:Node {{id: $id}}) WHERE {visible('n')} "
+        f"OPTIONAL MATCH (n)-[r:{_types(NODE_TYPES)}]-(m:Node) WHERE {visible('m')} "
+        "RETURN n.id, n.kind, n.name, n.summary, "
+        "collect({type: type(r), out: startNode(r) = n, far: m.id, kind: m.kind, name: m.name})"),
     "lineage_walk": (
         f"MATCH (a:Node {{id: $id}}) WHERE {visible('a')} "
         f"MATCH p = (a)-[:LEARNED_FROM*1..{LINEAGE_DEPTH}]->(b:Node) WHERE all(x IN nodes(p)[1..] WHERE "
@@ -127,7 +139,8 @@ NEO4J: dict[str, str] = {
         "[h IN found | h.departments] AS departments, [h IN found | h.domains] AS domains"),
 }
 
-# The forms tried for a figure; the first whose answers agree with the others and is fastest wins.
+# The forms tried for a figure; the fastest of those whose answers agree with the first form's wins.
+NODE_FORMS = {"ladybug": ("node", "node_undirected"), "neo4j": ("node", "node_undirected")}
 LINEAGE_FORMS = {"ladybug": ("lineage_shortest", "lineage_walk"), "neo4j": ("lineage_walk", "lineage_qpp")}
 PATH_FORMS = {"ladybug": ("path",), "neo4j": ("path", "path_classic")}
 
@@ -141,7 +154,8 @@ class Native:
     kind = ""
 
     def __init__(self) -> None:
-        self.forms = {"lineage": LINEAGE_FORMS[self.kind][0], "path": PATH_FORMS[self.kind][0]}
+        self.forms = {"node": NODE_FORMS[self.kind][0], "lineage": LINEAGE_FORMS[self.kind][0],
+                      "path": PATH_FORMS[self.kind][0]}
         # The relation types each path figure follows (RELTYPES in the queries): the API's default,
         # unless the suite chose others for the unconnected pairs (suite.choose_unconnected).
         self.path_types: dict[str, list[str]] = {"path": PATH_TYPES, "path_unconnected": PATH_TYPES}
@@ -167,7 +181,7 @@ class Native:
     def call(self, figure: str, probe: Any) -> Any:
         """The native answer to one probe of a figure (the suite's figure names)."""
         if figure == "node":
-            rows = self.query("node", {"id": probe})
+            rows = self.query(self.forms["node"], {"id": probe})
             return rows[0] if rows else None
         if figure == "lineage":
             return self.query(self.forms["lineage"], {"id": probe["id"]})
@@ -307,13 +321,17 @@ class Neo4jNative(Native):
                 "domain": Counter(d for ds in domains for d in ds)}
 
 
+def node_size(row: list[Any]) -> int:
+    """The relations a `node` row lists (an OPTIONAL MATCH that found none collects one of nulls)."""
+    return sum(1 for rels in row[4:] for x in rels if any(x.get(k) is not None for k in ("to", "from", "far")))
+
+
 def answer_size(figure: str, answer: Any) -> float | None:
     """Relations listed, lineage nodes, path length, search total; None for no answer (no path)."""
     if answer is None:
         return None
     if figure == "node":
-        return len([x for x in answer[4] if x.get("to") is not None]) + len(
-            [x for x in answer[5] if x.get("from") is not None])
+        return node_size(answer)
     if figure == "lineage":
         return len(answer)
     if figure.startswith("path"):
