@@ -64,7 +64,7 @@ def _over(value: float, limit: float) -> tuple[bool, str]:
     """A floor (ratios that must reach a value)."""
     if value >= limit:
         return True, f"{value / limit:.1f}× the target"
-    return False, f"{limit / value:.0f}× short" if value > 0 else "none"
+    return False, f"{limit / value:.1f}× short" if value > 0 else "none"
 
 
 IMPORT_RSS_MIB = 4 * GIB
