@@ -26,6 +26,7 @@ import bulkload
 import figures
 import floor
 import generate
+import native
 import report
 import suite
 from plan import SIZES, PlanError, make_plan
@@ -148,18 +149,34 @@ def test_copy_from_takes_line_breaks_through_a_serial_file(tmp_path: Path) -> No
         store.close()
 
 
-def test_the_suite_measures_and_reports(inventory: tuple[Path, dict[str, Any]], imported: Path,
-                                        tmp_path: Path) -> None:
-    folder, manifest = inventory
-    probes = manifest["probes"]
-    store = LadybugStore(imported, read_only=True).open()
+@pytest.fixture(scope="module")
+def copied(inventory: tuple[Path, dict[str, Any]], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The floor's bare database: the `COPY FROM` store with its search index, as the suite makes it."""
+    folder, _ = inventory
+    work = tmp_path_factory.mktemp("bench")
+    bulkload.run(folder, work / "copy", work / "csv")
+    store = LadybugStore(work / "copy").open()
     try:
-        raw = floor.measure_floor(store, probes, runs=3, warmup=1)
+        store.rebuild_search()
     finally:
         store.close()
-    for f in figures.FIGURES:
-        assert raw[f.name]["cold"]["n"] == raw[f.name]["warm"]["n"] == 3
-    assert raw["node"]["answers"]["mean_size"] > 0 and raw["lineage"]["answers"]["found"] == 3
+    return work / "copy"
+
+
+def test_the_suite_measures_and_reports(inventory: tuple[Path, dict[str, Any]], imported: Path, copied: Path,
+                                        tmp_path: Path) -> None:
+    folder, manifest = inventory
+    db = native.LadybugNative(copied)
+    try:
+        probes, raw = floor.run(db, manifest, runs=3, warmup=1)
+        assert probes["path_unconnected"] and all(db.call("path_unconnected", p) is None
+                                                  for p in probes["path_unconnected"])
+    finally:
+        db.close()
+    for name in floor.FIGURES:
+        assert raw[name]["cold"]["n"] == raw[name]["warm"]["n"] == 3
+    assert raw["node"]["answers"]["mean_size"] > 0 and raw["lineage"]["answers"]["found"] > 0
+    assert raw["forms"]["lineage"]["chosen"] in native.LINEAGE_FORMS["ladybug"]
     logs = tmp_path / "logs"
     logs.mkdir()
     imported_cli = suite.run_import(folder, manifest, tmp_path / "cli-store", logs)
@@ -170,19 +187,27 @@ def test_the_suite_measures_and_reports(inventory: tuple[Path, dict[str, Any]], 
     assert tp["graphql"]["requests"] > 0 and tp["plain"]["requests"] > 0
     assert tp["graphql"]["body_bytes"] == tp["plain"]["body_bytes"] == [tp["bytes"]]
     assert served["memory"]["hwm_mib"] > 0 and served["e2e"]["search"]["warm"]["n"] == 3
+    for name in floor.FIGURES:
+        calls = served["e2e"][name]["calls"]
+        assert calls["cache_hits"] == 0 and calls["min"] > 0, name  # distinct probes: never the cache
     bulk = {"rows": NODES + RELATIONS, "seconds": 1.0, "rows_per_s": 1300.0, "store_mib": 1.0, "peak_rss_mib": 1.0}
     results = suite.assemble(label="tiny", seed=SEED, command="test", started=report.now().isoformat(), data=folder,
                              manifest=manifest, reused=False, imported=imported_cli, bulk=bulk, floor=raw,
                              served=served, runs=3, warmup=1)
-    assert [t["key"] for t in results["targets"]] == ["import", "node", "lineage", "path", "search", "story",
-                                                      "memory"]
+    assert [t["key"] for t in results["targets"]] == ["import", "node", "lineage", "path", "path_unconnected",
+                                                      "search", "story", "memory", "calls"]
     assert all(isinstance(t["met"], bool) for t in results["targets"])
+    # The native answers have the sizes of the service's (the path lengths, the lineage nodes...).
+    for name in floor.FIGURES:
+        check = results["latency"][name]["check"]
+        assert check["compared"] > 0 and check["mismatches"] == 0, (name, check)
     path = report.write_results(results, tmp_path / "results")
     assert json.loads(path.read_text(encoding="utf-8"))["targets"] == results["targets"]
     page = "# Benchmarks\n\nIntro.\n\n## Baseline, before\n\nOld table.\n"
     once = report.update_benchmarks(page, report.render(report.latest_results(tmp_path / "results")))
     assert once.index(report.BEGIN) < once.index("## Baseline") and "Old table." in once
-    assert "| figure | target | LadybugDB (embedded) | met? | Neo4j | met? |" in once
+    assert ("| figure | target | LadybugDB (embedded) | floor | ratio | met? | Neo4j | floor | ratio | met? |"
+            in once)
     assert "300 nodes, 1,000 relations" in once and "Not measured at this size on Neo4j." in once
     assert report.update_benchmarks(once, report.render(report.latest_results(tmp_path / "results"))) == once
 
@@ -215,15 +240,18 @@ def test_the_suite_runs_on_neo4j(neo4j_env: dict[str, str], tmp_path: Path, monk
     assert r["import"]["rows"] == NODES + RELATIONS and "failed" not in r["import"]
     assert "neo4j-admin" in r["bulk_load"]["skipped"]
     targets = {t["key"]: t for t in r["targets"]}
-    assert list(targets) == ["import", "node", "lineage", "path", "search", "story", "memory", "jvm"]
+    assert list(targets) == ["import", "node", "lineage", "path", "path_unconnected", "search", "story", "memory",
+                             "calls", "jvm"]
     assert targets["import"]["met"] is None and targets["import"]["ratio"] is None
     assert targets["jvm"]["met"] is None and "not measured" in targets["jvm"]["measured"]  # not our JVM
     assert r["latency"]["node"]["answers"]["mean_size"] > 0 and r["latency"]["lineage"]["answers"]["found"] == 3
     assert r["throughput"]["graphql"]["requests"] > 0
-    assert "— ratio" not in capsys.readouterr().out.split("import through")[1].splitlines()[0]
+    assert "— ratio" not in capsys.readouterr().out.split("of the whole inventory")[1].splitlines()[0]
     page = report.render(report.latest_results(results))
-    assert "| figure | target | LadybugDB (embedded) | met? | Neo4j | met? |" in page
+    assert "| figure | target | LadybugDB (embedded) | floor | ratio | met? | Neo4j | floor | ratio | met? |" in page
     assert "Not measured at this size on LadybugDB (embedded)." in page and "no `COPY FROM` on Neo4j" in page
+    for name in floor.FIGURES:
+        assert r["latency"][name]["check"]["mismatches"] == 0, (name, r["latency"][name]["check"])
     from heritage_graph.store.neo4j import Neo4jStore
 
     store = Neo4jStore(neo4j_env["NEO4J_URI"], neo4j_env.get("NEO4J_USER", "neo4j"),
