@@ -48,7 +48,7 @@ def random_world(seed: int, size: int = 36) -> tuple[list[Node], list[Relation]]
             for rel in [rng.choice(["LEARNED_FROM", "LEARNED_FROM", "KIN_OF"])]
             for a, b in [rng.sample(people, 2)]}
     rels |= {("MEMBER_OF", p, f"c{rng.randrange(3)}") for p in rng.sample(people, size // 3)}
-    relations = [Relation(r, a, b, properties={"kinship": "PARENT"} if r == "KIN_OF" else {}) for r, a, b in rels]
+    relations = [Relation(r, a, b, properties={"kinship": "parent"} if r == "KIN_OF" else {}) for r, a, b in rels]
     return nodes, relations
 
 
