@@ -25,6 +25,7 @@ from .. import schema
 from ..errors import InvalidInput, NotFound
 from ..model import Node, Relation
 from ..store.base import GraphQueries, ShortestPath, Store
+from ..store.cypher import MAX_DEPTH
 from ..visibility import EVERYTHING, Gate, Visibility, Visible, everyone
 
 LINEAGE_RELATIONS = ("LEARNED_FROM", "DERIVED_FROM")
@@ -80,9 +81,11 @@ def not_found(argument: str, node_id: str) -> NotFound:
     return NotFound(f"{argument}: no record has the id {node_id!r}", field=argument)
 
 
-def native(store: Store) -> GraphQueries | None:
-    """The store's own graph queries, if it has them (and ``NATIVE`` is on)."""
-    return store if NATIVE and hasattr(store, "lineage_reach") else None  # type: ignore[return-value]
+def native(store: Store, max_depth: int) -> GraphQueries | None:
+    """The store's own graph queries, if it has them, ``NATIVE`` is on and the depth is one they can be
+    written with (``MAX_DEPTH``: a server may allow deeper requests, HERITAGE_MAX_DEPTH)."""
+    usable = NATIVE and hasattr(store, "lineage_reach") and max_depth <= MAX_DEPTH
+    return store if usable else None  # type: ignore[return-value]
 
 
 def visibility_of(visible: Visible) -> Visibility | None:
@@ -105,7 +108,7 @@ def lineage(store: Store, node_id: str, *, ancestors: bool, relation: str, max_d
     if not found:
         return None
     result = Lineage(root=found[0])
-    queries = native(store)
+    queries = native(store, max_depth)
     if queries is not None:
         return _native_lineage(store, queries, result, relation, ancestors, max_depth, visible)
     seen = {node_id}
@@ -205,7 +208,7 @@ def path(store: Store, from_id: str, to_id: str, *, max_depth: int,
         return None
     if from_id == to_id:
         return Path([ends[from_id]], [])
-    queries = native(store)
+    queries = native(store, max_depth)
     if queries is not None:
         found = _native_path(queries, from_id, to_id, types, max_depth, visible)
         if found is not None:
