@@ -43,32 +43,6 @@ MATCH (a:Node {id: r.from})-[e:{{REL}}]->(b:Node {id: r.to})
 DELETE e
 RETURN count(*) AS deleted
 
-// name: lineage_ancestors
-// A lineage's reach in one recursive query: every node reached from $id along
-// {{REL}} relations (out), each once at its shortest depth up to {{DEPTH}}, with
-// the relations of that type reaching it (`nears`: their other ends) and its
-// sources. Blind to
-// visibility: Ladybug (0.22) evaluates a recursive pattern's node predicate by
-// scanning the whole node table first (40 ms for one column at 200,000 nodes,
-// 2 s with the VISIBLE fragment's EXISTS), while the reach of a lineage is a few
-// dozen nodes; the service judges those and walks them again through the
-// visible ones only (services/graph.py).
-MATCH (a:Node {id: $id})-[p:{{REL}}* SHORTEST 1..{{DEPTH}}]->(b:Node)
-WITH b, length(p) AS depth
-OPTIONAL MATCH (x:Node)-[e:{{REL}}]->(b)
-WITH b, depth, collect(x.id) AS nears, collect(e) AS rels
-OPTIONAL MATCH (b)-[:DOCUMENTED_BY]->(s:Node)
-RETURN b AS n, depth, nears, rels, collect(s.id) AS sources
-
-// name: lineage_descendants
-// As lineage_ancestors, along {{REL}} relations reaching $id (in).
-MATCH (a:Node {id: $id})<-[p:{{REL}}* SHORTEST 1..{{DEPTH}}]-(b:Node)
-WITH b, length(p) AS depth
-OPTIONAL MATCH (b)-[e:{{REL}}]->(x:Node)
-WITH b, depth, collect(x.id) AS nears, collect(e) AS rels
-OPTIONAL MATCH (b)-[:DOCUMENTED_BY]->(s:Node)
-RETURN b AS n, depth, nears, rels, collect(s.id) AS sources
-
 // name: shortest_paths
 // Every shortest connection between $from and $to of at most {{DEPTH}}
 // relations of the types {{TYPES}}, in either direction, at most $cap of them,

@@ -49,29 +49,6 @@ MATCH (a:Node {id: r.from})-[e:{{REL}}]->(b:Node {id: r.to})
 DELETE e
 RETURN count(*) AS deleted
 
-// name: lineage_ancestors
-// A lineage's reach in one query: every node reached from $id along {{REL}}
-// relations (out), each once at its shortest depth up to {{DEPTH}} (SHORTEST 1:
-// one path per node reached, never every path), with the relations of that
-// type reaching it (`nears`: their other ends) and its sources. Blind to visibility, as on the
-// embedded store (cypher/ladybug/relations.cypher says why): the service judges
-// the nodes reached and walks them again through the visible ones only.
-MATCH p = SHORTEST 1 (a:Node {id: $id})-[:{{REL}}]->{1,{{DEPTH}}}(b:Node)
-WITH b, length(p) AS depth
-OPTIONAL MATCH (x:Node)-[e:{{REL}}]->(b)
-WITH b, depth, collect(x.id) AS nears, collect(properties(e)) AS rels
-OPTIONAL MATCH (b)-[:DOCUMENTED_BY]->(s:Node)
-RETURN properties(b) AS n, depth, nears, rels, collect(s.id) AS sources
-
-// name: lineage_descendants
-// As lineage_ancestors, along {{REL}} relations reaching $id (in).
-MATCH p = SHORTEST 1 (a:Node {id: $id})<-[:{{REL}}]-{1,{{DEPTH}}}(b:Node)
-WITH b, length(p) AS depth
-OPTIONAL MATCH (b)-[e:{{REL}}]->(x:Node)
-WITH b, depth, collect(x.id) AS nears, collect(properties(e)) AS rels
-OPTIONAL MATCH (b)-[:DOCUMENTED_BY]->(s:Node)
-RETURN properties(b) AS n, depth, nears, rels, collect(s.id) AS sources
-
 // name: shortest_paths
 // Every shortest connection between $from and $to of at most {{DEPTH}}
 // relations of the types {{TYPES}}, in either direction, at most $cap of them,

@@ -1,19 +1,22 @@
 """Lineage and path queries: a native query or two on the Cypher stores, breadth-first searches otherwise.
 
-On LadybugDB and Neo4j a lineage is one recursive query (``lineage_reach``: each node within maxDepth
-at its shortest depth, with its data and the relations reaching it) and a path one shortest-path query
-(``shortest_paths``), both in cypher/*/relations.cypher; so a request makes a handful of store calls
-whatever the size of its answer. Both ask for the shortest paths only (``SHORTEST``), never every path,
-so a variable-length pattern cannot enumerate the exponential number of paths it could.
+On LadybugDB a lineage is one recursive query (``lineage_reach``, cypher/ladybug/reach.cypher: each
+node within maxDepth at its shortest depth, with its data and the relations reaching it); on LadybugDB
+and Neo4j a path is one shortest-path query (``shortest_paths``, cypher/*/relations.cypher); so a
+request makes a handful of store calls whatever the size of its answer. Neo4j 5.26 plans a lineage's
+``SHORTEST 1`` with an open end by enumerating paths (past 120 s on a dense 12-level lineage), so there a
+lineage stays the level-by-level search below: store calls bounded by the depth, not by the results.
+The native queries ask for shortest paths only (``SHORTEST``, ``ALL SHORTEST`` with both ends bound and
+a cap on how many), never every path.
 
 Visibility: a lineage's reach is read blind and walked again here through the visible nodes only
 (Ladybug evaluates a recursive pattern's node predicate by scanning the node table first, while a
-reach is a few dozen nodes: cypher/ladybug/relations.cypher); a path is searched blind first and,
+reach is a few dozen nodes: cypher/ladybug/reach.cypher); a path is searched blind first and,
 only when each shortest path crosses a hidden node, again with the reader's rule (the VISIBLE fragment,
 community scope included) inside the engine's search. Either way hidden nodes are neither shown nor
 crossed, and the answers are those of the searches below.
 
-A store without those queries (the in-memory fake) gets the breadth-first searches: one store call per
+A store without those queries (the in-memory fake, Neo4j's lineage) gets the breadth-first searches: one store call per
 level, each an index lookup on the frontier, with the same answers (tests/test_graph_native.py)."""
 
 from __future__ import annotations
@@ -81,10 +84,11 @@ def not_found(argument: str, node_id: str) -> NotFound:
     return NotFound(f"{argument}: no record has the id {node_id!r}", field=argument)
 
 
-def native(store: Store, max_depth: int) -> GraphQueries | None:
-    """The store's own graph queries, if it has them, ``NATIVE`` is on and the depth is one they can be
-    written with (``MAX_DEPTH``: a server may allow deeper requests, HERITAGE_MAX_DEPTH)."""
-    usable = NATIVE and hasattr(store, "lineage_reach") and max_depth <= MAX_DEPTH
+def native(store: Store, max_depth: int, query: str) -> GraphQueries | None:
+    """The store, if it has the native ``query`` (``lineage_reach``: the embedded store;
+    ``shortest_paths``: both), ``NATIVE`` is on and the depth is one its text can be written with
+    (``MAX_DEPTH``: a server may allow deeper requests, HERITAGE_MAX_DEPTH)."""
+    usable = NATIVE and hasattr(store, query) and max_depth <= MAX_DEPTH
     return store if usable else None  # type: ignore[return-value]
 
 
@@ -108,7 +112,7 @@ def lineage(store: Store, node_id: str, *, ancestors: bool, relation: str, max_d
     if not found:
         return None
     result = Lineage(root=found[0])
-    queries = native(store, max_depth)
+    queries = native(store, max_depth, "lineage_reach")
     if queries is not None:
         return _native_lineage(store, queries, result, relation, ancestors, max_depth, visible)
     seen = {node_id}
@@ -208,7 +212,7 @@ def path(store: Store, from_id: str, to_id: str, *, max_depth: int,
         return None
     if from_id == to_id:
         return Path([ends[from_id]], [])
-    queries = native(store, max_depth)
+    queries = native(store, max_depth, "shortest_paths")
     if queries is not None:
         found = _native_path(queries, from_id, to_id, types, max_depth, visible)
         if found is not None:

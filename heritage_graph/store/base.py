@@ -71,8 +71,9 @@ class ShortestPath:
 
 
 class GraphQueries(Protocol):
-    """Lineage and path each in one native query (services/graph.py). The Cypher stores have them; a
-    store without them (the in-memory fake) is searched level by level."""
+    """Lineage and path each in one native query (services/graph.py): ``shortest_paths`` on both Cypher
+    stores, ``lineage_reach`` on the embedded store only (cypher/ladybug/reach.cypher says why). Without
+    one (the in-memory fake; Neo4j's lineage) the service searches level by level."""
 
     def lineage_reach(self, node_id: str, relation: str, *, ancestors: bool, max_depth: int) -> list[Reached]:
         """Every node reached from ``node_id`` along ``relation`` (out for ``ancestors``, in otherwise),

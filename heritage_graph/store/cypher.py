@@ -37,9 +37,10 @@ PLACEHOLDER = re.compile(r"\{\{\s*([A-Z_]+)((?:\s+[A-Za-z_][A-Za-z0-9_]*)*)\s*\}
 # parity check: the DDL each store needs differs, only Neo4j searches in
 # Cypher (the embedded store searches with SQLite FTS5), and only the embedded
 # store bulk-loads with COPY FROM inside a transaction and needs point forms of
-# its list queries (cypher/ladybug/point.cypher says why).
+# its list queries (cypher/ladybug/point.cypher says why), and only it reads a lineage's reach in one
+# recursive query (cypher/ladybug/reach.cypher says why).
 DDL_FILE = "ddl.cypher"
-DIALECT_ONLY_FILES = (DDL_FILE, "fulltext.cypher", "bulk.cypher", "point.cypher")
+DIALECT_ONLY_FILES = (DDL_FILE, "fulltext.cypher", "bulk.cypher", "point.cypher", "reach.cypher")
 
 Expansion = Callable[..., str]
 # The deepest variable-length pattern a query may be rendered with ({{DEPTH}}); also what a query is

@@ -9,7 +9,7 @@ from typing import Any
 from ..model import Node, Relation
 from ..visibility import EVERYTHING, Visibility
 from . import codec
-from .base import Direction, Reached, ShortestPath
+from .base import Direction, ShortestPath
 
 NO_LIMIT = 2**62
 
@@ -76,18 +76,7 @@ class CypherReads:
         for r in self._q("all_relations", rel=rel):
             yield codec.row_relation(rel, r["from_id"], r["to_id"], _props(r["props"]))
 
-    # -- graph queries, each one native query (services/graph.py) ----------------
-    def lineage_reach(self, node_id: str, relation: str, *, ancestors: bool, max_depth: int) -> list[Reached]:
-        name = "lineage_ancestors" if ancestors else "lineage_descendants"
-        out = []
-        for r in self._q(name, {"id": node_id}, rel=relation, depth=max_depth):
-            node = codec.row_node(r["n"], r["sources"])
-            near = [(x, _props(e)) for x, e in zip(r["nears"], r["rels"], strict=True) if x is not None]
-            edges = [codec.row_relation(relation, x, node.id, e) if ancestors
-                     else codec.row_relation(relation, node.id, x, e) for x, e in near]
-            out.append(Reached(node, int(r["depth"]), edges))
-        return out
-
+    # -- the shortest-path query (services/graph.py) --------------------------------
     def shortest_paths(self, from_id: str, to_id: str, types: Sequence[str], *, max_depth: int,
                        visibility: Visibility | None, cap: int) -> list[ShortestPath]:
         if not types:

@@ -23,7 +23,17 @@ from ..search.sqlite import SqliteIndex
 from ..visibility import EVERYTHING, Visibility
 from . import codec
 from .accounts import CypherAccounts
-from .base import Direction, Progress, ShortestPath, WriteByApply, check_versions, check_written, chunks, window
+from .base import (
+    Direction,
+    Progress,
+    Reached,
+    ShortestPath,
+    WriteByApply,
+    check_versions,
+    check_written,
+    chunks,
+    window,
+)
 from .base import by_type as _by_type
 from .cypher import QueryBook
 from .cypher_reads import CypherReads, _props
@@ -361,6 +371,17 @@ class LadybugStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
         name = "relations_out_one" if direction == "out" else "relations_in_one"
         rows = self._each(name, ({"id": i, "types": list(types)} for i in ids))
         return [codec.row_relation(r["rel"], r["from_id"], r["to_id"], _props(r["props"])) for r in rows]
+
+    def lineage_reach(self, node_id: str, relation: str, *, ancestors: bool, max_depth: int) -> list[Reached]:
+        name = "lineage_ancestors" if ancestors else "lineage_descendants"
+        out = []
+        for r in self._q(name, {"id": node_id}, rel=relation, depth=max_depth):
+            node = codec.row_node(r["n"], r["sources"])
+            near = [(x, _props(e)) for x, e in zip(r["nears"], r["rels"], strict=True) if x is not None]
+            edges = [codec.row_relation(relation, x, node.id, e) if ancestors
+                     else codec.row_relation(relation, node.id, x, e) for x, e in near]
+            out.append(Reached(node, int(r["depth"]), edges))
+        return out
 
     def _path_row(self, row: dict[str, Any]) -> ShortestPath:
         # Ladybug's relation values name their ends by internal id (_SRC, _DST), as `iids` does the path's nodes.
