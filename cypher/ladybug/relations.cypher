@@ -42,3 +42,20 @@ UNWIND $rows AS r
 MATCH (a:Node {id: r.from})-[e:{{REL}}]->(b:Node {id: r.to})
 DELETE e
 RETURN count(*) AS deleted
+
+// name: shortest_paths
+// Every shortest connection between $from and $to of at most {{DEPTH}}
+// relations of the types {{TYPES}}, in either direction, at most $cap of them,
+// blind to visibility (the service keeps those through visible nodes only, and
+// asks shortest_visible_paths when none is). `iids` and the relations'
+// _SRC/_DST tell which way each relation points.
+MATCH p = (a:Node {id: $from})-[:{{TYPES}}* ALL SHORTEST 1..{{DEPTH}}]-(b:Node {id: $to})
+RETURN list_transform(nodes(p), x -> x.id) AS ids, list_transform(nodes(p), x -> id(x)) AS iids, rels(p) AS rels
+LIMIT $cap
+
+// name: shortest_visible_paths
+// As shortest_paths, through nodes the reader may see only: {{VISIBLE}} is the
+// recursive pattern's node predicate.
+MATCH p = (a:Node {id: $from})-[:{{TYPES}}* ALL SHORTEST 1..{{DEPTH}} (r, n | WHERE true {{VISIBLE}})]-(b:Node {id: $to})
+RETURN list_transform(nodes(p), x -> x.id) AS ids, list_transform(nodes(p), x -> id(x)) AS iids, rels(p) AS rels
+LIMIT $cap

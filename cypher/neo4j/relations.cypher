@@ -48,3 +48,25 @@ UNWIND $rows AS r
 MATCH (a:Node {id: r.from})-[e:{{REL}}]->(b:Node {id: r.to})
 DELETE e
 RETURN count(*) AS deleted
+
+// name: shortest_paths
+// Every shortest connection between $from and $to of at most {{DEPTH}}
+// relations of the types {{TYPES}}, in either direction, at most $cap of them,
+// blind to visibility (the service keeps those through visible nodes only, and
+// asks shortest_visible_paths when none is).
+MATCH (a:Node {id: $from})
+MATCH (b:Node {id: $to})
+MATCH p = ALL SHORTEST (a)-[:{{TYPES}}]-{1,{{DEPTH}}}(b)
+WITH p LIMIT $cap
+RETURN [x IN nodes(p) | x.id] AS ids,
+  [x IN relationships(p) | {rel: type(x), from_id: startNode(x).id, to_id: endNode(x).id, props: properties(x)}] AS rels
+
+// name: shortest_visible_paths
+// As shortest_paths, through nodes the reader may see only: {{VISIBLE}} is the
+// quantified path's predicate, so the search never crosses a hidden node.
+MATCH (a:Node {id: $from})
+MATCH (b:Node {id: $to})
+MATCH p = ALL SHORTEST (a) ((:Node)-[:{{TYPES}}]-(n:Node) WHERE true {{VISIBLE}}){1,{{DEPTH}}} (b)
+WITH p LIMIT $cap
+RETURN [x IN nodes(p) | x.id] AS ids,
+  [x IN relationships(p) | {rel: type(x), from_id: startNode(x).id, to_id: endNode(x).id, props: properties(x)}] AS rels

@@ -8,6 +8,7 @@ wrap the stored record and resolve relations through the request's loaders.
 
 from __future__ import annotations
 
+import asyncio
 import enum
 from collections.abc import Callable
 from typing import Any, cast
@@ -227,13 +228,21 @@ class Node:
             r for r in schema.RELATIONS if r not in schema.DERIVED_RELATIONS
         )
         dirs = ("out", "in") if direction is None else (direction.value,)
-        out: list[Relation] = []
-        for d in dirs:
-            recs = await info.context.relations.load((self.id, d, names))  # type: ignore[arg-type]
-            recs = await (_public_ends(info, recs, str(self.id)) if self.record.kind == "Story"
-                          else visible_relations(info, recs, str(self.id)))
-            out.extend(Relation.of(r, viewer=str(self.id)) for r in recs)
-        return out
+        return await _related(info, str(self.id), dirs, names, self.record.kind == "Story")
+
+
+async def _related(info: Info[Context, None], node_id: str, dirs: tuple[str, ...], names: tuple[str, ...],
+                   public_only: bool) -> list[Relation]:  # type: ignore[valid-type]
+    """The relations of a node whose other end the reader may see (anyone, ``public_only``), in the order of
+    ``dirs``. Both directions are asked at once, so that the loaders read the relations in one batch per
+    direction and the other ends of both in one: the calls of a selection level do not depend on how
+    many directions or relations it has."""
+    async def one(d: str) -> list[RelationRecord]:
+        recs = await info.context.relations.load((node_id, d, names))  # type: ignore[arg-type]
+        return await (_public_ends(info, recs, node_id) if public_only else visible_relations(info, recs, node_id))
+
+    found = await asyncio.gather(*(one(d) for d in dirs))
+    return [Relation.of(r, viewer=node_id) for recs in found for r in recs]
 
 
 async def _source_nodes(info: Info[Context, None], ids: tuple[str, ...] | list[str]) -> list[SourceNode]:
@@ -351,13 +360,7 @@ def _relation_field(rel: schema.RelationType, direction: str | None, public_only
         return None  # the interface's `sources` field serves it
 
     async def resolve(root: Any, info: Info[Context, None]) -> list[Relation]:  # type: ignore[valid-type]
-        out: list[Any] = []
-        for d in dirs:
-            recs = await info.context.relations.load((root.id, d, names))
-            recs = await (_public_ends(info, recs, str(root.id)) if public_only
-                          else visible_relations(info, recs, str(root.id)))
-            out.extend(Relation.of(r, viewer=str(root.id)) for r in recs)
-        return out
+        return await _related(info, str(root.id), dirs, names, public_only)
 
     resolve.__annotations__ = {"root": Any, "info": Info[Context, None], "return": list[Relation]}  # type: ignore[valid-type]
     where = {"out": "leaving", "in": "reaching", None: "in either direction of"}[direction]

@@ -92,10 +92,10 @@ def _session(row: Mapping[str, Any]) -> SessionRecord:
 class CypherAccounts:
     """Mix-in: ``AccountStore`` for adapters that provide ``_q`` and ``_write_q``."""
 
-    def _q(self, name: str, params: dict[str, Any] | None = None, **binding: str) -> list[dict[str, Any]]:
+    def _q(self, name: str, params: dict[str, Any] | None = None, **binding: Any) -> list[dict[str, Any]]:
         raise NotImplementedError
 
-    def _write_q(self, name: str, params: dict[str, Any] | None = None, **binding: str) -> list[dict[str, Any]]:
+    def _write_q(self, name: str, params: dict[str, Any] | None = None, **binding: Any) -> list[dict[str, Any]]:
         raise NotImplementedError
 
     def add_user(self, user: UserRecord) -> None:

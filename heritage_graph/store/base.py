@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from ..errors import Conflict, StoreQueryError
@@ -49,6 +50,41 @@ def window(ids: Sequence[str], after: str | None, before: str | None, limit: int
     if limit is None:
         return inside
     return inside[max(0, len(inside) - limit):] if from_end else inside[:limit]
+
+
+@dataclass(frozen=True)
+class Reached:
+    """A node a lineage's reach found (``lineage_reach``), at its shortest depth, with the relations of
+    the lineage's type between it and its neighbours on the side it was reached from (reached or not)."""
+
+    node: Node
+    depth: int
+    edges: list[Relation]
+
+
+@dataclass(frozen=True)
+class ShortestPath:
+    """One shortest path (``shortest_paths``): its node ids in order, and the relations between them."""
+
+    ids: list[str]
+    edges: list[Relation]
+
+
+class GraphQueries(Protocol):
+    """Lineage and path each in one native query (services/graph.py): ``shortest_paths`` on both Cypher
+    stores, ``lineage_reach`` on the embedded store only (cypher/ladybug/reach.cypher says why). Without
+    one (the in-memory fake; Neo4j's lineage) the service searches level by level."""
+
+    def lineage_reach(self, node_id: str, relation: str, *, ancestors: bool, max_depth: int) -> list[Reached]:
+        """Every node reached from ``node_id`` along ``relation`` (out for ``ancestors``, in otherwise),
+        each once at its shortest depth (1 to ``max_depth``), whoever may see it; ``node_id`` itself
+        is not listed."""
+
+    def shortest_paths(self, from_id: str, to_id: str, types: Sequence[str], *, max_depth: int,
+                       visibility: Visibility | None, cap: int) -> list[ShortestPath]:
+        """Up to ``cap`` of the shortest paths (each at most ``max_depth`` relations of ``types``, in
+        either direction) between the two nodes, through nodes ``visibility`` lets through (None: any);
+        [] when there is none."""
 
 
 class Store(Protocol):

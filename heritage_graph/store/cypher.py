@@ -7,6 +7,10 @@ columns of a table) the text holds a placeholder that only the schema fills:
 
 - ``{{REL}}`` and ``{{KIND}}``: a relation type or node kind, checked against
   the schema whitelist;
+- ``{{TYPES}}``: relation types as a pattern's alternatives (``A|B``), each checked against the
+  schema whitelist (all of them when none are given);
+- ``{{DEPTH}}``: the upper bound of a variable-length pattern (neither store takes a
+  parameter there), an int checked to lie between 1 and ``MAX_DEPTH``;
 - ``{{NAME args}}``: an expansion the adapter supplies (e.g. the node columns
   derived from the schema).
 
@@ -33,12 +37,16 @@ PLACEHOLDER = re.compile(r"\{\{\s*([A-Z_]+)((?:\s+[A-Za-z_][A-Za-z0-9_]*)*)\s*\}
 # parity check: the DDL each store needs differs, only Neo4j searches in
 # Cypher (the embedded store searches with SQLite FTS5), and only the embedded
 # store bulk-loads with COPY FROM inside a transaction and needs point forms of
-# its list queries (cypher/ladybug/point.cypher says why), and only Neo4j keeps its data version
-# in the store for other replicas to read (cypher/neo4j/version.cypher).
+# its list queries (cypher/ladybug/point.cypher says why), and only it reads a lineage's reach in one
+# recursive query (cypher/ladybug/reach.cypher says why); only Neo4j keeps its data version in the store
+# for other replicas to read (cypher/neo4j/version.cypher).
 DDL_FILE = "ddl.cypher"
-DIALECT_ONLY_FILES = (DDL_FILE, "fulltext.cypher", "bulk.cypher", "point.cypher", "version.cypher")
+DIALECT_ONLY_FILES = (DDL_FILE, "fulltext.cypher", "bulk.cypher", "point.cypher", "reach.cypher", "version.cypher")
 
 Expansion = Callable[..., str]
+# The deepest variable-length pattern a query may be rendered with ({{DEPTH}}); also what a query is
+# rendered with when no depth is given (the parser checks, tests/test_cypher.py).
+MAX_DEPTH = 30
 
 
 @dataclass(frozen=True)
@@ -115,7 +123,7 @@ class QueryBook:
                         f"{path.name}:{q.line}: query {q.name!r} already defined at {other.file}:{other.line}"
                     )
                 self._queries[q.name] = q
-        self._rendered: dict[tuple[str, str | None, str | None], str] = {}
+        self._rendered: dict[tuple[str, str | None, str | None, int | None, tuple[str, ...] | None], str] = {}
 
     def names(self) -> list[str]:
         return sorted(self._queries)
@@ -138,15 +146,22 @@ class QueryBook:
     def ddl(self) -> list[Query]:
         return [q for q in self._queries.values() if q.file == DDL_FILE]
 
-    def render(self, name: str, *, rel: str | None = None, kind: str | None = None) -> str:
-        key = (name, rel, kind)
+    def render(self, name: str, *, rel: str | None = None, kind: str | None = None,
+               depth: int | None = None, types: tuple[str, ...] | None = None) -> str:
+        key = (name, rel, kind, depth, types)
         text = self._rendered.get(key)
         if text is None:
-            text = self._render(self.query(name), rel, kind)
+            text = self._render(self.query(name), rel, kind, depth, types)
             self._rendered[key] = text
         return text
 
-    def _render(self, q: Query, rel: str | None, kind: str | None) -> str:
+    def _render(self, q: Query, rel: str | None, kind: str | None, depth: int | None = None,
+                types: tuple[str, ...] | None = None) -> str:
+        bad = next((t for t in types or () if t not in schema.RELATIONS), None)
+        if bad is not None or types == ():
+            raise StoreQueryError(f"{bad!r} is not a relation type of the schema")
+        if depth is not None and (type(depth) is not int or not 1 <= depth <= MAX_DEPTH):
+            raise StoreQueryError(f"{depth!r} is not a depth between 1 and {MAX_DEPTH}")
         if rel is not None and rel not in schema.RELATIONS:
             raise StoreQueryError(f"{rel!r} is not a relation type of the schema")
         if kind is not None and kind not in schema.KINDS:
@@ -158,6 +173,10 @@ class QueryBook:
                 if rel is None:
                     raise StoreQueryError(f"query {q.name!r} needs a relation type")
                 return rel
+            if word == "TYPES":
+                return "|".join(types or schema.RELATIONS)
+            if word == "DEPTH":
+                return str(MAX_DEPTH if depth is None else depth)
             if word == "KIND":
                 if kind is None:
                     raise StoreQueryError(f"query {q.name!r} needs a node kind")

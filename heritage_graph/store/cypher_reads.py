@@ -9,7 +9,7 @@ from typing import Any
 from ..model import Node, Relation
 from ..visibility import EVERYTHING, Visibility
 from . import codec
-from .base import Direction
+from .base import Direction, ShortestPath
 
 NO_LIMIT = 2**62
 
@@ -22,7 +22,7 @@ def _props(props: dict[str, Any]) -> dict[str, Any]:
 class CypherReads:
     """Mix-in: the store port's reads, for adapters that provide ``_q``."""
 
-    def _q(self, name: str, params: dict[str, Any] | None = None, **binding: str) -> list[dict[str, Any]]:
+    def _q(self, name: str, params: dict[str, Any] | None = None, **binding: Any) -> list[dict[str, Any]]:
         raise NotImplementedError
 
     # -- reads ---------------------------------------------------------------
@@ -79,3 +79,19 @@ class CypherReads:
     def iter_relations(self, rel: str) -> Iterator[Relation]:
         for r in self._q("all_relations", rel=rel):
             yield codec.row_relation(rel, r["from_id"], r["to_id"], _props(r["props"]))
+
+    # -- the shortest-path query (services/graph.py) --------------------------------
+    def shortest_paths(self, from_id: str, to_id: str, types: Sequence[str], *, max_depth: int,
+                       visibility: Visibility | None, cap: int) -> list[ShortestPath]:
+        if not types:
+            return []
+        params: dict[str, Any] = {"from": from_id, "to": to_id, "cap": cap}
+        name = "shortest_paths"
+        if visibility is not None:
+            name, params = "shortest_visible_paths", {**params, **visibility.params()}
+        rows = self._q(name, params, depth=max_depth, types=tuple(sorted(set(types))))
+        return [self._path_row(r) for r in rows]
+
+    def _path_row(self, row: dict[str, Any]) -> ShortestPath:
+        edges = [codec.row_relation(e["rel"], e["from_id"], e["to_id"], _props(e["props"])) for e in row["rels"]]
+        return ShortestPath(list(row["ids"]), edges)

@@ -23,7 +23,17 @@ from ..search.sqlite import SqliteIndex
 from ..visibility import EVERYTHING, Visibility
 from . import codec
 from .accounts import CypherAccounts
-from .base import Direction, Progress, WriteByApply, check_versions, check_written, chunks, window
+from .base import (
+    Direction,
+    Progress,
+    Reached,
+    ShortestPath,
+    WriteByApply,
+    check_versions,
+    check_written,
+    chunks,
+    window,
+)
 from .base import by_type as _by_type
 from .cypher import QueryBook
 from .cypher_reads import CypherReads, _props
@@ -230,7 +240,7 @@ class LadybugStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
             if not self._index.is_current(self._generation()):
                 self.rebuild_search()
 
-    def _write_q(self, name: str, params: dict[str, Any] | None = None, **binding: str) -> list[dict[str, Any]]:
+    def _write_q(self, name: str, params: dict[str, Any] | None = None, **binding: Any) -> list[dict[str, Any]]:
         """A small write in its own transaction (tokens, store values)."""
         return self._q(name, params, **binding)
 
@@ -327,12 +337,12 @@ class LadybugStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
     def _arrow_rows(self, text: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         return [row for batch in self._arrow_batches(text, params) for row in batch]
 
-    def _q(self, name: str, params: dict[str, Any] | None = None, **binding: str) -> list[dict[str, Any]]:
+    def _q(self, name: str, params: dict[str, Any] | None = None, **binding: Any) -> list[dict[str, Any]]:
         with self._lock:
             return self._run(self._queries.render(name, **binding), params)
 
     # -- point reads (cypher/ladybug/point.cypher says why) ------------------
-    def _each(self, name: str, params: Iterable[dict[str, Any]], **binding: str) -> list[dict[str, Any]]:
+    def _each(self, name: str, params: Iterable[dict[str, Any]], **binding: Any) -> list[dict[str, Any]]:
         """The rows of query ``name`` run once per parameter set, under one hold of the lock."""
         text = self._queries.render(name, **binding)
         with self._lock:
@@ -361,6 +371,27 @@ class LadybugStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
         name = "relations_out_one" if direction == "out" else "relations_in_one"
         rows = self._each(name, ({"id": i, "types": list(types)} for i in ids))
         return [codec.row_relation(r["rel"], r["from_id"], r["to_id"], _props(r["props"])) for r in rows]
+
+    def lineage_reach(self, node_id: str, relation: str, *, ancestors: bool, max_depth: int) -> list[Reached]:
+        name = "lineage_ancestors" if ancestors else "lineage_descendants"
+        out = []
+        for r in self._q(name, {"id": node_id}, rel=relation, depth=max_depth):
+            node = codec.row_node(r["n"], r["sources"])
+            near = [(x, _props(e)) for x, e in zip(r["nears"], r["rels"], strict=True) if x is not None]
+            edges = [codec.row_relation(relation, x, node.id, e) if ancestors
+                     else codec.row_relation(relation, node.id, x, e) for x, e in near]
+            out.append(Reached(node, int(r["depth"]), edges))
+        return out
+
+    def _path_row(self, row: dict[str, Any]) -> ShortestPath:
+        # Ladybug's relation values name their ends by internal id (_SRC, _DST), as `iids` does the path's nodes.
+        ids = {(i["table"], i["offset"]): node_id for i, node_id in zip(row["iids"], row["ids"], strict=True)}
+
+        def end(ref: dict[str, int]) -> str:
+            return ids[(ref["table"], ref["offset"])]
+
+        edges = [codec.row_relation(e["_LABEL"], end(e["_SRC"]), end(e["_DST"]), _props(e)) for e in row["rels"]]
+        return ShortestPath(list(row["ids"]), edges)
 
     def child_places(self, ids: Sequence[str]) -> list[str]:
         ids = list(dict.fromkeys(ids))
@@ -596,13 +627,13 @@ class LadybugStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
             self._copy("copy_relations", arrow_table(columns, rows, lead=("from", "to")), rel=rel)
             progress(len(chunk))
 
-    def _columns(self, name: str, **binding: str) -> list[tuple[str, str]]:
+    def _columns(self, name: str, **binding: Any) -> list[tuple[str, str]]:
         key = (name, *binding.values())
         if key not in self._column_cache:
             self._column_cache[key] = [(r["name"], r["type"]) for r in self._q(name, **binding)]
         return self._column_cache[key]
 
-    def _copy(self, name: str, table: Any, **binding: str) -> None:
+    def _copy(self, name: str, table: Any, **binding: Any) -> None:
         try:
             self._run(self._queries.render(name, **binding), {"rows": table})
         except StoreError:

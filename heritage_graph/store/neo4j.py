@@ -312,10 +312,10 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
         except (ne.Neo4jError, ne.DriverError) as exc:
             raise _translate(exc) from exc
 
-    def _q(self, name: str, params: dict[str, Any] | None = None, **binding: str) -> list[dict[str, Any]]:
+    def _q(self, name: str, params: dict[str, Any] | None = None, **binding: Any) -> list[dict[str, Any]]:
         return self._read_or_write(self._queries.render(name, **binding), params or {})
 
-    def _write_q(self, name: str, params: dict[str, Any] | None = None, **binding: str) -> list[dict[str, Any]]:
+    def _write_q(self, name: str, params: dict[str, Any] | None = None, **binding: Any) -> list[dict[str, Any]]:
         """A small write in its own transaction (tokens, store values)."""
         return self._read_or_write(self._queries.render(name, **binding), params or {}, write=True)
 
