@@ -35,6 +35,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from html import escape
 
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
 from ..errors import InvalidInput
 from ..model import Node
 
@@ -137,31 +140,18 @@ def typo_edits(word: str) -> int:
 def edit_distance(a: str, b: str, limit: int) -> int:
     """Insertions, deletions, substitutions and swaps of two adjacent letters (optimal string
     alignment), each one edit; anything above ``limit`` is reported as ``limit + 1``."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    before: list[int] | None = None
-    row = list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            cost = 0 if a[i - 1] == b[j - 1] else 1
-            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + cost)
-            if before is not None and i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                current[j] = min(current[j], before[j - 2] + 1)
-        # Past the limit for good: this row is, and a swap (two rows back, plus one) cannot come back.
-        if min(current) > limit and min(row) >= limit:
-            return limit + 1
-        before, row = row, current
-    return min(row[-1], limit + 1)
+    return int(OSA.distance(a, b, score_cutoff=limit))
 
 
 def near_keys(key: str, edits: int, vocabulary: Iterable[str]) -> tuple[str, ...]:
     """The keys of ``vocabulary`` nearest to ``key``, within ``edits``: only those at the least distance
     found (a key one edit away hides those two away: "qoyllurity" means Qoylluriti, not "authority"),
     alphabetically, at most MAX_NEAR. Keys that ``key`` begins already match it as a prefix and are
-    left out."""
-    found = sorted((d, v) for v in set(vocabulary) if not v.startswith(key)
-                   for d in (edit_distance(key, v, edits),) if d <= edits)
+    left out. The distances are rapidfuzz's (compiled, with early exits): thousands of candidate keys
+    a query word at a national size, each a dynamic programme, took 250 ms in Python."""
+    found = sorted((int(d), v) for v, d, _ in process.extract_iter(key, set(vocabulary), scorer=OSA.distance,
+                                                                    score_cutoff=edits)
+                   if not v.startswith(key))
     return tuple(v for d, v in found[:MAX_NEAR] if d == found[0][0])
 
 
