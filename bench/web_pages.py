@@ -11,8 +11,9 @@ folder with --db, or the Neo4j that NEO4J_URI names), then times over HTTP, from
 - the GraphQL `node` query of bench/figures.py for the same ids: the API figure the page sits beside.
 
 The probes are every record the demo holds of the kinds with record pages (practitioners, elements,
-communities, places, organizations), in id order, cycled. Prints one JSON object and writes it to
-bench/results/web-<time>.json.
+communities, places, organizations), in id order, each requested once for the distinct figures
+(bench/timing.py: fewer records than runs means fewer requests, n says how many). Prints one JSON
+object and writes it to bench/results/web-<time>.json.
 """
 
 from __future__ import annotations
