@@ -402,7 +402,7 @@ class HeritageGraphQL(GraphQL):  # type: ignore[type-arg]
         version = unwrap(store).data_version()
         if version is None or (seen := anonymous_request(scope)) is None:
             return None
-        hit = policy.cache.peek(("GET", scope["query_string"], seen.fingerprint), version)
+        hit = policy.cache.get(("GET", scope["query_string"], seen.fingerprint), version, count_miss=False)
         return None if hit is None else (hit.answer(seen.if_none_match), hit.operation)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -193,20 +193,14 @@ class ResponseCache:
             self._entries.clear()
             self._version = version
 
-    def get(self, key: Hashable, version: str) -> CachedResponse | None:
+    def get(self, key: Hashable, version: str, *, count_miss: bool = True) -> CachedResponse | None:
+        """The response kept for ``key`` at ``version``; ``count_miss`` False for a look-up that hands a
+        miss on to another ``get`` (the app's front door), so that a miss is counted once."""
         self._adopt(version)
         found = self._entries.get(key)
         if found is None:
-            self.misses += 1
+            self.misses += count_miss
         else:
-            self.hits += 1
-        return found
-
-    def peek(self, key: Hashable, version: str) -> CachedResponse | None:
-        """``get`` that counts a hit but not a miss: for a look-up that hands a miss on to ``get``."""
-        self._adopt(version)
-        found = self._entries.get(key)
-        if found is not None:
             self.hits += 1
         return found
 
