@@ -197,7 +197,9 @@ def test_reads_run_in_read_transactions_and_writes_in_write_transactions(
     # One write is one transaction: the version check, the upsert and the revisions together.
     apply, delete = driver.transactions[-2:]
     assert any("n.version AS version" in q for q in apply.statements) and any("MERGE" in q for q in apply.statements)
-    assert len(delete.statements) == 3  # revisions, nodes, and the token total bm25 reads
+    # revisions, nodes, the token total bm25 reads, and last the data version caches compare against
+    assert len(delete.statements) == 4
+    assert "data_version" in delete.statements[-1] and "m.value + 1" in delete.statements[-1]
     assert all(c["bookmark_manager"] is FakeDriver.execute_query_bookmark_manager for c in driver.sessions), \
         "sessions share the bookmarks of execute_query: a process reads its own writes, even from a secondary"
 
