@@ -374,24 +374,14 @@ def _log_import(imported: dict[str, Any]) -> None:
                                                             if "failed" in imported else ""))
 
 
-# The embedded import's default: one transaction up to this many rows, else batches of LADYBUG_BATCH records
-# with a page cache of LADYBUG_BATCH_POOL_MB (--ladybug-batch-size and --ladybug-buffer-pool-mb override).
-LADYBUG_ONE_TRANSACTION_ROWS = 1_500_000
-LADYBUG_BATCH = 100_000
-LADYBUG_BATCH_POOL_MB = 1024
-
-
 def run_ladybug(args: argparse.Namespace, data: Path, manifest: dict[str, Any], work: Path, logs: Path
                 ) -> dict[str, Any]:
     """The embedded store: import, `COPY FROM` baseline, floor, serve."""
     log("heritage-graph import into a fresh store")
-    # In batches when asked (--ladybug-batch-size): one LadybugDB transaction holds its new rows in the page
-    # cache until the commit (docs/interchange.md, "Large imports"), more than this machine has at 1,000,000
-    # nodes; the page cache is then bounded too (--ladybug-buffer-pool-mb), so that memory is.
+    # All or nothing by default: a fresh store takes a large import by loading a copy of its graph file and
+    # swapping it in (store/ladybug_swap.py), in bounded memory. --ladybug-batch-size measures the batched
+    # mode instead, with a page cache of --ladybug-buffer-pool-mb.
     batch, pool = args.ladybug_batch_size, args.ladybug_buffer_pool_mb
-    if batch is None:  # by default, batches past what one transaction held here (1,200,000 rows: 5.2 GiB)
-        big = manifest["nodes"] + manifest["relations"] > LADYBUG_ONE_TRANSACTION_ROWS
-        batch, pool = (LADYBUG_BATCH, pool or LADYBUG_BATCH_POOL_MB) if big else (0, pool)
     env = {**os.environ, "HERITAGE_BUFFER_POOL_MB": str(pool)} if pool else None
     imported = run_import(data, manifest, work / "import-store", logs, args.import_rss_limit, env=env,
                           batch_size=batch or None)
@@ -575,8 +565,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--neo4j-pagecache", help="the suite's Neo4j's page cache, e.g. 2g [sized for the inventory]")
     parser.add_argument("--ladybug-batch-size", type=int, default=None,
                         help="import into LadybugDB in committed batches of so many records (`import "
-                             "--batch-size`; 0: one transaction) [default: one transaction up to 1,500,000 "
-                             "rows, else 100,000 with a 1024 MiB page cache]")
+                             "--batch-size`) [default: all or nothing]")
     parser.add_argument("--ladybug-buffer-pool-mb", type=int, default=None,
                         help="the import's LadybugDB page cache in MiB (HERITAGE_BUFFER_POOL_MB) [default: "
                              "the command's]")

@@ -38,8 +38,9 @@ def test_dialects_define_the_same_queries_with_the_same_parameters() -> None:
 def test_every_query_renders_for_every_binding() -> None:
     for book in books().values():
         for name in book.names():
+            files = ("/spool/a.parquet", "/spool/b.parquet") if "FILES" in book.query(name).placeholders else None
             for rel, kind in book.instances(name):
-                text = book.render(name, rel=rel, kind=kind)
+                text = book.render(name, rel=rel, kind=kind, files=files)
                 assert not PLACEHOLDER.search(text), (book.dialect, name, text)
 
 
@@ -49,6 +50,13 @@ def test_placeholders_only_take_schema_names() -> None:
         book.render("upsert_relations", rel="KNOWS]->() DETACH DELETE (n")
     with pytest.raises(StoreQueryError, match="not a node kind"):
         book.render("upsert_nodes", kind="Tradition SET n.x = 1")
+    ladybug = books()["ladybug"]
+    assert ladybug.render("copy_nodes_files", files=("/s p/a.parquet",)) == "COPY Node FROM ['/s p/a.parquet']"
+    for bad in ("/tmp/x' RETURN 1 //", "relative.parquet", "/tmp/a\\b", "/tmp/a\n"):
+        with pytest.raises(StoreQueryError, match="cannot be named to COPY FROM"):
+            ladybug.render("copy_nodes_files", files=(bad,))
+    with pytest.raises(StoreQueryError, match="needs the files"):
+        ladybug.render("copy_nodes_files")
 
 
 def test_parser_reports_file_and_line(tmp_path: Path) -> None:

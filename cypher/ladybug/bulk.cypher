@@ -28,11 +28,35 @@ COPY Revision FROM $rows
 // name: copy_revision_links
 COPY CHANGED FROM $rows
 
+// name: copy_nodes_files
+// A large import's spooled parts (store/ladybug_swap.py), one table in one copy:
+// LadybugDB's fast path writes an empty table's node groups directly, while
+// copies into a table that holds rows go through its transaction's memory.
+COPY Node FROM {{FILES}}
+
+// name: copy_relations_files
+COPY {{REL}} FROM {{FILES}}
+
+// name: copy_revisions_files
+COPY Revision FROM {{FILES}}
+
+// name: copy_revision_links_files
+COPY CHANGED FROM {{FILES}}
+
 // name: scan_nodes
-// Every node, column by column (a whole-node value costs far more to hand
-// over), for rebuilding the search index from one scan.
+// The nodes whose place in the table (the offset of their internal id) lies
+// in [$lo, $hi), column by column (a whole-node value costs far more to hand
+// over), for rebuilding the search index: the table is read a range at a time
+// because Ladybug materialises a whole result before handing any of it over
+// (a million nodes at once held some 2.5 GiB).
 MATCH (n:Node)
+WHERE offset(id(n)) >= $lo AND offset(id(n)) < $hi
 RETURN {{NODE_RETURN n}}
+
+// name: node_offsets
+// One past the highest place in the node table (deleted nodes leave gaps).
+MATCH (n:Node)
+RETURN coalesce(max(offset(id(n))) + 1, 0) AS top
 
 // name: scan_relation_ends
 // The ends of every relation of one type, for the same rebuild.

@@ -11,6 +11,9 @@ columns of a table) the text holds a placeholder that only the schema fills:
   schema whitelist (all of them when none are given);
 - ``{{DEPTH}}``: the upper bound of a variable-length pattern (neither store takes a
   parameter there), an int checked to lie between 1 and ``MAX_DEPTH``;
+- ``{{FILES}}``: the files a ``COPY FROM`` reads (the embedded store's own spool files,
+  never a client's), as a list of string literals; each must be an absolute path with
+  no quote, backslash or line break;
 - ``{{NAME args}}``: an expansion the adapter supplies (e.g. the node columns
   derived from the schema).
 
@@ -47,6 +50,7 @@ Expansion = Callable[..., str]
 # The deepest variable-length pattern a query may be rendered with ({{DEPTH}}); also what a query is
 # rendered with when no depth is given (the parser checks, tests/test_cypher.py).
 MAX_DEPTH = 30
+_SAFE_FILE = re.compile(r"^/[^'\"\\\n\r]*$")
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,10 @@ class QueryBook:
         return [q for q in self._queries.values() if q.file == DDL_FILE]
 
     def render(self, name: str, *, rel: str | None = None, kind: str | None = None,
-               depth: int | None = None, types: tuple[str, ...] | None = None) -> str:
+               depth: int | None = None, types: tuple[str, ...] | None = None,
+               files: tuple[str, ...] | None = None) -> str:
+        if files is not None:  # unique spool paths: not worth caching
+            return self._render(self.query(name), rel, kind, depth, types, files)
         key = (name, rel, kind, depth, types)
         text = self._rendered.get(key)
         if text is None:
@@ -156,7 +163,7 @@ class QueryBook:
         return text
 
     def _render(self, q: Query, rel: str | None, kind: str | None, depth: int | None = None,
-                types: tuple[str, ...] | None = None) -> str:
+                types: tuple[str, ...] | None = None, files: tuple[str, ...] | None = None) -> str:
         bad = next((t for t in types or () if t not in schema.RELATIONS), None)
         if bad is not None or types == ():
             raise StoreQueryError(f"{bad!r} is not a relation type of the schema")
@@ -166,6 +173,10 @@ class QueryBook:
             raise StoreQueryError(f"{rel!r} is not a relation type of the schema")
         if kind is not None and kind not in schema.KINDS:
             raise StoreQueryError(f"{kind!r} is not a node kind of the schema")
+        bad = next((f for f in files or () if not _SAFE_FILE.fullmatch(f)), None)
+        if bad is not None or files == ():
+            raise StoreQueryError(f"{bad!r} cannot be named to COPY FROM: a file must be an absolute path "
+                                  "without quotes, backslashes or line breaks")
 
         def fill(m: re.Match[str]) -> str:
             word, args = m.group(1), m.group(2).split()
@@ -175,6 +186,10 @@ class QueryBook:
                 return rel
             if word == "TYPES":
                 return "|".join(types or schema.RELATIONS)
+            if word == "FILES":
+                if files is None:
+                    raise StoreQueryError(f"query {q.name!r} needs the files it reads")
+                return "[" + ", ".join(f"'{f}'" for f in files) + "]"
             if word == "DEPTH":
                 return str(MAX_DEPTH if depth is None else depth)
             if word == "KIND":

@@ -31,8 +31,9 @@ from ..errors import StoreLocked
 
 LOCK_FILE = "store.lock"
 # Folders made beside a store while its owner works on it (backups being sent, restores being checked,
-# a replaced store being removed); a killed process leaves them behind, and the next owner removes them.
-SIBLING_PURPOSES = ("backup", "restore", "replaced")
+# a replaced store being removed, a large import being loaded into a copy of the graph); a killed
+# process leaves them behind, and the next owner removes them.
+SIBLING_PURPOSES = ("backup", "restore", "replaced", "import")
 
 
 def sibling_prefix(folder: Path, purpose: str) -> str:

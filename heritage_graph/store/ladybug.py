@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import os
 import shutil
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ from .cypher import QueryBook
 from .cypher_reads import CypherReads, _props
 from .folder_lock import FolderLock, sweep_siblings
 from .ladybug_bulk import BULK_MIN, COPY_CHUNK, arrow_table
+from .ladybug_swap import COPY_POOL_MB, SWAP_MIN, Spool, fsync_file, fsync_folder, spool_folder
 from .tokens import CypherTokens
 
 GRAPH_FILE = "graph.lbdb"
@@ -52,6 +55,8 @@ POINT_MAX = 2000
 # A write touching more search documents than this rebuilds the index from scans instead.
 REINDEX_MAX = 20_000
 SEARCH_FILE = "search.sqlite"
+# Places of the node table per read of a search-index rebuild: bounds what one read holds.
+SCAN_RANGE = 100_000
 log = logging.getLogger(__name__)
 _TYPES = {
     T.STRING: "STRING",
@@ -220,14 +225,7 @@ class LadybugStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
 
     def close(self) -> None:
         with self._lock:
-            if self._search is not None:
-                self._search.close()
-                self._search = None
-            if self._conn is not None:
-                self._conn.close()
-            if self._db is not None:
-                self._db.close()
-            self._conn = self._db = None
+            self._close_database()
             if self._folder_lock is not None:
                 self._folder_lock.release()
 
@@ -273,9 +271,15 @@ class LadybugStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
             ends = {rel: [(r["from_id"], r["to_id"])
                           for r in self._arrow_rows(self._queries.render("scan_relation_ends", rel=rel))]
                     for rel in SNAPSHOT_RELATIONS}
-            nodes = (codec.row_node(r) for batch in self._arrow_batches(self._queries.render("scan_nodes"))
-                     for r in batch)
-            return self._index.rebuild(snapshot_documents(places, nodes, ends), generation)
+            return self._index.rebuild(snapshot_documents(places, self._scan_nodes(), ends), generation)
+
+    def _scan_nodes(self) -> Iterator[Node]:
+        """Every node, read ``SCAN_RANGE`` places of the table at a time (see ``scan_nodes``)."""
+        top = int(self._q("node_offsets")[0]["top"])
+        text = self._queries.render("scan_nodes")
+        for lo in range(0, top, SCAN_RANGE):
+            for batch in self._arrow_batches(text, {"lo": lo, "hi": lo + SCAN_RANGE}):
+                yield from (codec.row_node(r) for r in batch)
 
     def search(self, query: SearchQuery) -> SearchPage:
         # Under the store lock, so the index cannot lag behind the graph read with it.
@@ -447,7 +451,9 @@ class LadybugStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
         """One transaction for the whole stream (unless ``batched``: one per part, as ``apply``).
 
         ``creates_only``: every part goes by COPY FROM, and must only create (see ``_copied``: a
-        transaction is copied whole or written row by row whole, never both)."""
+        transaction is copied whole or written row by row whole, never both). Past ``SWAP_MIN``
+        records such a stream is loaded into a copy of the graph file that then replaces it
+        (store/ladybug_swap.py): one transaction would hold every row in the page cache."""
         if batched:
             wrote = False
             try:
@@ -459,7 +465,96 @@ class LadybugStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
                 if wrote:
                     self.rebuild_search()
             return
-        self._transaction(changes, progress, bulk=creates_only, busy=True)
+        if not creates_only:
+            self._transaction(changes, progress, bulk=False, busy=True)
+            return
+        parts = iter(changes)
+        held: list[Changes] = []
+        records = 0
+        for part in parts:
+            held.append(part)
+            records += len(part.nodes) + len(part.relations)
+            if records >= SWAP_MIN:
+                self._load_by_swap(chain(held, parts), progress)
+                return
+        self._transaction(held, progress, bulk=True, busy=True)
+
+    def _load_by_swap(self, parts: Iterable[Changes], progress: Progress | None) -> None:
+        """Spool ``parts`` to Parquet, copy them into a copy of the graph file, and rename the copy
+        into place (store/ladybug_swap.py says why and what a failure leaves)."""
+        if self._read_only:
+            raise StoreUnavailable("the embedded store is open read-only")
+        report = progress or (lambda n: None)
+        with self._lock, self._busy_if(True), spool_folder(self.path) as folder:
+            generation = str(int(self._generation()) + 1)
+            spool = Spool(folder)
+            try:
+                for changes in parts:
+                    if not (changes.nodes or changes.relations or changes.revisions):
+                        continue
+                    if changes.based_on is None or changes.based_on != self.data_version():
+                        check_versions(self._locked_versions(changes.expected.keys()), changes.expected)
+                    if changes.removed or not _creates_only(changes):
+                        raise StoreQueryError("a part of a stream said to only create records updates some; "
+                                              "nothing was written")
+                    for (name, rel), table in self._copy_tables(changes, report):
+                        spool.write((name, rel), table)
+                files = spool.parts()
+            finally:
+                spool.close()
+            if not files:
+                return
+            copy = folder / GRAPH_FILE
+            self._run("CHECKPOINT")
+            self._close_database()
+            try:
+                shutil.copyfile(self.path / GRAPH_FILE, copy)
+                self._copy_into(copy, files, generation)
+                fsync_file(copy)
+                wal = self.path / (GRAPH_FILE + ".wal")
+                if wal.exists() and wal.stat().st_size:
+                    raise StoreQueryError(f"{wal} still holds writes after a checkpoint; the import was not "
+                                          "swapped in, and nothing was written")
+                os.replace(copy, self.path / GRAPH_FILE)
+                fsync_folder(self.path)
+            finally:
+                self._open_database(self._ladybug)
+            self._data_version = generation
+            self.rebuild_search()
+
+    def _copy_into(self, copy: Path, files: Sequence[tuple[tuple[str, str | None], list[Path]]],
+                   generation: str) -> None:
+        """Copy the spooled parts into the graph file ``copy``: one committed COPY FROM per table, of
+        all its parts (into an empty table that is LadybugDB's fast path, which writes the table's
+        pages directly), with a bounded page cache (COPY_POOL_MB)."""
+        pool = min(self._buffer_pool_mb, COPY_POOL_MB) if self._buffer_pool_mb else COPY_POOL_MB
+        db = conn = None
+        try:
+            db = self._ladybug.Database(str(copy), buffer_pool_size=pool << 20, checkpoint_threshold=CHECKPOINT_BYTES)
+            conn = self._ladybug.Connection(db)
+            for (name, rel), paths in files:
+                conn.execute(self._queries.render(f"{name}_files", files=tuple(str(p.resolve()) for p in paths),
+                                                  **({"rel": rel} if rel else {})))
+            conn.execute(self._queries.render("set_meta"), {"key": "generation", "value": generation})
+            conn.execute("CHECKPOINT")
+        except RuntimeError as exc:
+            raise _translate(exc) from exc
+        finally:
+            if conn is not None:
+                conn.close()
+            if db is not None:
+                db.close()
+
+    def _close_database(self) -> None:
+        """Close the graph (and the search index) but keep the folder's lock."""
+        if self._search is not None:
+            self._search.close()
+            self._search = None
+        if self._conn is not None:
+            self._conn.close()
+        if self._db is not None:
+            self._db.close()
+        self._conn = self._db = None
 
     def _transaction(self, parts: Iterable[Changes], progress: Progress | None, *, bulk: bool, busy: bool,
                      reindex: bool = True) -> bool:
@@ -585,15 +680,33 @@ class LadybugStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
 
     def _copy_all(self, changes: Changes, progress: Progress) -> None:
         """A write that only creates, copied table by table (see _copied)."""
-        self._copy_nodes(changes.nodes, progress)
+        for (name, rel), table in self._copy_tables(changes, progress):
+            self._copy(name, table, **({"rel": rel} if rel else {}))
+
+    def _copy_tables(self, changes: Changes, progress: Progress) -> Iterator[tuple[tuple[str, str | None], Any]]:
+        """What a write that only creates copies: (copy query, relation type) and an Arrow table,
+        ``COPY_CHUNK`` rows at a time (a national import has millions of revisions)."""
+        nodes = changes.nodes
+        columns = self._columns("node_table_columns")
+        for chunk in chunks(nodes, COPY_CHUNK):
+            yield ("copy_nodes", None), arrow_table(columns, [codec.node_row(n) for n in chunk])
+            progress(len(chunk))
+        columns = self._columns("relation_table_columns", rel="DOCUMENTED_BY")
+        for chunk in chunks(nodes, COPY_CHUNK):
+            links = [{"from": n.id, "to": s} for n in chunk for s in n.sources]
+            if links:
+                yield ("copy_relations", "DOCUMENTED_BY"), arrow_table(columns, links, lead=("from", "to"))
         for rel, rels in _grouped(changes.relations).items():
-            self._copy_relations(rel, rels, progress)
-        # Rows are made a chunk at a time: a national import has millions of revisions.
+            columns = self._columns("relation_table_columns", rel=rel)
+            for chunk in chunks(rels, COPY_CHUNK):
+                rows = [codec.relation_row(r) for r in chunk]
+                yield ("copy_relations", rel), arrow_table(columns, rows, lead=("from", "to"))
+                progress(len(chunk))
         columns = self._columns("revision_table_columns")
         for chunk in chunks(changes.revisions, COPY_CHUNK):
-            self._copy("copy_revisions", arrow_table(columns, [codec.revision_row(v) for v in chunk]))
+            yield ("copy_revisions", None), arrow_table(columns, [codec.revision_row(v) for v in chunk])
             links = [{"from": v.id, "to": n} for v in chunk for n in v.nodes]
-            self._copy("copy_revision_links", arrow_table([], links, lead=("from", "to")))
+            yield ("copy_revision_links", None), arrow_table([], links, lead=("from", "to"))
 
     def _node_rows(self, name: str, nodes: Sequence[Node], progress: Progress) -> None:
         if not nodes:
@@ -607,26 +720,6 @@ class LadybugStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
             progress(len(chunk))
 
     # -- bulk path (COPY FROM an Arrow table, inside the transaction) ---------
-    def _copy_nodes(self, nodes: Sequence[Node], progress: Progress) -> None:
-        if not nodes:
-            return
-        columns = self._columns("node_table_columns")
-        for chunk in chunks(nodes, COPY_CHUNK):
-            self._copy("copy_nodes", arrow_table(columns, [codec.node_row(n) for n in chunk]))
-            progress(len(chunk))
-        columns = self._columns("relation_table_columns", rel="DOCUMENTED_BY")
-        for chunk in chunks(nodes, COPY_CHUNK):
-            links = [{"from": n.id, "to": s} for n in chunk for s in n.sources]
-            if links:
-                self._copy("copy_relations", arrow_table(columns, links, lead=("from", "to")), rel="DOCUMENTED_BY")
-
-    def _copy_relations(self, rel: str, relations: Sequence[Relation], progress: Progress) -> None:
-        columns = self._columns("relation_table_columns", rel=rel)
-        for chunk in chunks(relations, COPY_CHUNK):
-            rows = [codec.relation_row(r) for r in chunk]
-            self._copy("copy_relations", arrow_table(columns, rows, lead=("from", "to")), rel=rel)
-            progress(len(chunk))
-
     def _columns(self, name: str, **binding: Any) -> list[tuple[str, str]]:
         key = (name, *binding.values())
         if key not in self._column_cache:
