@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from heritage_graph.errors import StoreError
+from heritage_graph.model import Changes, Node
 from heritage_graph.search.model import SearchQuery
 from heritage_graph.search.text import parse_query
 from heritage_graph.services import import_stream
@@ -76,6 +78,15 @@ def _open(path: Path) -> LadybugStore:
     return s
 
 
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[LadybugStore]:
+    s = _open(tmp_path / "db")
+    try:
+        yield s
+    finally:
+        s.close()
+
+
 def test_a_swapped_import_gives_the_store_one_transaction_gives(tmp_path: Path, swap: None,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     files = _inventory(tmp_path)
@@ -109,69 +120,55 @@ def test_a_swapped_import_gives_the_store_one_transaction_gives(tmp_path: Path, 
         reopened.close()
 
 
-def test_accounts_and_earlier_records_survive_the_swap(tmp_path: Path, swap: None,
+def test_accounts_and_earlier_records_survive_the_swap(db: LadybugStore, tmp_path: Path, swap: None,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     files = _inventory(tmp_path)
-    s = _open(tmp_path / "db")
-    try:
-        s.add_user(UserRecord("ana", "hash", "curator", "2026-01-01T00:00:00Z"))
-        s.add_token(TokenRecord("tok_1", "0" * 64, "curator", "2026-01-01T00:00:00Z"))
-        first = _write(tmp_path / "early.jsonl", [{"kind": "Source", "id": "early", "name": "Early",
-                                                  "properties": {"type": "book"}}])
-        with monkeypatch.context() as m:
-            m.setattr(ladybug, "SWAP_MIN", 10**9)
-            run_import(s, [first])
-        run_import(s, files)
-        assert [u.username for u in s.list_users()] == ["ana"]
-        assert [t.id for t in s.list_tokens()] == ["tok_1"]
-        assert s.get_nodes(["early"]) and s.get_nodes(["p05"])
-        assert s.revisions(["early"]), "the earlier import's revisions are kept"
-    finally:
-        s.close()
+    db.add_user(UserRecord("ana", "hash", "curator", "2026-01-01T00:00:00Z"))
+    db.add_token(TokenRecord("tok_1", "0" * 64, "curator", "2026-01-01T00:00:00Z"))
+    first = _write(tmp_path / "early.jsonl", [{"kind": "Source", "id": "early", "name": "Early",
+                                              "properties": {"type": "book"}}])
+    with monkeypatch.context() as m:
+        m.setattr(ladybug, "SWAP_MIN", 10**9)
+        run_import(db, [first])
+    run_import(db, files)
+    assert [u.username for u in db.list_users()] == ["ana"]
+    assert [t.id for t in db.list_tokens()] == ["tok_1"]
+    assert db.get_nodes(["early"]) and db.get_nodes(["p05"])
+    assert db.revisions(["early"]), "the earlier import's revisions are kept"
 
 
-def test_a_failed_copy_leaves_the_store_as_it_was(tmp_path: Path, swap: None,
+def test_a_failed_copy_leaves_the_store_as_it_was(db: LadybugStore, tmp_path: Path, swap: None,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     files = _inventory(tmp_path)
-    s = _open(tmp_path / "db")
-    try:
-        before = (_records(s), s.data_version())
-        real = ladybug_swap.Spool.parts
+    before = (_records(db), db.data_version())
+    real = ladybug_swap.Spool.parts
 
-        def damaged(spool: ladybug_swap.Spool) -> Any:
-            parts = real(spool)
-            # LadybugDB itself refuses the copy: a spooled file of the relations is not Parquet.
-            [paths] = [paths for (name, rel), paths in parts if rel == "LEARNED_FROM"]
-            paths[-1].write_bytes(b"not parquet")
-            return parts
+    def damaged(spool: ladybug_swap.Spool) -> Any:
+        parts = real(spool)
+        # LadybugDB itself refuses the copy: a spooled file of the relations is not Parquet.
+        [paths] = [paths for (name, rel), paths in parts if rel == "LEARNED_FROM"]
+        paths[-1].write_bytes(b"not parquet")
+        return parts
 
-        monkeypatch.setattr(ladybug_swap.Spool, "parts", damaged)
-        with pytest.raises(StoreError):
-            run_import(s, files)
-        assert (_records(s), s.data_version()) == before
-        assert not _siblings(s.path)
-        monkeypatch.setattr(ladybug_swap.Spool, "parts", real)
-        run_import(s, files)  # the store still works, and the import still can
-        assert len(_records(s)) == 95
-    finally:
-        s.close()
+    monkeypatch.setattr(ladybug_swap.Spool, "parts", damaged)
+    with pytest.raises(StoreError):
+        run_import(db, files)
+    assert (_records(db), db.data_version()) == before
+    assert not _siblings(db.path)
+    monkeypatch.setattr(ladybug_swap.Spool, "parts", real)
+    run_import(db, files)  # the store still works, and the import still can
+    assert len(_records(db)) == 95
 
 
-def test_a_stream_that_fails_while_spooling_writes_nothing(tmp_path: Path, swap: None) -> None:
-    s = _open(tmp_path / "db")
-    try:
-        from heritage_graph.model import Changes, Node
+def test_a_stream_that_fails_while_spooling_writes_nothing(db: LadybugStore, swap: None) -> None:
+    def parts() -> Any:
+        yield Changes(nodes=[Node("Tradition", f"t{i}", "T") for i in range(12)],
+                      expected={("node", f"t{i}"): 0 for i in range(12)})
+        raise ValueError("the source went away")
 
-        def parts() -> Any:
-            yield Changes(nodes=[Node("Tradition", f"t{i}", "T") for i in range(12)],
-                          expected={("node", f"t{i}"): 0 for i in range(12)})
-            raise ValueError("the source went away")
-
-        with pytest.raises(ValueError, match="went away"):
-            s.apply_stream(parts(), creates_only=True)
-        assert s.count_nodes() == 0 and not _siblings(s.path)
-    finally:
-        s.close()
+    with pytest.raises(ValueError, match="went away"):
+        db.apply_stream(parts(), creates_only=True)
+    assert db.count_nodes() == 0 and not _siblings(db.path)
 
 
 def test_what_a_killed_import_left_beside_the_store_is_removed_on_open(tmp_path: Path) -> None:
