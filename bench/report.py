@@ -114,10 +114,11 @@ def _import_row(r: dict[str, Any]) -> dict[str, Any]:
     ratio = imp["rows_per_s"] / bulk["rows_per_s"]
     rate_met, rate_by = _over(ratio, 0.5)
     # Batches are committed one by one (docs/interchange.md, "Large imports"): not all or nothing.
-    whole = "" if not imp.get("batch_size") else ", all or nothing: no (each batch committed)"
+    whole = not imp.get("batch_size")
+    said = "all or nothing" if whole else "all or nothing: no (each batch committed)"
     return _row("import", "`heritage-graph import` of the whole inventory", target, measured,
                 f"`COPY FROM` {bulk['rows_per_s']:,.0f} rows/s ({bulk['seconds']:.1f} s)", ratio,
-                rss_met and rate_met and not whole, f"memory {rss_by}, rate {rate_by}{whole}", imp["rows_per_s"])
+                rss_met and rate_met and whole, f"memory {rss_by}, rate {rate_by}, {said}", imp["rows_per_s"])
 
 
 def _query_row(name: str, lat: dict[str, Any] | None, forms: dict[str, Any]) -> dict[str, Any]:

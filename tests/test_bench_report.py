@@ -62,6 +62,14 @@ def test_issue_15_targets_are_met_or_missed_by_how_much() -> None:
     # import: rate 0.6 × `COPY FROM` is enough, 5,000 MiB is over 4 GiB
     assert t["import"]["met"] is False and t["import"]["ratio"] == 0.6
     assert "memory 1.2× over" in t["import"]["by"] and "rate 1.2× the target" in t["import"]["by"]
+    assert t["import"]["by"].endswith(", all or nothing")
+    r = _results()
+    r["import"] = {**r["import"], "peak_rss_mib": 1000.0, "batch_size": 1000}
+    batched = report.evaluate(r)[0]
+    assert batched["met"] is False, "in batches, the import is not all or nothing, whatever its memory and rate"
+    assert batched["by"].endswith("all or nothing: no (each batch committed)")
+    r["import"].pop("batch_size")
+    assert report.evaluate(r)[0]["met"] is True
     assert t["node"]["met"] is True and t["node"]["by"] == "2.0× under" and t["node"]["ratio"] == 2.0
     # lineage: 12 ms is over 5 ms, and 4 × native is over 3 ×
     assert t["lineage"]["met"] is False and t["lineage"]["by"] == "time 2.4× over, ratio 1.3× over"
