@@ -116,7 +116,9 @@ def rendered(dialect: str) -> frozenset[str]:
     """Every text an adapter may send: each named query of cypher/<dialect>/ with each binding the schema
     allows, rendered by a QueryBook of its own (so nothing a request did can be in it)."""
     book = QueryBook(dialect, LADYBUG_EXPANSIONS if dialect == "ladybug" else None)
-    return frozenset(book.render(name, rel=rel, kind=kind) for name in book.names()
+    # A large import's copies name its own spool files (never a client's text): rendered with one here.
+    files = {name: ("/spool/part.parquet",) for name in book.names() if "FILES" in book.query(name).placeholders}
+    return frozenset(book.render(name, rel=rel, kind=kind, files=files.get(name)) for name in book.names()
                      for rel, kind in book.instances(name)) | TRANSACTION
 
 
@@ -653,10 +655,12 @@ def test_search_expressions_hold_only_words(text: str) -> None:
         q = parse_query(text)
     except InvalidInput:
         return  # no word to search for, or too many: refused before any store sees it
-    phrase = r'"[a-z0-9]+(?: [a-z0-9]+)*"'
+    # Phrases first (a quoted word followed by * is an FTS5 prefix, a term below): replacing the words
+    # first would leave a Lucene phrase as "W W", which no longer reads as a phrase.
+    phrase = r'"[a-z0-9]+(?: [a-z0-9]+)*"(?!\*)'
     # A word as written, a prefix; a spelling key (after KEY_MARK), a prefix or a whole word.
     for expr, term in ((fts_expression(q), r'"_?[a-z0-9]+"\*?'), (lucene_expression(q), r"_?[a-z0-9]+\*?")):
-        skeleton = re.sub(phrase, "W", re.sub(term, "W", expr))
+        skeleton = re.sub(term, "W", re.sub(phrase, "W", expr))
         assert re.fullmatch(r"(?:W|AND|OR|[() ])+", skeleton), (text, expr)
 
 

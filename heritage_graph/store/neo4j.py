@@ -196,9 +196,17 @@ class Neo4jStore(CypherReads, CypherTokens, CypherAccounts, WriteByApply):
         return self
 
     def close(self) -> None:
-        if self._driver is not None:
-            self._driver.close()
-            self._driver = None
+        driver, self._driver = self._driver, None
+        if driver is None:
+            return
+        # A background read of the data version may be using the driver: closing it underneath breaks
+        # the driver's connection (a BufferError in its goodbye, sockets left open), so wait for it.
+        waited = self._checking.acquire(timeout=VERSION_READ_TIMEOUT + 5)
+        try:
+            driver.close()
+        finally:
+            if waited:
+                self._checking.release()
 
     def init(self) -> None:
         format_was = self._write_q("get_meta", {"key": "search_format"})  # init writes: all on the leader
